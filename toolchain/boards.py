@@ -1,0 +1,91 @@
+"""Boards as data: boards/<name>.toml -> Board. A user adds a board by adding a file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolchain.errors import UsageError
+from toolchain.resources import resource_dir
+
+
+@dataclass(frozen=True)
+class Board:
+    """One target. `kind` is "host", "qemu" (emulated) or "hardware"."""
+
+    name: str
+    description: str
+    kind: str
+    core: str
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...]
+    float_abi: str  # "hard", "soft" or "native"
+    kernels: str  # kernel set under runtime_c/kernels/
+    toolchain_prefix: str  # "" for the host compiler, "arm-none-eabi-" ...
+    ram_bytes: int  # usable data RAM (arena + static data + stack must fit)
+    flash_bytes: int  # code + constants
+    stack_bytes: int
+    memory: dict[str, int]  # flash_origin, flash_length, ram_origin, ram_length
+    port: dict[str, Any]  # family, uart, uart_base, counter, counter_base, ...
+    flash: dict[str, Any]  # runner ("qemu", "openocd", "pyocd", "st-flash", "uf2", "none") and its settings
+    llvm: dict[str, Any] = field(default_factory=dict)  # triple, cpu, features
+    path: Path | None = None
+
+    @property
+    def is_host(self) -> bool:
+        return self.kind == "host"
+
+    @property
+    def is_emulated(self) -> bool:
+        return self.kind == "qemu"
+
+
+def boards_dir() -> Path:
+    return resource_dir("boards")
+
+
+def _load(path: Path) -> Board:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"board file {path}: {exc}; fix the TOML syntax") from None
+    try:
+        return Board(
+            name=data.get("name", path.stem),
+            description=data.get("description", ""),
+            kind=data["kind"],
+            core=data["core"],
+            cflags=tuple(data.get("cflags", ())),
+            ldflags=tuple(data.get("ldflags", ())),
+            float_abi=data.get("float_abi", "native"),
+            kernels=data.get("kernels", "ref"),
+            toolchain_prefix=data.get("toolchain_prefix", ""),
+            ram_bytes=int(data["ram_bytes"]),
+            flash_bytes=int(data["flash_bytes"]),
+            stack_bytes=int(data.get("stack_bytes", 0)),
+            memory={k: int(v) for k, v in data.get("memory", {}).items()},
+            port=dict(data.get("port", {})),
+            flash=dict(data.get("flash", {"runner": "none"})),
+            llvm=dict(data.get("llvm", {})),
+            path=path,
+        )
+    except KeyError as exc:
+        raise UsageError(f"board file {path}: missing key {exc.args[0]!r}; see boards/README.md") from None
+
+
+def list_boards() -> list[Board]:
+    return [_load(p) for p in sorted(boards_dir().glob("*.toml"))]
+
+
+def load_board(name: str) -> Board:
+    """A board by name, or by path to a .toml file."""
+    candidate = Path(name)
+    if candidate.suffix == ".toml" and candidate.is_file():
+        return _load(candidate)
+    path = boards_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(boards_dir().glob("*.toml")))
+        raise UsageError(f"unknown board {name!r}; choose one of: {known} (or pass a board .toml file)")
+    return _load(path)

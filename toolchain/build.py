@@ -1,0 +1,222 @@
+"""Model -> self-contained project directory -> built executable or firmware.
+
+The project is written to a temporary sibling of OUT and renamed into place only when everything
+succeeded, so a failed build never leaves a half-written OUT behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolchain import onnx_import, passes
+from toolchain.boards import Board
+from toolchain.emit_c import BANNER, environment, render
+from toolchain.errors import MlcError, ModelError, UsageError
+from toolchain.ir import Graph
+from toolchain.lower import Program, lower
+from toolchain.plan import Plan, plan
+from toolchain.resources import resource_dir
+from toolchain.sizes import SizeReport, measure
+
+RUNTIME = "mlc_runtime"
+HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections"]
+ARM_COMMON = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections",
+              "-fno-common"]
+
+
+@dataclass
+class Compiled:
+    graph: Graph
+    plan: Plan
+    program: Program
+    source: Path
+
+
+def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None = None,
+                  name: str | None = None) -> Compiled:
+    """Import, run the passes, plan and lower: everything before code generation."""
+    path = Path(model)
+    g = onnx_import.load(path, input_shapes)
+    g = passes.run_all(g, str(path))
+    p = plan(g)
+    return Compiled(g, p, lower(g, p, name or g.name), path)
+
+
+def _kernel_sources(program: Program) -> list[Path]:
+    """The reference kernel files that define the functions the program calls (plus shared helpers)."""
+    ref = resource_dir("runtime_c") / "kernels" / "ref"
+    defined: dict[str, Path] = {}
+    for src in sorted(ref.glob("*.c")):
+        for fn in re.findall(r"^int\s+(mlc_\w+)\s*\(", src.read_text(), re.M):
+            defined[fn] = src
+    wanted = {defined[fn] for fn in program.kernels if fn in defined}
+    missing = [fn for fn in program.kernels if fn not in defined]
+    if missing:
+        raise ModelError(f"runtime_c has no kernel {', '.join(missing)}; this mlc installation is incomplete")
+    unary = ref / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
+    return sorted(wanted | {unary})
+
+
+def _port_sources(board: Board) -> list[Path]:
+    family = board.port.get("family")
+    base = resource_dir("runtime_c") / "port"
+    srcs = sorted((base / family).glob("*.c")) if family else []
+    srcs += sorted((base / "common").glob("*.c"))
+    return srcs
+
+
+def _copy_runtime(program: Program, board: Board, dst: Path) -> dict[str, list[str]]:
+    """Copy the runtime files the project needs; returns the source lists (relative to the project)."""
+    rt = resource_dir("runtime_c")
+    shutil.copytree(rt / "include", dst / RUNTIME / "include")
+    lists: dict[str, list[str]] = {"kernels": [], "host": [], "device": [], "port": []}
+    for src in _kernel_sources(program):
+        target = dst / RUNTIME / "kernels" / src.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        lists["kernels"].append(f"{RUNTIME}/kernels/{src.name}")
+    for header in sorted((rt / "kernels" / "ref").glob("*.h")):
+        shutil.copyfile(header, dst / RUNTIME / "kernels" / header.name)
+    (dst / RUNTIME / "host").mkdir(parents=True)
+    shutil.copyfile(rt / "host" / "main_host.c", dst / RUNTIME / "host" / "main_host.c")
+    lists["host"].append(f"{RUNTIME}/host/main_host.c")
+    if not board.is_host:
+        for sub, files in (("device", sorted((rt / "device").glob("*.[ch]"))), ("port", _port_sources(board))):
+            for src in files:
+                rel = src.relative_to(rt)
+                target = dst / RUNTIME / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+                if src.suffix == ".c":
+                    lists[sub].append(f"{RUNTIME}/{rel.as_posix()}")
+        family = board.port.get("family", "")
+        for header in sorted((rt / "port" / family).glob("*.h")) if family else []:
+            target = dst / RUNTIME / "port" / family / header.name
+            shutil.copyfile(header, target)
+    return lists
+
+
+def _port_defines(board: Board) -> list[str]:
+    return [f"-D{k}={v}" for k, v in sorted(board.port.get("defines", {}).items())]
+
+
+def _project_context(c: Compiled, board: Board, lists: dict[str, list[str]]) -> dict:
+    inc = ["-I.", f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels"]
+    family = board.port.get("family", "")
+    if family:
+        inc.append(f"-I{RUNTIME}/port/{family}")
+    cross = not board.is_host
+    return {
+        "banner": BANNER.format(source=c.source.name), "board": board, "cross": cross,
+        "host_cc": "gcc", "host_cflags": HOST_FLAGS + inc, "host_ldflags": ["-Wl,--gc-sections"],
+        "host_libs": ["m"],
+        "cc": f"{board.toolchain_prefix}gcc" if cross else "gcc",
+        "cflags": ARM_COMMON + list(board.cflags) + _port_defines(board) + inc if cross else HOST_FLAGS + inc,
+        "ldflags": list(board.cflags) + list(board.ldflags) + ["-T", "link.ld", "-Wl,--gc-sections"] if cross else [],
+        "model_sources": ["model.c"] + lists["kernels"], "host_sources": lists["host"],
+        "device_sources": lists["device"] + lists["port"],
+        "target": "build/firmware.elf" if cross else "build/mlc_runner",
+    }
+
+
+def write_project(c: Compiled, board: Board, dst: Path) -> None:
+    files = render(c.program, c.source.name, board.name)
+    for name, text in files.items():
+        (dst / name).write_text(text)
+    lists = _copy_runtime(c.program, board, dst)
+    env = environment()
+    ctx = _project_context(c, board, lists)
+    for name in ("SConstruct", "Makefile", "CMakeLists.txt"):
+        (dst / name).write_text(env.get_template(f"project/{name}.j2").render(ctx))
+    if not board.is_host:
+        (dst / "link.ld").write_text(env.get_template("link.ld.j2").render(
+            memory=board.memory, stack_bytes=board.stack_bytes, banner=ctx["banner"], board=board))
+
+
+def _first_error(text: str) -> str:
+    for marker in (": error:", "error:", "Error"):
+        for line in text.splitlines():
+            if marker in line:
+                return line.strip()
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def run_scons(project: Path, args: list[str] | None = None) -> None:
+    cmd = [sys.executable, "-m", "SCons", "-Q", "-j", "2", *(args or [])]
+    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MlcError(f"building the generated project failed: {_first_error(proc.stdout + proc.stderr)}")
+
+
+def check_fits(c: Compiled, board: Board, sizes: SizeReport | None = None) -> None:
+    """Refuse a model that does not fit the board, with the numbers needed and available."""
+    ram = sizes.ram_total if sizes else c.program.arena_size + board.stack_bytes
+    flash = sizes.flash_total if sizes else c.program.const_bytes
+    if ram > board.ram_bytes:
+        raise ModelError(f"{c.source}: needs {ram} bytes of RAM (arena {c.program.arena_size}) but board "
+                         f"{board.name} has {board.ram_bytes}; pick a larger board or quantize with --quantize int8")
+    if flash > board.flash_bytes:
+        raise ModelError(f"{c.source}: needs {flash} bytes of flash but board {board.name} has "
+                         f"{board.flash_bytes}; pick a larger board or quantize with --quantize int8")
+
+
+def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
+    p = c.program
+    ops: dict[str, int] = {}
+    for n in c.graph.nodes:
+        ops[n.op] = ops.get(n.op, 0) + 1
+    io = lambda ts: [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in ts]  # noqa: E731
+    return {
+        "mlc_manifest_version": 1,
+        "model": c.source.name, "model_sha256": p.sha256, "name": p.name, "board": board.name,
+        "arena_bytes": p.arena_size, "arena_lower_bound_bytes": p.lower_bound, "arena_linear_bytes": p.linear_size,
+        "constants_bytes": p.const_bytes, "macs": p.macs,
+        "ram": {"arena": p.arena_size, "static_data": sizes.static_data, "stack": sizes.stack, "total": sizes.ram_total},
+        "flash": {"code": sizes.code, "constants": sizes.constants, "total": sizes.flash_total},
+        "inputs": io(p.inputs), "outputs": io(p.outputs),
+        "operators": dict(sorted(ops.items())),
+        "layers": [{"name": layer.name, "op": layer.op, "fused": layer.fused, "macs": layer.macs,
+                    "kernels": [k.fn for k in layer.calls]} for layer in p.layers],
+        "tensors": {t: {"offset": off, "bytes": c.graph.tensors[t].nbytes} for t, off in sorted(p.offsets.items())},
+    }
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    artifact: Path
+    sizes: SizeReport
+    compiled: Compiled
+
+
+def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
+          name: str | None = None) -> BuildResult:
+    out = Path(out)
+    if out.exists() and not (out / "manifest.json").is_file() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out}: exists and is not an mlc output directory; choose another -o")
+    c = compile_model(model, input_shapes, name)
+    check_fits(c, board)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_project(c, board, tmp)
+        run_scons(tmp)
+        artifact_rel = "build/firmware.elf" if not board.is_host else "build/mlc_runner"
+        sizes = measure(tmp / artifact_rel, c.program, board)
+        check_fits(c, board, sizes)
+        (tmp / "manifest.json").write_text(json.dumps(manifest(c, board, sizes), indent=1) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out, out / artifact_rel, sizes, c)

@@ -1,0 +1,114 @@
+"""The `mlc` command line: argument parsing and reporting only; the work lives in the modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from toolchain.errors import EXIT_USAGE, MlcError
+
+EXIT_CODES_HELP = "exit codes: 0 ok, 1 test mismatch, 2 usage or model error, 3 board or transport error"
+
+
+def _common_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
+    p.add_argument("model", help="ONNX model file")
+    p.add_argument("--board", default="host", help="target board (see `mlc boards`), default host")
+    p.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
+                   help="fix the shape of an input with symbolic dimensions (repeatable)")
+    p.add_argument("--name", help="C identifier prefix of the generated API (default: the model file name)")
+
+
+def _kib(n: int) -> str:
+    return f"{n} B ({n / 1024:.1f} KiB)"
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from toolchain.boards import load_board
+    from toolchain.build import build
+    from toolchain.onnx_import import parse_input_shapes
+
+    board = load_board(args.board)
+    out = Path(args.output or "out")
+    res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name)
+    s, p = res.sizes, res.compiled.program
+    print(f"built {res.artifact} for {board.name}")
+    print(f"RAM   {_kib(s.ram_total)}: arena {p.arena_size} (lower bound {p.lower_bound}), "
+          f"static data {s.static_data}, stack {s.stack}")
+    print(f"flash {_kib(s.flash_total)}: code {s.code}, constants {s.constants}, other {s.other_rodata + s.data}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from toolchain.boards import load_board
+    from toolchain.onnx_import import parse_input_shapes
+    from toolchain.run import run_model
+
+    board = load_board(args.board)
+    run_model(args.model, board, Path(args.input), Path(args.output), parse_input_shapes(args.input_shape),
+              args.name, port=getattr(args, "port", None))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    from toolchain.boards import list_boards
+
+    rows = [(b.name, b.kind, b.core, f"{b.ram_bytes // 1024} KiB", f"{b.flash_bytes // 1024} KiB", b.description)
+            for b in list_boards()]
+    head = ("board", "kind", "core", "RAM", "flash", "description")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(5)]
+    for r in [head, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)) + "  " + r[5])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mlc", description="Compile ONNX models to static C for microcontrollers.",
+                                 epilog=EXIT_CODES_HELP)
+    ap.add_argument("--verbose", action="store_true", help="show tracebacks of errors")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="generate and build a self-contained C project", epilog=EXIT_CODES_HELP)
+    _common_model_args(b)
+    b.add_argument("-o", "--output", help="output directory (default ./out)")
+    b.set_defaults(func=cmd_build)
+
+    r = sub.add_parser("run", help="run the compiled model on inputs (.npy or .npz)", epilog=EXIT_CODES_HELP)
+    _common_model_args(r)
+    r.add_argument("--input", required=True, help="IN.npy or IN.npz (keyed by input name)")
+    r.add_argument("--output", required=True, help="OUT.npy or OUT.npz (keyed by output name)")
+    r.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
+    r.set_defaults(func=cmd_run)
+
+    bo = sub.add_parser("boards", help="list the boards with their RAM and flash")
+    bo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    bo.set_defaults(func=cmd_boards)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    verbose = args.verbose
+    try:
+        return int(args.func(args))
+    except MlcError as exc:
+        if verbose:
+            traceback.print_exc()
+        print(f"mlc: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mlc: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error still gets one line unless --verbose
+        if verbose:
+            traceback.print_exc()
+        print(f"mlc: internal error: {type(exc).__name__}: {exc}; rerun with --verbose and report it",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Graph + Plan -> Program: the ordered kernel calls with constant parameters, the constants,
+and every tensor's arena offset. Every decision is made here or before; emitters only render."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from toolchain.ir import Graph
+from toolchain.ops import opdef
+from toolchain.ops.base import Constant, KernelCall, LowerCtx
+from toolchain.plan import Plan
+
+C_TYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int32": "int32_t", "int16": "int16_t"}
+DTYPE_CODES = {"float32": 0, "int8": 1, "uint8": 2, "int32": 3}
+
+
+@dataclass
+class Layer:
+    name: str
+    op: str
+    fused: list[str]
+    calls: list[KernelCall]
+    macs: int
+
+
+@dataclass
+class IOTensor:
+    name: str  # ONNX name
+    c_name: str  # C identifier
+    shape: tuple[int, ...]
+    dtype: str
+    nbytes: int
+    offset: int  # arena offset (-1 for a constant output)
+    const: str = ""  # constant array name for a constant output
+
+    @property
+    def dims6(self) -> list[int]:
+        return (list(self.shape) + [0] * 6)[:6]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass
+class Program:
+    name: str  # C identifier prefix: mlc_<name>_...
+    sha256: str
+    arena_size: int
+    lower_bound: int
+    linear_size: int
+    layers: list[Layer]
+    constants: list[Constant]
+    inputs: list[IOTensor]
+    outputs: list[IOTensor]
+    offsets: dict[str, int]  # run-time tensor -> arena offset
+    kernels: list[str] = field(default_factory=list)  # C functions used, sorted
+
+    @property
+    def const_bytes(self) -> int:
+        return sum(c.data.nbytes for c in self.constants)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+
+def c_ident(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return s if s and not s[0].isdigit() else f"t_{s}"
+
+
+def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx) -> list[IOTensor]:
+    result, used = [], set()
+    for name in names:
+        t = g.tensors[name]
+        c_name = c_ident(name)
+        while c_name in used:
+            c_name += "_"
+        used.add(c_name)
+        const = ""
+        if t.is_const:
+            const = ctx.const(name, np.asarray(t.data)).name
+        result.append(IOTensor(name, c_name, t.shape, t.dtype, t.nbytes,
+                               -1 if t.is_const else plan.offset_of(name), const))
+    return result
+
+
+def lower(g: Graph, plan: Plan, name: str) -> Program:
+    ctx = LowerCtx(g)
+    layers = []
+    for n in g.nodes:
+        d = opdef(n)
+        assert d is not None
+        if d.alias:
+            continue
+        layers.append(Layer(n.name, n.op, [a.op for a in n.fused], d.lower(n, ctx), d.macs(n, g)))
+    inputs = _io(g, plan, g.inputs, ctx)
+    outputs = _io(g, plan, g.outputs, ctx)
+    offsets = {t: plan.offsets[r] for t, r in plan.root.items()}
+    kernels = sorted({c.fn for layer in layers for c in layer.calls})
+    return Program(c_ident(name), g.source_sha256, plan.arena_size, plan.lower_bound, plan.linear_size, layers,
+                   list(ctx.constants.values()), inputs, outputs, offsets, kernels)

@@ -1,0 +1,64 @@
+"""Elementwise activations: standalone they run the unary kernel; after a fusing producer they
+become its `act` parameter (passes.fuse_activations asks `activation`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from toolchain.ir import Graph, Node
+from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, register, shape
+
+# ONNX op -> (mlc_unary_op_t, default alpha, default beta, attribute names for alpha and beta)
+UNARY: dict[str, tuple[int, float, float, str, str]] = {
+    "Relu": (1, 0.0, 0.0, "", ""),
+    "LeakyRelu": (3, 0.01, 0.0, "alpha", ""),
+    "Sigmoid": (4, 0.0, 0.0, "", ""),
+    "Tanh": (5, 0.0, 0.0, "", ""),
+    "HardSigmoid": (6, 0.2, 0.5, "alpha", "beta"),
+    "HardSwish": (7, 1.0 / 6.0, 0.5, "", ""),
+}
+
+
+def _clip_bounds(node: Node, g: Graph) -> tuple[float, float]:
+    lo, hi = float(np.finfo(np.float32).min), float(np.finfo(np.float32).max)
+    if "min" in node.attrs or "max" in node.attrs:  # opset < 11
+        return float(node.attrs.get("min", lo)), float(node.attrs.get("max", hi))
+    for idx in (1, 2):
+        if node.input(idx):
+            v = g.const(node.input(idx))
+            if v is None:
+                raise Unsupported(f"{'min' if idx == 1 else 'max'} (input {idx}) must be a constant")
+            if idx == 1:
+                lo = float(np.asarray(v).reshape(-1)[0])
+            else:
+                hi = float(np.asarray(v).reshape(-1)[0])
+    return lo, hi
+
+
+@register
+class Unary(OpDef):
+    op_types = (*UNARY, "Clip")
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g, [0])
+        if node.op == "Clip":
+            _clip_bounds(node, g)
+
+    def activation(self, node: Node, g: Graph) -> dict[str, Any] | None:
+        if node.op == "Clip":
+            lo, hi = _clip_bounds(node, g)
+            return {"op": 2, "alpha": lo, "beta": hi}
+        code, alpha, beta, a_name, b_name = UNARY[node.op]
+        return {
+            "op": code,
+            "alpha": float(node.attrs.get(a_name, alpha)) if a_name else alpha,
+            "beta": float(node.attrs.get(b_name, beta)) if b_name else beta,
+        }
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        params = {"size": int(np.prod(shape(g, node.outputs[0]) or (1,))), "op": self.activation(node, g)}
+        return [KernelCall("mlc_unary_f32", "mlc_unary_params_t", params,
+                           [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]

@@ -1,0 +1,203 @@
+"""What every operator definition provides, and the registry the pipeline stages ask.
+
+An operator is defined once, in its ops/ module, by a subclass of OpDef registered under its ONNX
+op type(s). The importer's passes ask it whether it can absorb an activation, the planner asks for
+aliasing and scratch bytes, lowering asks for kernel calls, reports ask for MACs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from toolchain.ir import Graph, Node
+
+
+class Unsupported(Exception):
+    """Raised by OpDef.check with the reason a node cannot be compiled."""
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A kernel argument: an activation in the arena, a constant array, or NULL."""
+
+    kind: str  # "tensor" | "const" | "null"
+    name: str = ""
+
+
+NULL = Arg("null")
+
+
+@dataclass
+class KernelCall:
+    fn: str  # C function, e.g. "mlc_conv2d_f32"
+    params_type: str  # C struct type of its parameter block
+    params: dict[str, Any]  # field -> int | float | list | nested dict
+    args: list[Arg]
+
+
+@dataclass
+class Constant:
+    name: str
+    data: np.ndarray
+
+
+@dataclass
+class LowerCtx:
+    """Collects the constants a lowering creates (re-laid-out weights, folded scales)."""
+
+    graph: Graph
+    constants: dict[str, Constant] = field(default_factory=dict)
+
+    def const(self, hint: str, data: np.ndarray) -> Arg:
+        """Register a constant array; identical contents are stored once."""
+        data = np.ascontiguousarray(data)
+        for c in self.constants.values():
+            if c.data.dtype == data.dtype and c.data.shape == data.shape and np.array_equal(c.data, data):
+                return Arg("const", c.name)
+        base = "c_" + "".join(ch if ch.isalnum() else "_" for ch in hint)[:48]
+        name, k = base, 1
+        while name in self.constants:
+            name, k = f"{base}_{k}", k + 1
+        self.constants[name] = Constant(name, data)
+        return Arg("const", name)
+
+    def tensor(self, name: str) -> Arg:
+        """An input or output tensor of a node: run-time tensors live in the arena; constants in flash."""
+        data = self.graph.const(name)
+        if data is not None:
+            return self.const(name, data.astype(np.float32) if data.dtype != np.float32 else data)
+        return Arg("tensor", name)
+
+
+class OpDef:
+    """Base operator definition. Subclasses override what applies to them."""
+
+    op_types: ClassVar[tuple[str, ...]] = ()
+    # Output is a view of input 0 with another shape (no kernel, no copy).
+    alias: ClassVar[bool] = False
+    # Can absorb an activation applied to its (single) output.
+    fuses_activation: ClassVar[bool] = False
+
+    def check(self, node: Node, g: Graph) -> None:
+        """Raise Unsupported naming the attribute or case this definition lacks."""
+
+    def activation(self, node: Node, g: Graph) -> dict[str, Any] | None:
+        """For activation functions: the fused form {op, alpha, beta}, or None if it cannot be fused."""
+        return None
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        raise NotImplementedError
+
+    def scratch_bytes(self, node: Node, g: Graph) -> int:
+        return 0
+
+    def macs(self, node: Node, g: Graph) -> int:
+        return 0
+
+
+REGISTRY: dict[str, OpDef] = {}
+
+
+def register(cls: type[OpDef]) -> type[OpDef]:
+    inst = cls()
+    for op in cls.op_types:
+        REGISTRY[op] = inst
+    return cls
+
+
+def opdef(node: Node) -> OpDef | None:
+    if node.domain not in ("", "ai.onnx"):
+        return None
+    return REGISTRY.get(node.op)
+
+
+# ---- helpers shared by operator definitions -------------------------------------------------
+
+
+def shape(g: Graph, name: str) -> tuple[int, ...]:
+    return g.tensors[name].shape
+
+
+def norm_axis(axis: int, rank: int, node: Node) -> int:
+    a = axis + rank if axis < 0 else axis
+    if not 0 <= a < max(rank, 1):
+        raise Unsupported(f"axis {axis} out of range for rank {rank}")
+    return a
+
+
+def require_const(g: Graph, node: Node, index: int, what: str) -> np.ndarray:
+    data = g.const(node.input(index))
+    if data is None:
+        raise Unsupported(f"{what} (input {index}) must be a constant")
+    return data
+
+
+def optional_const(g: Graph, node: Node, index: int, what: str) -> np.ndarray | None:
+    if not node.input(index):
+        return None
+    return require_const(g, node, index, what)
+
+
+def attr_or_input(node: Node, g: Graph, attr: str, index: int, what: str) -> np.ndarray | None:
+    """An argument that moved from attribute to input across opsets (axes, pads, min/max ...)."""
+    if attr in node.attrs:
+        return np.asarray(node.attrs[attr])
+    return optional_const(g, node, index, what)
+
+
+def dense_strides(dims: tuple[int, ...] | list[int]) -> list[int]:
+    strides, acc = [], 1
+    for d in reversed(dims):
+        strides.append(acc)
+        acc *= d
+    return strides[::-1]
+
+
+def broadcast_strides(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int]:
+    """Element strides of a dense `in_shape` tensor read at every index of `out_shape` (numpy rules)."""
+    pad = len(out_shape) - len(in_shape)
+    padded = (1,) * pad + tuple(in_shape)
+    dense = dense_strides(padded)
+    return [0 if d == 1 and o != 1 else s for d, o, s in zip(padded, out_shape, dense)]
+
+
+def fill(values: list[int], n: int = 6, value: int = 0) -> list[int]:
+    """Pad a per-axis list to the MLC_MAX_DIMS slots of a C parameter struct."""
+    if len(values) > n:
+        raise Unsupported(f"rank {len(values)} exceeds the {n} dimensions the kernels support")
+    return list(values) + [value] * (n - len(values))
+
+
+IDENTITY_ACT: dict[str, Any] = {"op": 0, "alpha": 0.0, "beta": 0.0}
+
+
+def fused_act(node: Node, g: Graph) -> dict[str, Any]:
+    """The activation fused into `node` (identity when none)."""
+    if not node.fused:
+        return dict(IDENTITY_ACT)
+    act = node.fused[0]
+    inner = Node(act.op, act.name, [node.outputs[0]], [node.outputs[0]], act.attrs)
+    form = REGISTRY[act.op].activation(inner, g)
+    assert form is not None
+    return form
+
+
+def check_float(node: Node, g: Graph, inputs: list[int] | None = None) -> None:
+    """Run-time tensors must be float32 in this (float) path."""
+    names = [node.input(i) for i in (inputs if inputs is not None else range(len(node.inputs)))]
+    for name in names + [o for o in node.outputs if o]:
+        if not name:
+            continue
+        t = g.tensors.get(name)
+        if t is not None and not t.is_const and t.dtype != "float32":
+            raise Unsupported(f"tensor {name!r} is {t.dtype} at run time; only float32 is supported")
+
+
+def check_unused_outputs(node: Node, g: Graph, first_optional: int, what: str) -> None:
+    """Optional outputs we do not compute must not be consumed."""
+    for out in node.outputs[first_optional:]:
+        if out and (g.consumers(out) or out in g.outputs):
+            raise Unsupported(f"output {what} is not supported")

@@ -1,0 +1,83 @@
+"""Conv: 1-D and 2-D, groups (depthwise included), pads, auto_pad, strides, dilations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolchain.ir import Graph, Node
+from toolchain.ops.base import (
+    NULL, KernelCall, LowerCtx, OpDef, Unsupported, check_float, fused_act, register, require_const, shape,
+)
+
+
+def spatial_pads(node: Node, in_sp: list[int], k: list[int], s: list[int], d: list[int]) -> tuple[list[int], list[int]]:
+    """Begin and end pads per spatial axis, resolving auto_pad (shared by Conv and the pools)."""
+    n = len(in_sp)
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if auto in ("NOTSET", ""):
+        pads = list(node.attrs.get("pads", [0] * (2 * n)))
+        if len(pads) != 2 * n:
+            raise Unsupported(f"pads has {len(pads)} values, expected {2 * n}")
+        return pads[:n], pads[n:]
+    if auto == "VALID":
+        return [0] * n, [0] * n
+    if auto not in ("SAME_UPPER", "SAME_LOWER"):
+        raise Unsupported(f"auto_pad={auto}")
+    begin, end = [], []
+    for i in range(n):
+        out = -(-in_sp[i] // s[i])
+        total = max((out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in_sp[i], 0)
+        small = total // 2
+        begin.append(small if auto == "SAME_UPPER" else total - small)
+        end.append(total - begin[-1])
+    return begin, end
+
+
+def as_2d(values: list[int], fill_value: int) -> list[int]:
+    """1-D operators run as 2-D with a leading spatial axis of size 1."""
+    return [fill_value] + list(values) if len(values) == 1 else list(values)
+
+
+@register
+class Conv(OpDef):
+    op_types = ("Conv",)
+    fuses_activation = True
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g, [0])
+        rank = len(shape(g, node.inputs[0]))
+        if rank not in (3, 4):
+            raise Unsupported(f"{rank - 2}-D convolution (only 1-D and 2-D)")
+        require_const(g, node, 1, "weights")
+        if node.input(2):
+            require_const(g, node, 2, "bias")
+
+    def _geometry(self, node: Node, g: Graph) -> dict[str, int]:
+        x, w, y = shape(g, node.inputs[0]), shape(g, node.inputs[1]), shape(g, node.outputs[0])
+        nsp = len(x) - 2
+        k = list(node.attrs.get("kernel_shape", w[2:]))
+        s = list(node.attrs.get("strides", [1] * nsp))
+        d = list(node.attrs.get("dilations", [1] * nsp))
+        begin, _ = spatial_pads(node, list(x[2:]), k, s, d)
+        xs, ys = as_2d(list(x[2:]), 1), as_2d(list(y[2:]), 1)
+        k2, s2, d2, b2 = as_2d(k, 1), as_2d(s, 1), as_2d(d, 1), as_2d(begin, 0)
+        return {
+            "n": x[0], "c_in": x[1], "h_in": xs[0], "w_in": xs[1],
+            "c_out": y[1], "h_out": ys[0], "w_out": ys[1], "k_h": k2[0], "k_w": k2[1],
+            "stride_h": s2[0], "stride_w": s2[1], "dil_h": d2[0], "dil_w": d2[1],
+            "pad_top": b2[0], "pad_left": b2[1], "groups": int(node.attrs.get("group", 1)),
+        }
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        params = self._geometry(node, g)
+        params["act"] = fused_act(node, g)
+        w = np.asarray(g.const(node.inputs[1]), dtype=np.float32)
+        bias = ctx.const(node.name + "_b", np.asarray(g.const(node.inputs[2]), np.float32)) if node.input(2) else NULL
+        args = [ctx.tensor(node.inputs[0]), ctx.const(node.name + "_w", w), bias, ctx.tensor(node.outputs[0])]
+        return [KernelCall("mlc_conv2d_f32", "mlc_conv2d_params_t", params, args)]
+
+    def macs(self, node: Node, g: Graph) -> int:
+        w = shape(g, node.inputs[1])
+        y = shape(g, node.outputs[0])
+        return int(np.prod(y)) * int(np.prod(w[1:]))

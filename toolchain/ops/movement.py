@@ -1,0 +1,115 @@
+"""Data movement: Transpose and Concat as strided copies; Pad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolchain.ir import Graph, Node
+from toolchain.ops.base import (
+    KernelCall, LowerCtx, OpDef, Unsupported, attr_or_input, check_float, dense_strides, fill, norm_axis, register,
+    shape,
+)
+
+
+def copy_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: list[int], out_strides: list[int],
+              in_offset: int = 0, out_offset: int = 0) -> KernelCall:
+    params = {
+        "rank": len(dims), "dims": fill(dims), "in_strides": fill(in_strides), "out_strides": fill(out_strides),
+        "in_offset": in_offset, "out_offset": out_offset,
+    }
+    return KernelCall("mlc_copy_f32", "mlc_copy_params_t", params, [ctx.tensor(src), ctx.tensor(dst)])
+
+
+@register
+class Transpose(OpDef):
+    op_types = ("Transpose",)
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g)
+        if len(shape(g, node.inputs[0])) > 6:
+            raise Unsupported("rank > 6")
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        x = list(shape(ctx.graph, node.inputs[0]))
+        perm = list(node.attrs.get("perm", reversed(range(len(x)))))
+        strides = dense_strides(x)
+        out = [x[p] for p in perm]
+        return [copy_call(ctx, node.inputs[0], node.outputs[0], out, [strides[p] for p in perm], dense_strides(out))]
+
+
+@register
+class Concat(OpDef):
+    op_types = ("Concat",)
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g)
+        if len(shape(g, node.outputs[0])) > 6:
+            raise Unsupported("rank > 6")
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        y = list(shape(g, node.outputs[0]))
+        axis = norm_axis(int(node.attrs["axis"]), len(y), node)
+        out_strides = dense_strides(y)
+        calls, offset = [], 0
+        for name in node.inputs:
+            if not name:
+                continue
+            x = list(shape(g, name))
+            if x[axis] > 0:
+                calls.append(copy_call(ctx, name, node.outputs[0], x, dense_strides(x), out_strides,
+                                       0, offset * out_strides[axis]))
+            offset += x[axis]
+        return calls
+
+
+PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
+
+
+@register
+class Pad(OpDef):
+    op_types = ("Pad",)
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g, [0])
+        mode = node.attrs.get("mode", "constant")
+        if mode not in PAD_MODES:
+            raise Unsupported(f"mode={mode}")
+        if len(shape(g, node.inputs[0])) > 6:
+            raise Unsupported("rank > 6")
+        self._pads(node, g)
+
+    def _pads(self, node: Node, g: Graph) -> tuple[list[int], float]:
+        rank = len(shape(g, node.inputs[0]))
+        pads = attr_or_input(node, g, "pads", 1, "pads")
+        if pads is None:
+            raise Unsupported("pads missing")
+        pads = [int(p) for p in np.asarray(pads).reshape(-1)]
+        value = node.attrs.get("value", 0.0)
+        if node.input(2):
+            v = g.const(node.input(2))
+            if v is None:
+                raise Unsupported("constant_value (input 2) must be a constant")
+            value = float(np.asarray(v).reshape(-1)[0]) if np.asarray(v).size else 0.0
+        axes = g.const(node.input(3)) if node.input(3) else None
+        if node.input(3) and axes is None:
+            raise Unsupported("axes (input 3) must be a constant")
+        if axes is not None:
+            ax = [norm_axis(int(a), rank, node) for a in np.asarray(axes).reshape(-1)]
+            full = [0] * (2 * rank)
+            for i, a in enumerate(ax):
+                full[a], full[rank + a] = pads[i], pads[len(ax) + i]
+            pads = full
+        if len(pads) != 2 * rank:
+            raise Unsupported(f"pads has {len(pads)} values for rank {rank}")
+        return pads[:rank], float(value)
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        begin, value = self._pads(node, g)
+        x, y = list(shape(g, node.inputs[0])), list(shape(g, node.outputs[0]))
+        params = {
+            "rank": len(x), "in_dims": fill(x), "out_dims": fill(y), "pads_begin": fill(begin),
+            "mode": PAD_MODES[node.attrs.get("mode", "constant")], "value": value,
+        }
+        return [KernelCall("mlc_pad_f32", "mlc_pad_params_t", params, [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]

@@ -1,0 +1,147 @@
+"""Graph passes: each a plain function Graph -> Graph (the input graph is not reused afterwards).
+
+Constant folding happens at import (toolchain.fold), where ONNX shape inference can follow it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolchain.errors import ModelError
+from toolchain.ir import Activation, Graph, Node, Tensor
+from toolchain.ops import Unsupported, opdef
+from toolchain.ops.norm import batchnorm_affine
+
+
+def _single_use(g: Graph, name: str) -> bool:
+    return name not in g.outputs and len(g.consumers(name)) == 1
+
+
+def _rename_input(g: Graph, old: str, new: str) -> None:
+    for n in g.nodes:
+        n.inputs = [new if i == old else i for i in n.inputs]
+
+
+def remove_identities(g: Graph) -> Graph:
+    """Identity and inference-mode Dropout disappear; consumers read the input directly."""
+    keep = []
+    for n in g.nodes:
+        passthrough = n.op == "Identity" or (n.op == "Dropout" and not any(o and g.consumers(o) for o in n.outputs[1:]))
+        if passthrough and n.domain in ("", "ai.onnx") and n.outputs[0] not in g.outputs:
+            _rename_input(g, n.outputs[0], n.inputs[0])
+            continue
+        keep.append(n)
+    g.nodes = keep
+    return g
+
+
+def _new_const(g: Graph, hint: str, data: np.ndarray) -> str:
+    name, k = hint, 1
+    while name in g.tensors:
+        name, k = f"{hint}_{k}", k + 1
+    g.tensors[name] = Tensor(name, tuple(data.shape), data.dtype.name, data)
+    return name
+
+
+def fold_batchnorm(g: Graph) -> Graph:
+    """BatchNormalization after Conv (channel axis 1) or after Gemm on rank-2 data is folded into
+    the producer's weights and bias."""
+    removed = set()
+    for bn in g.nodes:
+        if bn.op != "BatchNormalization" or int(bn.attrs.get("training_mode", 0)) or any(bn.outputs[1:]):
+            continue
+        prod = g.producer(bn.inputs[0])
+        if prod is None or prod.fused or not _single_use(g, bn.inputs[0]):
+            continue
+        try:
+            scale, shift = batchnorm_affine(bn, g)
+        except Unsupported:
+            continue
+        w = g.const(prod.input(1))
+        if w is None or (prod.input(2) and g.const(prod.input(2)) is None):
+            continue
+        w = w.astype(np.float64)
+        if prod.op == "Conv" and g.tensors[bn.inputs[0]].shape[1] == scale.size:
+            new_w = w * scale.reshape((-1,) + (1,) * (w.ndim - 1))
+            b = g.const(prod.input(2)).astype(np.float64) if prod.input(2) else np.zeros(scale.size)
+            new_b = b * scale + shift
+        elif prod.op == "Gemm" and len(g.tensors[bn.inputs[0]].shape) == 2:
+            trans_b = int(prod.attrs.get("transB", 0))
+            new_w = w * (scale.reshape(-1, 1) if trans_b else scale.reshape(1, -1))
+            beta = float(prod.attrs.get("beta", 1.0))
+            c = g.const(prod.input(2)).astype(np.float64) * beta if prod.input(2) else np.zeros(scale.size)
+            new_b = c * scale + shift
+            prod.attrs["beta"] = 1.0
+        else:
+            continue
+        prod.inputs = list(prod.inputs[:1]) + [
+            _new_const(g, prod.name + "_w_bn", new_w.astype(np.float32)),
+            _new_const(g, prod.name + "_b_bn", new_b.astype(np.float32)),
+        ]
+        prod.outputs[0] = bn.outputs[0]
+        removed.add(id(bn))
+    g.nodes = [n for n in g.nodes if id(n) not in removed]
+    return g
+
+
+def fuse_activations(g: Graph) -> Graph:
+    """An activation whose input comes from a kernel that can apply it is merged into that kernel."""
+    removed = set()
+    for act in g.nodes:
+        d = opdef(act)
+        if d is None or not act.inputs or d.activation(act, g) is None:
+            continue
+        if act.op == "Clip" and any(i and g.const(i) is None for i in act.inputs[1:]):
+            continue
+        prod = g.producer(act.inputs[0])
+        pd = opdef(prod) if prod is not None else None
+        if prod is None or pd is None or not pd.fuses_activation or prod.fused or not _single_use(g, act.inputs[0]):
+            continue
+        if act.op == "Clip":
+            # The bounds become attributes so the fused form does not depend on dropped inputs.
+            lo, hi = d.activation(act, g)["alpha"], d.activation(act, g)["beta"]
+            attrs = {"min": lo, "max": hi}
+        else:
+            attrs = dict(act.attrs)
+        prod.fused.append(Activation(act.op, attrs, act.name))
+        prod.outputs[0] = act.outputs[0]
+        removed.add(id(act))
+    g.nodes = [n for n in g.nodes if id(n) not in removed]
+    return g
+
+
+def remove_dead(g: Graph) -> Graph:
+    """Nodes that do not contribute to a graph output are dropped."""
+    live = set(g.outputs)
+    keep: list[Node] = []
+    for n in reversed(g.nodes):
+        if any(o in live for o in n.outputs if o):
+            keep.append(n)
+            live.update(i for i in n.inputs if i)
+    g.nodes = keep[::-1]
+    return g
+
+
+def check_supported(g: Graph, where: str) -> None:
+    """One error listing every node that cannot be compiled, with the reason when the op is known."""
+    problems = []
+    for n in g.nodes:
+        d = opdef(n)
+        if d is None:
+            dom = f"{n.domain}." if n.domain else ""
+            problems.append(f"{n.name!r} ({dom}{n.op})")
+            continue
+        try:
+            d.check(n, g)
+        except Unsupported as exc:
+            problems.append(f"{n.name!r} ({n.op}: {exc})")
+    if problems:
+        raise ModelError(f"{where}: unsupported: {'; '.join(problems)}; see `mlc ops` for what is supported")
+
+
+def run_all(g: Graph, where: str) -> Graph:
+    g = remove_dead(g)
+    check_supported(g, where)
+    for p in (remove_identities, fold_batchnorm, fuse_activations, remove_dead):
+        g = p(g)
+    return g

@@ -1,0 +1,51 @@
+"""`mlc run`: compile, build and execute a model on inputs; host runner or a board over serial."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from toolchain.boards import Board
+from toolchain.build import BuildResult, build
+from toolchain.errors import MlcError, UsageError
+from toolchain.io_arrays import Batch, load_inputs, records, save_outputs, shape_outputs, split_records
+
+HOST_TIMEOUT_S = 600
+
+
+def run_host(res: BuildResult, batch: Batch) -> list[np.ndarray]:
+    program = res.compiled.program
+    with tempfile.TemporaryDirectory(prefix="mlc-run-") as tmp:
+        fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
+        fin.write_bytes(records(batch))
+        proc = subprocess.run([str(res.artifact), str(fin), str(fout), str(batch.count)],
+                              capture_output=True, text=True, timeout=HOST_TIMEOUT_S)
+        if proc.returncode != 0:
+            raise MlcError(f"host runner failed ({proc.returncode}): {proc.stderr.strip() or 'no message'}")
+        return split_records(fout.read_bytes(), program.outputs, batch.count)
+
+
+def execute(res: BuildResult, board: Board, batch: Batch, port: str | None = None) -> list[np.ndarray]:
+    """Outputs of shape (K, *output shape) for every model output."""
+    if board.is_host:
+        return run_host(res, batch)
+    from toolchain.device_run import run_on_board
+
+    return run_on_board(res, board, batch, port)
+
+
+def run_model(model: Path | str, board: Board, input_path: Path, output_path: Path,
+              input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
+              port: str | None = None) -> list[np.ndarray]:
+    if output_path.suffix not in (".npy", ".npz"):
+        raise UsageError(f"{output_path}: output must end in .npy or .npz")
+    with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
+        res = build(model, board, Path(tmp) / "out", input_shapes, name)
+        batch = load_inputs(input_path, res.compiled.program.inputs)
+        flat = execute(res, board, batch, port)
+    arrays = shape_outputs(batch, res.compiled.program.outputs, flat)
+    save_outputs(output_path, res.compiled.program.outputs, arrays)
+    return arrays
