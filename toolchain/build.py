@@ -97,9 +97,11 @@ def _copy_runtime(program: Program, board: Board, dst: Path) -> dict[str, list[s
                 if src.suffix == ".c":
                     lists[sub].append(f"{RUNTIME}/{rel.as_posix()}")
         family = board.port.get("family", "")
-        for header in sorted((rt / "port" / family).glob("*.h")) if family else []:
-            target = dst / RUNTIME / "port" / family / header.name
-            shutil.copyfile(header, target)
+        for sub in ([family] if family else []) + ["common"]:
+            for header in sorted((rt / "port" / sub).glob("*.h")):
+                target = dst / RUNTIME / "port" / sub / header.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(header, target)
     return lists
 
 
@@ -162,10 +164,10 @@ def check_fits(c: Compiled, board: Board, sizes: SizeReport | None = None) -> No
     flash = sizes.flash_total if sizes else c.program.const_bytes
     if ram > board.ram_bytes:
         raise ModelError(f"{c.source}: needs {ram} bytes of RAM (arena {c.program.arena_size}) but board "
-                         f"{board.name} has {board.ram_bytes}; pick a larger board or quantize with --quantize int8")
+                         f"{board.name} has {board.ram_bytes}; pick a board with more RAM or a smaller model")
     if flash > board.flash_bytes:
         raise ModelError(f"{c.source}: needs {flash} bytes of flash but board {board.name} has "
-                         f"{board.flash_bytes}; pick a larger board or quantize with --quantize int8")
+                         f"{board.flash_bytes}; pick a board with more RAM or a smaller model")
 
 
 def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
