@@ -53,6 +53,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from toolchain.boards import load_board
+    from toolchain.onnx_import import parse_input_shapes
+    from toolchain.verify import run_test
+
+    board = load_board(args.board)
+    return run_test(Path(args.model), board, Path(args.data) if args.data else None, args.port,
+                    parse_input_shapes(args.input_shape), args.name, Path(args.json) if args.json else None,
+                    quiet=args.quiet)
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    from toolchain.boards import load_board
+    from toolchain.flash import flash, serve
+
+    board = load_board(args.board)
+    if board.is_emulated:
+        return serve(board, Path(args.firmware))
+    if board.is_host:
+        from toolchain.errors import UsageError
+
+        raise UsageError("board host has nothing to flash; run the built mlc_runner directly")
+    flash(board, Path(args.firmware))
+    print(f"flashed {args.firmware} to {board.name}")
+    return 0
+
+
 def cmd_boards(args: argparse.Namespace) -> int:
     from toolchain.boards import list_boards
 
@@ -82,6 +109,22 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--output", required=True, help="OUT.npy or OUT.npz (keyed by output name)")
     r.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
     r.set_defaults(func=cmd_run)
+
+    t = sub.add_parser("test", help="run the model on the board and compare with onnxruntime", epilog=EXIT_CODES_HELP)
+    _common_model_args(t)
+    t.add_argument("--data", help="test data .npz (inputs by name or test_x; labels test_y)")
+    t.add_argument("--json", help="write the report as JSON")
+    t.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_test)
+
+    f = sub.add_parser("flash", help="flash firmware to a board (emulated boards: start QEMU and serve its UART)",
+                       epilog=EXIT_CODES_HELP)
+    f.add_argument("firmware", help="firmware ELF (OUT/build/firmware.elf)")
+    f.add_argument("--board", required=True)
+    f.add_argument("--port", help="serial port (hardware boards)")
+    f.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
+    f.set_defaults(func=cmd_flash)
 
     bo = sub.add_parser("boards", help="list the boards with their RAM and flash")
     bo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -1,0 +1,59 @@
+"""Running a built model on a board over the serial protocol (emulated or real)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from toolchain.boards import Board
+from toolchain.build import BuildResult
+from toolchain.device import infer
+from toolchain.errors import BoardError
+from toolchain.flash import open_session
+from toolchain.io_arrays import NP_DTYPES, Batch
+from toolchain.progress import progress
+from toolchain.protocol import ticks_to_instructions
+
+
+@dataclass
+class DeviceRun:
+    outputs: list[np.ndarray]  # per model output, shape (K, *shape)
+    counts: list[int] = field(default_factory=list)  # per inference: instructions (emulator) or raw ticks
+    unit: str = "ticks"  # "instructions", "cycles" or "ticks"
+    profile: list[int] = field(default_factory=list)
+
+
+def _unit(counter_kind: int) -> str:
+    return {1: "instructions", 2: "cycles"}.get(counter_kind, "ticks")
+
+
+def run_batch(res: BuildResult, board: Board, batch: Batch, port: str | None = None,
+              profile: bool = False, quiet: bool = True) -> DeviceRun:
+    program = res.compiled.program
+    flat: list[list[np.ndarray]] = [[] for _ in program.outputs]
+    run = DeviceRun([])
+    with open_session(board, res.artifact, port) as client:
+        hello = client.hello_info
+        if hello.info.arena_size != program.arena_size:
+            raise BoardError(f"the board runs another model (arena {hello.info.arena_size} B, expected "
+                             f"{program.arena_size} B); reflash it")
+        run.unit = _unit(hello.counter_kind)
+        for k in progress(range(batch.count), total=batch.count, desc=f"{board.name}", quiet=quiet):
+            outs, ticks = infer(client, [a[k].tobytes() for a in batch.arrays], [t.nbytes for t in program.outputs])
+            for i, (t, data) in enumerate(zip(program.outputs, outs)):
+                flat[i].append(np.frombuffer(data, dtype=NP_DTYPES[t.dtype]).reshape(t.shape))
+            instr = ticks_to_instructions(ticks, hello.counter_kind)
+            run.counts.append(instr if instr is not None else ticks)
+        if profile:
+            run.profile = [ticks_to_instructions(t, hello.counter_kind) or t for t in client.profile()]
+        try:
+            client.exit()
+        except BoardError:
+            pass  # the session closes (and reaps an emulator) either way
+    run.outputs = [np.stack(parts) for parts in flat]
+    return run
+
+
+def run_on_board(res: BuildResult, board: Board, batch: Batch, port: str | None = None) -> list[np.ndarray]:
+    return run_batch(res, board, batch, port).outputs

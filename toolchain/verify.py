@@ -1,0 +1,132 @@
+"""`mlc test`: build the test firmware, stream inputs through the board, compare with onnxruntime.
+
+Test data (--data FILE.npz): inputs keyed by the model's input names, or `test_x` / `x` for a
+single-input model; labels (optional) under `test_y`, `y` or `labels`. Without --data, 16 seeded
+random inputs in [0, 1) are used. Exit 0 when every output is within the float tolerance of
+onnxruntime (max abs error <= 1e-4 * max(1, max |reference|)), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toolchain.boards import Board
+from toolchain.build import build
+from toolchain.errors import EXIT_MISMATCH, EXIT_OK, UsageError
+from toolchain.io_arrays import Batch, load_inputs
+from toolchain.lower import IOTensor
+
+INPUT_KEYS = ("test_x", "x", "inputs")
+LABEL_KEYS = ("test_y", "y", "labels")
+RANDOM_SAMPLES = 16
+
+
+@dataclass
+class Report:
+    model: str
+    board: str
+    inferences: int
+    max_abs_error: float
+    tolerance: float
+    top1_agreement: float
+    accuracy: float | None
+    reference_accuracy: float | None
+    count_unit: str
+    count_per_inference: int | None
+    count_min: int | None
+    count_max: int | None
+    passed: bool
+
+
+def load_test_data(path: Path | None, inputs: list[IOTensor]) -> tuple[Batch, np.ndarray | None]:
+    if path is None:
+        rng = np.random.default_rng(0)
+        arrays = [rng.random((RANDOM_SAMPLES, *t.shape), dtype=np.float32) for t in inputs]
+        return Batch(RANDOM_SAMPLES, "stacked", arrays), None
+    if not path.is_file():
+        raise UsageError(f"--data {path}: no such file; pass an .npz with test inputs")
+    try:
+        data = dict(np.load(path, allow_pickle=False))
+    except Exception as exc:
+        raise UsageError(f"--data {path}: not a readable .npz ({exc}); save it with numpy.savez") from None
+    labels = next((data[k] for k in LABEL_KEYS if k in data), None)
+    if not all(t.name in data for t in inputs):
+        key = next((k for k in INPUT_KEYS if k in data), None)
+        if key is None or len(inputs) != 1:
+            names = ", ".join(t.name for t in inputs)
+            raise UsageError(f"--data {path}: no inputs found; store them under {names} or test_x (keys: {', '.join(data)})")
+        data = {inputs[0].name: data[key]}
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(Path(tmp) / "in.npz", **{t.name: data[t.name] for t in inputs})
+        batch = load_inputs(Path(tmp) / "in.npz", inputs)
+    if labels is not None and len(labels) != batch.count:
+        raise UsageError(f"--data {path}: {len(labels)} labels for {batch.count} inputs")
+    return batch, labels
+
+
+def reference(model: Path, inputs: list[IOTensor], batch: Batch) -> list[np.ndarray]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise UsageError("mlc test compares with onnxruntime; install it with `pip install onnxruntime`") from None
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+    runs = [sess.run(None, {t.name: a[k] for t, a in zip(inputs, batch.arrays)}) for k in range(batch.count)]
+    return [np.stack([np.asarray(r[i]) for r in runs]) for i in range(len(runs[0]))]
+
+
+def _top1(arr: np.ndarray) -> np.ndarray:
+    return arr.reshape(arr.shape[0], -1).argmax(axis=1)
+
+
+def run_test(model: Path, board: Board, data: Path | None, port: str | None = None,
+             input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
+             json_path: Path | None = None, quiet: bool = False) -> int:
+    from toolchain.device_run import DeviceRun, run_batch
+    from toolchain.run import run_host
+
+    with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:
+        res = build(model, board, Path(tmp) / "out", input_shapes, name)
+        program = res.compiled.program
+        batch, labels = load_test_data(data, program.inputs)
+        if board.is_host:
+            dev = DeviceRun(run_host(res, batch), [], "none")
+        else:
+            dev = run_batch(res, board, batch, port, quiet=quiet)
+    ref = reference(model, program.inputs, batch)
+    err, scale = 0.0, 1.0
+    for got, want in zip(dev.outputs, ref):
+        want = want.reshape(got.shape)
+        if want.size:
+            err = max(err, float(np.max(np.abs(got.astype(np.float64) - want))))
+            scale = max(scale, float(np.max(np.abs(want))))
+    tol = 1e-4 * scale
+    agree = float(np.mean(_top1(dev.outputs[0]) == _top1(ref[0].reshape(dev.outputs[0].shape))))
+    acc = ref_acc = None
+    if labels is not None:
+        y = np.asarray(labels).reshape(-1)
+        acc = float(np.mean(_top1(dev.outputs[0]) == y))
+        ref_acc = float(np.mean(_top1(ref[0].reshape(dev.outputs[0].shape)) == y))
+    counts = dev.counts
+    rep = Report(model.name, board.name, batch.count, err, tol, agree, acc, ref_acc, dev.unit,
+                 int(round(float(np.mean(counts)))) if counts else None,
+                 min(counts) if counts else None, max(counts) if counts else None,
+                 bool(np.isfinite(err) and err <= tol))
+    print(f"mlc test: {model.name} on {board.name}: {batch.count} inferences")
+    print(f"  max abs error vs onnxruntime: {err:.3g} (tolerance {tol:.3g})")
+    print(f"  top-1 agreement with onnxruntime: {agree * 100:.2f}%")
+    if acc is not None:
+        print(f"  accuracy on labels: {acc:.4f} (onnxruntime {ref_acc:.4f})")
+    if counts:
+        same = " (identical for every input)" if min(counts) == max(counts) else f" (min {min(counts)}, max {max(counts)})"
+        print(f"  {dev.unit} per inference: {rep.count_per_inference}{same}")
+    print("PASS" if rep.passed else "FAIL: outputs differ from onnxruntime beyond the tolerance")
+    if json_path is not None:
+        json_path.write_text(json.dumps(asdict(rep), indent=1) + "\n")
+    return EXIT_OK if rep.passed else EXIT_MISMATCH
