@@ -200,11 +200,12 @@ class BuildResult:
 
 
 def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
-          name: str | None = None) -> BuildResult:
+          name: str | None = None, compiled: Compiled | None = None) -> BuildResult:
+    """Write and build the project; `compiled` reuses an earlier compile_model() of the same model."""
     out = Path(out)
     if out.exists() and not (out / "manifest.json").is_file() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out}: exists and is not an mlc output directory; choose another -o")
-    c = compile_model(model, input_shapes, name)
+    c = compiled or compile_model(model, input_shapes, name)
     check_fits(c, board)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

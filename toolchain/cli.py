@@ -92,11 +92,31 @@ def cmd_boards(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) like every other mlc error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"mlc: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    import json
+
+    from toolchain.ops import REGISTRY
+
+    ops = sorted(REGISTRY)
+    if args.json:
+        print(json.dumps([{"op": op, "dtypes": ["float32"]} for op in ops], indent=1))
+    else:
+        print(f"{len(ops)} operators (float32): " + ", ".join(ops))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="mlc", description="Compile ONNX models to static C for microcontrollers.",
+    ap = _Parser(prog="mlc", description="Compile ONNX models to static C for microcontrollers.",
                                  epilog=EXIT_CODES_HELP)
     ap.add_argument("--verbose", action="store_true", help="show tracebacks of errors")
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     b = sub.add_parser("build", help="generate and build a self-contained C project", epilog=EXIT_CODES_HELP)
     _common_model_args(b)
@@ -125,6 +145,11 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--port", help="serial port (hardware boards)")
     f.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
     f.set_defaults(func=cmd_flash)
+
+    o = sub.add_parser("ops", help="list the supported operators")
+    o.add_argument("--json", action="store_true")
+    o.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    o.set_defaults(func=cmd_ops)
 
     bo = sub.add_parser("boards", help="list the boards with their RAM and flash")
     bo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -24,8 +24,19 @@ class DeviceRun:
     profile: list[int] = field(default_factory=list)
 
 
+# Counter kind 4: the device already converted QEMU icount counter values to exact instructions.
+EXACT_INSTRUCTIONS = 4
+
+
 def _unit(counter_kind: int) -> str:
-    return {1: "instructions", 2: "cycles"}.get(counter_kind, "ticks")
+    return {1: "instructions", 2: "cycles", EXACT_INSTRUCTIONS: "instructions"}.get(counter_kind, "ticks")
+
+
+def _count(ticks: int, counter_kind: int) -> int:
+    if counter_kind == EXACT_INSTRUCTIONS:
+        return ticks
+    instr = ticks_to_instructions(ticks, counter_kind)
+    return instr if instr is not None else ticks
 
 
 def run_batch(res: BuildResult, board: Board, batch: Batch, port: str | None = None,
@@ -43,10 +54,9 @@ def run_batch(res: BuildResult, board: Board, batch: Batch, port: str | None = N
             outs, ticks = infer(client, [a[k].tobytes() for a in batch.arrays], [t.nbytes for t in program.outputs])
             for i, (t, data) in enumerate(zip(program.outputs, outs)):
                 flat[i].append(np.frombuffer(data, dtype=NP_DTYPES[t.dtype]).reshape(t.shape))
-            instr = ticks_to_instructions(ticks, hello.counter_kind)
-            run.counts.append(instr if instr is not None else ticks)
+            run.counts.append(_count(ticks, hello.counter_kind))
         if profile:
-            run.profile = [ticks_to_instructions(t, hello.counter_kind) or t for t in client.profile()]
+            run.profile = [_count(t, hello.counter_kind) for t in client.profile()]
         try:
             client.exit()
         except BoardError:

@@ -13,6 +13,7 @@ from onnx import helper, numpy_helper, shape_inference
 from toolchain.errors import ModelError, UsageError
 from toolchain.fold import fold_constants
 from toolchain.ir import Graph, Node, Tensor
+from toolchain.ops import opdef
 
 MIN_OPSET = 7
 
@@ -80,9 +81,9 @@ def _apply_input_shapes(model: onnx.ModelProto, shapes: dict[str, list[int]], pa
             want = shapes[inp.name]
             if tt.HasField("shape") and len(tt.shape.dim) != len(want):
                 raise UsageError(f"--input-shape {inp.name}=...: rank {len(want)} given, the model's input has rank {len(tt.shape.dim)}")
-            for d, v in zip(tt.shape.dim, want):
+            for axis, (d, v) in enumerate(zip(tt.shape.dim, want)):
                 if d.HasField("dim_value") and d.dim_value != v:
-                    raise UsageError(f"--input-shape {inp.name}=...: axis {list(want).index(v)} is fixed to {d.dim_value} in the model")
+                    raise UsageError(f"--input-shape {inp.name}=...: axis {axis} is fixed to {d.dim_value} in the model, not {v}")
             del tt.shape.dim[:]
             for v in want:
                 tt.shape.dim.add().dim_value = v
@@ -155,6 +156,8 @@ def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph
         name = n.name or f"{n.op_type}_{k}"
         attrs = {a.name: _attr_value(a) for a in n.attribute}
         nodes.append(Node(n.op_type, name, list(n.input), list(n.output), attrs, n.domain))
+        if opdef(nodes[-1]) is None:
+            continue  # reported with every other unsupported node by passes.check_supported
         for out in n.output:
             t = tensors.get(out)
             if out and (t is None or any(d < 0 for d in t.shape)):

@@ -4,8 +4,11 @@
    Kernel scratch is a buffer of its own that lives for one step.
 2. Lifetimes. Step i is the i-th node of the schedule. A buffer lives from the step that writes it to
    the last step that reads it; graph inputs from step -1, graph outputs to the end.
-3. Offsets, greedy by size (as TFLite Micro's planner): take buffers from largest to smallest; put each
-   at the lowest aligned offset where it overlaps no already placed buffer whose lifetime it shares.
+3. Offsets. Greedy first fit (as TFLite Micro's planner): take buffers in some order; put each at the
+   lowest aligned offset where it overlaps no already placed buffer whose lifetime it shares. Two orders
+   are tried, largest first and earliest first, plus a two-sided fit into the lower bound (earliest first,
+   each buffer on the side, bottom or top, opposite to its latest placed neighbour), which reaches the
+   bound on every chain. The smallest arena wins; ties keep the earlier strategy, so plans are stable.
 4. The lower bound for this schedule is the largest sum of bytes live at one step; no placement of
    these buffers can use less. The linear plan (no reuse) is the upper baseline the tests compare with.
 """
@@ -99,8 +102,12 @@ def lifetimes(g: Graph, root: dict[str, str]) -> dict[str, Buffer]:
     return buffers
 
 
-def place_greedy(buffers: dict[str, Buffer]) -> dict[str, int]:
-    order = sorted(buffers.values(), key=lambda b: (-b.size, b.start, b.name))
+def place_greedy(buffers: dict[str, Buffer], by: str = "size") -> dict[str, int]:
+    """First fit in the order `by` ("size": largest first, "start": earliest first)."""
+    if by == "size":
+        order = sorted(buffers.values(), key=lambda b: (-b.size, b.start, b.name))
+    else:
+        order = sorted(buffers.values(), key=lambda b: (b.start, -b.size, b.name))
     placed: list[tuple[Buffer, int]] = []
     offsets: dict[str, int] = {}
     for buf in order:
@@ -115,6 +122,52 @@ def place_greedy(buffers: dict[str, Buffer]) -> dict[str, int]:
     return offsets
 
 
+def place_two_sided(buffers: dict[str, Buffer], limit: int) -> dict[str, int] | None:
+    """Fit every buffer into [0, limit), earliest first, each at the bottom (lowest free offset) or the
+    top (highest free offset) of the window, opposite to the side of its latest-starting placed
+    neighbour in time. None when some buffer fits on neither side."""
+    order = sorted(buffers.values(), key=lambda b: (b.start, -b.size, b.name))
+    placed: list[tuple[Buffer, int, str]] = []
+    offsets: dict[str, int] = {}
+    for buf in order:
+        neighbours = [(other, off, side) for other, off, side in placed if other.overlaps_in_time(buf)]
+        busy = sorted((off, off + other.size) for other, off, _ in neighbours)
+        bottom = 0
+        for lo, hi in busy:
+            if bottom + buf.size <= lo:
+                break
+            bottom = max(bottom, hi)
+        top = limit - buf.size
+        for lo, hi in sorted(busy, key=lambda r: -r[1]):
+            if top >= hi:
+                break
+            top = min(top, lo - buf.size)
+        fits = {"bottom": bottom + buf.size <= limit, "top": top >= 0}
+        last = max(neighbours, key=lambda t: (t[0].start, t[0].name))[2] if neighbours else "top"
+        prefer = ["bottom", "top"] if last == "top" else ["top", "bottom"]
+        side = next((sd for sd in prefer if fits[sd]), None)
+        if side is None:
+            return None
+        offsets[buf.name] = bottom if side == "bottom" else top
+        placed.append((buf, offsets[buf.name], side))
+    return offsets
+
+
+def place(buffers: dict[str, Buffer]) -> dict[str, int]:
+    """The smallest of the strategies' placements (the first one on ties)."""
+    def arena(offsets: dict[str, int]) -> int:
+        return max((offsets[b.name] + b.size for b in buffers.values()), default=0)
+
+    best = place_greedy(buffers, "size")
+    bound = lower_bound(buffers)
+    for candidate in (place_greedy(buffers, "start"), place_two_sided(buffers, bound)):
+        if arena(best) <= bound:
+            break
+        if candidate is not None and arena(candidate) < arena(best):
+            best = candidate
+    return best
+
+
 def lower_bound(buffers: dict[str, Buffer]) -> int:
     if not buffers:
         return 0
@@ -126,7 +179,7 @@ def lower_bound(buffers: dict[str, Buffer]) -> int:
 def plan(g: Graph) -> Plan:
     root = roots(g)
     buffers = lifetimes(g, root)
-    offsets = place_greedy(buffers)
+    offsets = place(buffers)
     arena = max((offsets[b.name] + b.size for b in buffers.values()), default=0)
     return Plan(
         schedule=[n.name for n in g.nodes], buffers=buffers, offsets=offsets, root=root,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from toolchain.boards import Board
-from toolchain.build import BuildResult, build
+from toolchain.build import BuildResult, build, compile_model
 from toolchain.errors import MlcError, UsageError
 from toolchain.io_arrays import Batch, load_inputs, records, save_outputs, shape_outputs, split_records
 
@@ -42,9 +42,12 @@ def run_model(model: Path | str, board: Board, input_path: Path, output_path: Pa
               port: str | None = None) -> list[np.ndarray]:
     if output_path.suffix not in (".npy", ".npz"):
         raise UsageError(f"{output_path}: output must end in .npy or .npz")
+    if not output_path.parent.is_dir():
+        raise UsageError(f"{output_path}: folder {output_path.parent} does not exist; create it or pick another --output")
+    compiled = compile_model(model, input_shapes, name)
+    batch = load_inputs(input_path, compiled.program.inputs)  # bad inputs fail before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
-        res = build(model, board, Path(tmp) / "out", input_shapes, name)
-        batch = load_inputs(input_path, res.compiled.program.inputs)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled)
         flat = execute(res, board, batch, port)
     arrays = shape_outputs(batch, res.compiled.program.outputs, flat)
     save_outputs(output_path, res.compiled.program.outputs, arrays)
