@@ -24,17 +24,11 @@ class DeviceRun:
     profile: list[int] = field(default_factory=list)
 
 
-# Counter kind 4: the device already converted QEMU icount counter values to exact instructions.
-EXACT_INSTRUCTIONS = 4
-
-
 def _unit(counter_kind: int) -> str:
-    return {1: "instructions", 2: "cycles", EXACT_INSTRUCTIONS: "instructions"}.get(counter_kind, "ticks")
+    return {1: "instructions", 2: "cycles", 4: "instructions"}.get(counter_kind, "ticks")
 
 
 def _count(ticks: int, counter_kind: int) -> int:
-    if counter_kind == EXACT_INSTRUCTIONS:
-        return ticks
     instr = ticks_to_instructions(ticks, counter_kind)
     return instr if instr is not None else ticks
 

@@ -29,6 +29,9 @@
 void mlc_port_init(void) {
     UART_BAUDDIV = MLC_UART_BAUDDIV;
     UART_CTRL = 0x3u; /* TX and RX enable, no interrupts */
+    /* A byte that reached QEMU before the receiver was enabled is only noticed when the data register
+       is read; without this read the first frame of a session can wait about a second. */
+    (void)UART_DATA;
 }
 
 void mlc_port_putc(uint8_t c) {
