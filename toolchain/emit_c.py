@@ -46,7 +46,7 @@ def c_float(x: float) -> str:
         return "NAN"
     if math.isinf(x):
         return "INFINITY" if x > 0 else "-INFINITY"
-    s = "%.9g" % x
+    s = f"{x:.9g}"
     if not any(ch in s for ch in ".en"):
         s += ".0"
     return s + "f"

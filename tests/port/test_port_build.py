@@ -12,7 +12,6 @@ import zlib
 
 import pytest
 from elftools.elf.elffile import ELFFile
-
 from port_fw import REPO, RUNTIME, build_firmware, cobs_decode, cobs_encode, load_boards
 
 HARDWARE_BOARDS = load_boards("hardware")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-
 from port_fw import Link, build_firmware, load_boards, make_frame, parse_info, start_qemu, stop_qemu
 
 QEMU_BOARDS = load_boards("qemu")
