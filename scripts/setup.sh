@@ -40,6 +40,7 @@ demo)
     .venv/bin/mlc test examples/gesture.onnx --board cortex-m4 --data examples/gesture_data.npz
     ;;
 test)
+    .venv/bin/ruff check toolchain tests
     set +e
     .venv/bin/python -m pytest -n 2 -q
     rc=$?

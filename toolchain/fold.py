@@ -7,7 +7,7 @@ code generator or not (a Shape/Gather/Concat chain feeding Reshape is the usual 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import onnx

@@ -73,8 +73,9 @@ def c_ident(name: str) -> str:
     return s if s and not s[0].isdigit() else f"t_{s}"
 
 
-def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx) -> list[IOTensor]:
-    result, used = [], set()
+def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx, used: set[str]) -> list[IOTensor]:
+    """Inputs and outputs share `used`: they become parameters of one C function."""
+    result = []
     for name in names:
         t = g.tensors[name]
         c_name = c_ident(name)
@@ -98,8 +99,9 @@ def lower(g: Graph, plan: Plan, name: str) -> Program:
         if d.alias:
             continue
         layers.append(Layer(n.name, n.op, [a.op for a in n.fused], d.lower(n, ctx), d.macs(n, g)))
-    inputs = _io(g, plan, g.inputs, ctx)
-    outputs = _io(g, plan, g.outputs, ctx)
+    used: set[str] = set()
+    inputs = _io(g, plan, g.inputs, ctx, used)
+    outputs = _io(g, plan, g.outputs, ctx, used)
     offsets = {t: plan.offsets[r] for t, r in plan.root.items()}
     kernels = sorted({c.fn for layer in layers for c in layer.calls})
     return Program(c_ident(name), g.source_sha256, plan.arena_size, plan.lower_bound, plan.linear_size, layers,

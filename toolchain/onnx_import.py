@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
+from toolchain import passes
 from toolchain.errors import ModelError, UsageError
 from toolchain.fold import fold_constants
 from toolchain.ir import Graph, Node, Tensor
@@ -152,6 +153,7 @@ def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
         tensors[vi.name] = Tensor(vi.name, tuple(dims), _np_dtype(tt.elem_type))
     nodes: list[Node] = []
+    dynamic: list[str] = []
     for k, n in enumerate(g.node):
         name = n.name or f"{n.op_type}_{k}"
         attrs = {a.name: _attr_value(a) for a in n.attribute}
@@ -160,8 +162,15 @@ def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph
             continue  # reported with every other unsupported node by passes.check_supported
         for out in n.output:
             t = tensors.get(out)
-            if out and (t is None or any(d < 0 for d in t.shape)):
-                raise ModelError(f"{path}: node {name!r} ({n.op_type}): the shape of its output {out!r} is not static after shape inference; set input shapes with --input-shape or simplify the model")
+            if out and not dynamic and (t is None or any(d < 0 for d in t.shape)):
+                dynamic.append(f"{path}: node {name!r} ({n.op_type}): the shape of its output {out!r} is not static after shape inference; set input shapes with --input-shape or simplify the model")
+    if dynamic:
+        # Shapes usually stop at an unknown operator (its consumers have none either): name every such
+        # operator, as passes.check_supported would, rather than the first consumer.
+        unknown = [passes.unknown_op(n) for n in nodes if opdef(n) is None]
+        if unknown:
+            raise passes.unsupported_error(str(path), unknown)
+        raise ModelError(dynamic[0])
     inits = {i.name for i in g.initializer}
     inputs = [i.name for i in g.input if i.name not in inits]
     outputs = [o.name for o in g.output]

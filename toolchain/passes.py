@@ -122,21 +122,29 @@ def remove_dead(g: Graph) -> Graph:
     return g
 
 
+def unknown_op(n: Node) -> str:
+    dom = f"{n.domain}." if n.domain else ""
+    return f"{n.name!r} ({dom}{n.op})"
+
+
+def unsupported_error(where: str, problems: list[str]) -> ModelError:
+    return ModelError(f"{where}: unsupported: {'; '.join(problems)}; see `mlc ops` for what is supported")
+
+
 def check_supported(g: Graph, where: str) -> None:
     """One error listing every node that cannot be compiled, with the reason when the op is known."""
     problems = []
     for n in g.nodes:
         d = opdef(n)
         if d is None:
-            dom = f"{n.domain}." if n.domain else ""
-            problems.append(f"{n.name!r} ({dom}{n.op})")
+            problems.append(unknown_op(n))
             continue
         try:
             d.check(n, g)
         except Unsupported as exc:
             problems.append(f"{n.name!r} ({n.op}: {exc})")
     if problems:
-        raise ModelError(f"{where}: unsupported: {'; '.join(problems)}; see `mlc ops` for what is supported")
+        raise unsupported_error(where, problems)
 
 
 def run_all(g: Graph, where: str) -> Graph:

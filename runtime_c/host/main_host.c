@@ -48,10 +48,10 @@ int main(int argc, char **argv)
         return 2;
     }
     uint8_t *arena = arena_raw + ((16u - ((uintptr_t)arena_raw & 15u)) & 15u);
-    const void *inputs[MLC_MAX_DIMS * 4];
-    void *outputs[MLC_MAX_DIMS * 4];
-    if (m->num_inputs > MLC_MAX_DIMS * 4 || m->num_outputs > MLC_MAX_DIMS * 4) {
-        fprintf(stderr, "mlc_runner: too many inputs or outputs\n");
+    const void **inputs = malloc(sizeof(void *) * (size_t)(m->num_inputs + 1));
+    void **outputs = malloc(sizeof(void *) * (size_t)(m->num_outputs + 1));
+    if (inputs == NULL || outputs == NULL) {
+        fprintf(stderr, "mlc_runner: cannot allocate buffers\n");
         return 2;
     }
     size_t off = 0;
@@ -86,5 +86,7 @@ int main(int argc, char **argv)
     free(in);
     free(out);
     free(arena_raw);
+    free(inputs);
+    free(outputs);
     return 0;
 }

@@ -1,7 +1,16 @@
 """Operator definitions. Importing this package registers every operator."""
 
 from toolchain.ops import (  # noqa: F401  (imported for registration)
-    activations, conv, elementwise, gemm, movement, norm, pool, reduce, reshape, softmax,
+    activations,
+    conv,
+    elementwise,
+    gemm,
+    movement,
+    norm,
+    pool,
+    reduce,
+    reshape,
+    softmax,
 )
 from toolchain.ops.base import REGISTRY, OpDef, Unsupported, opdef
 

@@ -6,7 +6,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    NULL, KernelCall, LowerCtx, OpDef, Unsupported, check_float, fused_act, register, require_const, shape,
+    NULL,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    check_float,
+    fused_act,
+    register,
+    require_const,
+    shape,
 )
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    KernelCall, LowerCtx, OpDef, Unsupported, broadcast_strides, check_float, fill, fused_act, register, shape,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    broadcast_strides,
+    check_float,
+    fill,
+    fused_act,
+    register,
+    shape,
 )
 
 # ONNX op -> mlc_binary_op_t

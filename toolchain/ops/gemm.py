@@ -6,7 +6,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    NULL, KernelCall, LowerCtx, OpDef, Unsupported, broadcast_strides, check_float, fill, fused_act, register,
+    NULL,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    broadcast_strides,
+    check_float,
+    fill,
+    fused_act,
+    register,
     shape,
 )
 

@@ -6,7 +6,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    KernelCall, LowerCtx, OpDef, Unsupported, attr_or_input, check_float, dense_strides, fill, norm_axis, register,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    attr_or_input,
+    check_float,
+    dense_strides,
+    fill,
+    norm_axis,
+    register,
     shape,
 )
 

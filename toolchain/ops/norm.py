@@ -6,8 +6,18 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    NULL, KernelCall, LowerCtx, OpDef, Unsupported, check_float, check_unused_outputs, fused_act, norm_axis, register,
-    require_const, shape,
+    NULL,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    check_float,
+    check_unused_outputs,
+    fused_act,
+    norm_axis,
+    register,
+    require_const,
+    shape,
 )
 
 

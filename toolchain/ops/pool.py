@@ -6,7 +6,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    KernelCall, LowerCtx, OpDef, Unsupported, check_float, check_unused_outputs, fill, fused_act, register, shape,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    check_float,
+    check_unused_outputs,
+    fill,
+    fused_act,
+    register,
+    shape,
 )
 from toolchain.ops.conv import as_2d, spatial_pads
 
@@ -17,14 +26,12 @@ class Pool(OpDef):
     fuses_activation = True
 
     def check(self, node: Node, g: Graph) -> None:
+        if node.op == "MaxPool":
+            check_unused_outputs(node, g, 1, "Indices")  # storage_order only matters for Indices
         check_float(node, g, [0])
         rank = len(shape(g, node.inputs[0]))
         if rank not in (3, 4):
             raise Unsupported(f"{rank - 2}-D pooling (only 1-D and 2-D)")
-        if node.op == "MaxPool":
-            check_unused_outputs(node, g, 1, "Indices")
-            if int(node.attrs.get("storage_order", 0)) != 0:
-                raise Unsupported("storage_order=1")
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

@@ -6,7 +6,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    KernelCall, LowerCtx, OpDef, Unsupported, attr_or_input, check_float, fill, norm_axis, register, shape,
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    attr_or_input,
+    check_float,
+    fill,
+    norm_axis,
+    register,
+    shape,
 )
 
 REDUCE_OPS = {"ReduceSum": 0, "ReduceMean": 1, "ReduceMax": 2, "ReduceMin": 3}

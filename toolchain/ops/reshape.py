@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from toolchain.ir import Graph, Node
-from toolchain.ops.base import OpDef, check_unused_outputs, register
+from toolchain.ops.base import OpDef, Unsupported, check_unused_outputs, register
 
 
 @register
@@ -14,3 +16,10 @@ class Alias(OpDef):
     def check(self, node: Node, g: Graph) -> None:
         if node.op == "Dropout":
             check_unused_outputs(node, g, 1, "mask")
+            # Opset 12+: training_mode (input 2) true makes it random; only inference mode is a pass-through.
+            if node.input(2):
+                mode = g.const(node.input(2))
+                if mode is None:
+                    raise Unsupported("training_mode (input 2) must be a constant")
+                if bool(np.asarray(mode).reshape(-1)[0]):
+                    raise Unsupported("training_mode=true")

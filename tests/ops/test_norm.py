@@ -1,0 +1,59 @@
+"""BatchNormalization standalone (4-D, 3-D, 2-D; several opsets) and LayerNormalization."""
+
+from __future__ import annotations
+
+from tests.ops.util import CURRENT, Case, Group, compiled_graph, const, model, node
+
+
+def batchnorm(shape, opset: int, relu: bool = False, **attrs) -> Case:
+    c = shape[1]
+    inits = {"scale": const((c,), 3, 0.5, 1.5), "bias": const((c,), 4), "mean": const((c,), 5),
+             "var": const((c,), 6, 0.1, 2.0)}
+    nodes = [node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["b" if relu else "y"], **attrs)]
+    if relu:
+        nodes.append(node("Relu", ["b"], ["y"]))
+    tag = "_".join(f"{k}{v}" for k, v in attrs.items())
+    return Case(f"r{len(shape)}_op{opset}{'_relu' if relu else ''}{'_' + tag if tag else ''}",
+                model(nodes, {"x": shape}, ["y"], inits, opset=opset))
+
+
+BN = Group("batchnorm", [
+    batchnorm((2, 3, 4, 5), 15), batchnorm((2, 3, 4, 5), 15, epsilon=0.1), batchnorm((1, 4, 3, 3), 15, relu=True),
+    batchnorm((3, 4), 15), batchnorm((2, 3, 7), 15), batchnorm((5, 6), 14, momentum=0.5),
+    batchnorm((1, 3, 4, 4), 7), batchnorm((4, 3), 7, epsilon=1e-3), batchnorm((1, 3, 4, 4), 9),
+    batchnorm((2, 5), 9), batchnorm((1, 2, 3, 3), CURRENT), batchnorm((2, 3, 2, 2, 2), 15),
+])
+
+
+@BN.param()
+def test_batchnorm_standalone(case, ops, tmp_path) -> None:
+    g = compiled_graph(case.model, tmp_path)
+    assert [n.op for n in g.nodes] == ["BatchNormalization"]
+    ops.check(case, BN)
+
+
+def layernorm(shape, axis: int | None, bias: bool = True, opset: int = 17, **attrs) -> Case:
+    a = -1 if axis is None else axis
+    norm_shape = shape[a if a >= 0 else len(shape) + a:]
+    inits = {"scale": const(norm_shape, 3, 0.5, 1.5)}
+    ins = ["x", "scale"]
+    if bias:
+        inits["bias"] = const(norm_shape, 4)
+        ins.append("bias")
+    if axis is not None:
+        attrs["axis"] = axis
+    tag = "_".join(f"{k}{v}" for k, v in attrs.items()).replace("-", "m")
+    return Case(f"r{len(shape)}_{tag or 'default'}{'_bias' if bias else ''}_op{opset}",
+                model([node("LayerNormalization", ins, ["y"], **attrs)], {"x": shape}, ["y"], inits, opset=opset))
+
+
+LN = Group("layernorm", [
+    layernorm((2, 3, 8), None), layernorm((2, 3, 8), -1), layernorm((2, 3, 8), -1, bias=False),
+    layernorm((2, 3, 4), 1), layernorm((2, 3, 4), 1, bias=False), layernorm((2, 3, 4, 5), -2),
+    layernorm((2, 6), 0), layernorm((4, 16), -1, epsilon=1e-2), layernorm((2, 3, 8), -1, opset=CURRENT),
+])
+
+
+@LN.param()
+def test_layernorm(case, ops) -> None:
+    ops.check(case, LN)
