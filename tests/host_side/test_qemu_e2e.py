@@ -83,3 +83,25 @@ def test_faulty_link_to_qemu_gives_exact_outputs(fake_fw: Path) -> None:
     finally:
         _reap(proc)
         log.close()
+
+
+def test_dead_link_to_qemu_ends_in_a_clear_error_within_the_bound(fake_fw: Path) -> None:
+    from toolchain.errors import BoardError
+
+    proc, log, port = QemuRunner(load_board("cortex-m4")).start(fake_fw)
+    try:
+        with (
+            FaultyRelay(("127.0.0.1", port), seed=5) as relay,
+            DeviceClient(relay.url, timeout=0.5, run_timeout=1.0, tries=4) as client,
+        ):
+            outputs, _ = infer(client, [_x(1)])
+            assert struct.unpack("<8f", outputs[0]) == _y(1)
+            relay.to_device = Faults(swallow=True)  # the link dies: nothing reaches the board any more
+            start = time.monotonic()
+            with pytest.raises(BoardError, match="failed after 4 tries"):
+                infer(client, [_x(2)])
+            elapsed = time.monotonic() - start
+        assert elapsed < 4 * 0.5 + 1.5  # tries x per-try timeout, plus slack for a loaded machine
+    finally:
+        _reap(proc)
+        log.close()
