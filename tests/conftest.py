@@ -48,7 +48,7 @@ def calibration_inputs(rel: str, shape: tuple[int, ...], count: int = 16) -> np.
     return rng.random((count, *shape), dtype=np.float32)
 
 
-def ort_outputs(model: Path, input_name: str, batch: np.ndarray, fixed_shape: list[int] | None = None) -> list[np.ndarray]:
+def ort_outputs(model: Path, input_name: str, batch: np.ndarray) -> list[np.ndarray]:
     """onnxruntime's outputs for each sample of `batch` (one run per sample), stacked."""
     import onnxruntime as ort
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from toolchain.boards import Board
 from toolchain.build import BuildResult
 from toolchain.device import infer
+from toolchain.device_types import DeviceRun
 from toolchain.errors import BoardError
 from toolchain.flash import open_session
 from toolchain.io_arrays import NP_DTYPES, Batch
 from toolchain.progress import progress
 from toolchain.protocol import ticks_to_instructions
-
-
-@dataclass
-class DeviceRun:
-    outputs: list[np.ndarray]  # per model output, shape (K, *shape)
-    counts: list[int] = field(default_factory=list)  # per inference: instructions (emulator) or raw ticks
-    unit: str = "ticks"  # "instructions", "cycles" or "ticks"
-    profile: list[int] = field(default_factory=list)
 
 
 def _unit(counter_kind: int) -> str:
@@ -58,6 +49,3 @@ def run_batch(res: BuildResult, board: Board, batch: Batch, port: str | None = N
     run.outputs = [np.stack(parts) for parts in flat]
     return run
 
-
-def run_on_board(res: BuildResult, board: Board, batch: Batch, port: str | None = None) -> list[np.ndarray]:
-    return run_batch(res, board, batch, port).outputs

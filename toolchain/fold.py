@@ -47,16 +47,13 @@ def _evaluate(node: onnx.NodeProto, values: list[np.ndarray | None], opsets) -> 
     clone = helper.make_node(node.op_type, names, [f"o{k}" for k in range(len(node.output))], domain=node.domain)
     clone.attribute.extend(node.attribute)
     try:
-        ev = ReferenceEvaluator(clone, verbose=0) if not opsets else None
-        if ev is None:
-            graph = helper.make_graph(
-                [clone], "fold",
-                [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
-                [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in clone.output],
-            )
-            model = helper.make_model(graph, opset_imports=list(opsets))
-            ev = ReferenceEvaluator(model, verbose=0)
-        outs = ev.run(None, feeds)
+        # A one-node model carrying the graph's opsets, so the node keeps its opset's semantics.
+        graph = helper.make_graph(
+            [clone], "fold",
+            [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in feeds.items()],
+            [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in clone.output],
+        )
+        outs = ReferenceEvaluator(helper.make_model(graph, opset_imports=list(opsets)), verbose=0).run(None, feeds)
     except Exception:  # an operator the reference cannot evaluate simply stays in the graph
         return None
     result = []

@@ -44,11 +44,14 @@ def load_inputs(path: Path, inputs: list[IOTensor]) -> Batch:
         missing = [t.name for t in inputs if t.name not in data]
         if missing:
             raise UsageError(f"{path}: no array for input(s) {', '.join(missing)}; its keys are {', '.join(data) or 'none'}")
-        raw = [data[t.name] for t in inputs]
-    else:
-        if len(inputs) != 1:
-            raise UsageError(f"{path}: the model has {len(inputs)} inputs; pass an .npz keyed by {', '.join(t.name for t in inputs)}")
-        raw = [data]
+        return batch_from_arrays([data[t.name] for t in inputs], inputs, str(path))
+    if len(inputs) != 1:
+        raise UsageError(f"{path}: the model has {len(inputs)} inputs; pass an .npz keyed by {', '.join(t.name for t in inputs)}")
+    return batch_from_arrays([data], inputs, str(path))
+
+
+def batch_from_arrays(raw: list[np.ndarray], inputs: list[IOTensor], path: str) -> Batch:
+    """Apply the batching rules to one array per model input; `path` names the source in errors."""
     counts, modes, arrays = set(), set(), []
     for t, arr in zip(inputs, raw):
         if arr.dtype.kind not in "biuf":

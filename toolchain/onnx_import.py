@@ -158,8 +158,6 @@ def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph
         name = n.name or f"{n.op_type}_{k}"
         attrs = {a.name: _attr_value(a) for a in n.attribute}
         nodes.append(Node(n.op_type, name, list(n.input), list(n.output), attrs, n.domain))
-        if opdef(nodes[-1]) is None:
-            continue  # reported with every other unsupported node by passes.check_supported
         for out in n.output:
             t = tensors.get(out)
             if out and not dynamic and (t is None or any(d < 0 for d in t.shape)):

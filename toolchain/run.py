@@ -10,6 +10,7 @@ import numpy as np
 
 from toolchain.boards import Board
 from toolchain.build import BuildResult, build, compile_model
+from toolchain.device_types import DeviceRun
 from toolchain.errors import MlcError, UsageError
 from toolchain.io_arrays import Batch, load_inputs, records, save_outputs, shape_outputs, split_records
 
@@ -28,13 +29,13 @@ def run_host(res: BuildResult, batch: Batch) -> list[np.ndarray]:
         return split_records(fout.read_bytes(), program.outputs, batch.count)
 
 
-def execute(res: BuildResult, board: Board, batch: Batch, port: str | None = None) -> list[np.ndarray]:
-    """Outputs of shape (K, *output shape) for every model output."""
+def execute(res: BuildResult, board: Board, batch: Batch, port: str | None = None, quiet: bool = True) -> DeviceRun:
+    """Run every sample of the batch: the host runner, or the board over the serial protocol."""
     if board.is_host:
-        return run_host(res, batch)
-    from toolchain.device_run import run_on_board
+        return DeviceRun(run_host(res, batch), [], "none")
+    from toolchain.device_run import run_batch
 
-    return run_on_board(res, board, batch, port)
+    return run_batch(res, board, batch, port, quiet=quiet)
 
 
 def run_model(model: Path | str, board: Board, input_path: Path, output_path: Path,
@@ -48,7 +49,7 @@ def run_model(model: Path | str, board: Board, input_path: Path, output_path: Pa
     batch = load_inputs(input_path, compiled.program.inputs)  # bad inputs fail before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
         res = build(model, board, Path(tmp) / "out", compiled=compiled)
-        flat = execute(res, board, batch, port)
+        flat = execute(res, board, batch, port).outputs
     arrays = shape_outputs(batch, res.compiled.program.outputs, flat)
     save_outputs(output_path, res.compiled.program.outputs, arrays)
     return arrays

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from toolchain.boards import Board
-from toolchain.build import build
+from toolchain.build import build, compile_model
 from toolchain.errors import EXIT_MISMATCH, EXIT_OK, UsageError
-from toolchain.io_arrays import Batch, load_inputs
+from toolchain.io_arrays import Batch, batch_from_arrays
 from toolchain.lower import IOTensor
 
 INPUT_KEYS = ("test_x", "x", "inputs")
@@ -61,9 +61,7 @@ def load_test_data(path: Path | None, inputs: list[IOTensor]) -> tuple[Batch, np
             names = ", ".join(t.name for t in inputs)
             raise UsageError(f"--data {path}: no inputs found; store them under {names} or test_x (keys: {', '.join(data)})")
         data = {inputs[0].name: data[key]}
-    with tempfile.TemporaryDirectory() as tmp:
-        np.savez(Path(tmp) / "in.npz", **{t.name: data[t.name] for t in inputs})
-        batch = load_inputs(Path(tmp) / "in.npz", inputs)
+    batch = batch_from_arrays([data[t.name] for t in inputs], inputs, f"--data {path}")
     if labels is not None and len(labels) != batch.count:
         raise UsageError(f"--data {path}: {len(labels)} labels for {batch.count} inputs")
     return batch, labels
@@ -88,17 +86,14 @@ def _top1(arr: np.ndarray) -> np.ndarray:
 def run_test(model: Path, board: Board, data: Path | None, port: str | None = None,
              input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
              json_path: Path | None = None, quiet: bool = False) -> int:
-    from toolchain.device_run import DeviceRun, run_batch
-    from toolchain.run import run_host
+    from toolchain.run import execute
 
+    compiled = compile_model(model, input_shapes, name)
+    program = compiled.program
+    batch, labels = load_test_data(data, program.inputs)  # bad test data fails before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:
-        res = build(model, board, Path(tmp) / "out", input_shapes, name)
-        program = res.compiled.program
-        batch, labels = load_test_data(data, program.inputs)
-        if board.is_host:
-            dev = DeviceRun(run_host(res, batch), [], "none")
-        else:
-            dev = run_batch(res, board, batch, port, quiet=quiet)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled)
+        dev = execute(res, board, batch, port, quiet=quiet)
     ref = reference(model, program.inputs, batch)
     err, scale = 0.0, 1.0
     for got, want in zip(dev.outputs, ref):
