@@ -1,0 +1,187 @@
+/**
+ * @file kernels_s8.h
+ * @brief Int8 reference kernels of the mlc runtime (integer only, except the float boundary kernels).
+ *
+ * Quantization scheme (as TFLite's int8 spec):
+ *  - Activations: int8, asymmetric per tensor, real = scale * (q - zero_point), zero_point in [-128, 127].
+ *  - Weights: int8, symmetric per output channel, real = w_scale[c] * q (zero point 0; -127..127 by
+ *    convention, -128 accepted).
+ *  - Bias: int32 per output channel, real = x_scale * w_scale[c] * q (zero point 0).
+ *  - Rescaling: an int32 accumulator goes to the output through mlc_requant (requant.h, the one rounding
+ *    rule) with a per-channel or per-tensor (mult, shift) from toolchain.quant.requant.quantize_multiplier.
+ *  - A fused activation is the int8 clamp [act_min, act_max] (Relu: act_min = y_zero_point; Relu6/Clip:
+ *    both bounds; none: -128..127); toolchain.quant.requant.activation_range computes it.
+ *
+ * Conventions (as kernels_f32.h): ONNX layout (NCHW), parameters in one const struct, then data pointers,
+ * inputs first, output last; no malloc, no globals written, no float in an integer kernel. Every kernel
+ * returns MLC_OK or MLC_EINVAL (invalid parameters: zero points or clamp bounds outside int8, a shift
+ * outside [-31, 30], a negative multiplier, non-positive strides or sizes that could overflow int32).
+ * Python twins, bit-exact: toolchain/quant/ref_kernels.py.
+ */
+#ifndef MLC_KERNELS_S8_H
+#define MLC_KERNELS_S8_H
+
+#include <stdint.h>
+
+#include "mlc/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Most taps one output accumulates in conv/fc: MLC_S8_MAX_TAPS * 255 * 128 < 2^31 - 2^23, so the int32
+ * accumulator cannot overflow for a bias with |bias| < 2^23 (the toolchain keeps biases in that range).
+ */
+#define MLC_S8_MAX_TAPS 65535
+
+/**
+ * 2-D convolution, NCHW int8 (1-D as H = 1), groups (depthwise: groups = c_in = c_out).
+ * w: int8 [c_out][c_in / groups][k_h][k_w] (zero point 0); bias: int32 [c_out] or NULL;
+ * mult, shift: int32 [c_out] (per-channel x_scale * w_scale[c] / y_scale; repeat one value for per-tensor).
+ * acc = bias[oc] + sum (x - x_zero_point) * w over the taps inside the input (padding reads x_zero_point,
+ * i.e. contributes 0); y = mlc_requant_s8(acc, mult[oc], shift[oc], y_zero_point, act_min, act_max).
+ * Input row ih = oh * stride_h - pad_top + kh * dil_h.
+ */
+typedef struct {
+    int32_t n, c_in, h_in, w_in;
+    int32_t c_out, h_out, w_out;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t groups;
+    int32_t x_zero_point, y_zero_point;
+    int32_t act_min, act_max;
+} mlc_conv2d_s8_params_t;
+int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int8_t *y);
+
+/**
+ * Fully connected: y[m][n] = requant_s8(bias[n] + sum_k (x[m][k] - x_zero_point) * w[n][k]).
+ * x: int8 [m][k]; w: int8 [n][k] (ONNX Gemm with transB = 1, TFLite FullyConnected); bias int32 [n] or
+ * NULL; mult, shift: int32 [n]. y: int8 [m][n].
+ */
+typedef struct {
+    int32_t m, n, k;
+    int32_t x_zero_point, y_zero_point;
+    int32_t act_min, act_max;
+} mlc_fc_s8_params_t;
+int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+              const int32_t *mult, const int32_t *shift, int8_t *y);
+
+/**
+ * Max / average pooling, NCHW int8 (1-D as H = 1); output quantization equals the input's (insert
+ * mlc_requantize_s8 otherwise). Window rows ih = oh * stride_h - pad_top + kh * dil_h.
+ * Max: padding never wins; an empty window gives -128; then the clamp [act_min, act_max].
+ * Average: sum of the q values inside the input, plus with count_include_pad zero_point for each padded
+ * position of the window clipped to [-pad_top, h_in + pad_bottom); divisor = those positions (inside the
+ * input only without count_include_pad). avg = sum / count rounded to nearest, ties away from zero
+ * (TFLite's (sum +- count/2) / count); an empty window (count 0) gives zero_point; then the clamp.
+ */
+typedef struct {
+    int32_t n, c, h_in, w_in, h_out, w_out;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    int32_t count_include_pad;
+    int32_t zero_point;
+    int32_t act_min, act_max;
+} mlc_pool2d_s8_params_t;
+int mlc_maxpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
+int mlc_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
+
+/**
+ * Mean over the middle axis of [outer][axis][inner] (GlobalAveragePool: outer = N*C, axis = H*W,
+ * inner = 1; ReduceMean over contiguous axes): acc = sum (x - x_zero_point) (axis < 2^23),
+ * y[o][i] = mlc_requant_s8(acc, mult, shift, y_zero_point, act_min, act_max) with (mult, shift) for
+ * x_scale / (y_scale * axis). y: int8 [outer][inner].
+ */
+typedef struct {
+    int32_t outer, axis, inner;
+    int32_t x_zero_point, y_zero_point;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} mlc_mean_s8_params_t;
+int mlc_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
+
+/**
+ * Elementwise Add and Mul with numpy broadcasting by strides (dims: output shape, rank <= MLC_MAX_DIMS;
+ * a_strides / b_strides: element strides per output axis, 0 where broadcast). y is dense and may alias
+ * a or b when that operand has the output's shape.
+ * Add (TFLite): a' = mlc_requant((a - a_zp) * 2^left_shift, a_mult, a_shift), b' likewise,
+ *   y = mlc_requant_s8(a' + b', y_mult, y_shift, y_zp, act_min, act_max); left_shift in [0, 22] (TFLite 20),
+ *   a/b multipliers for s_a / (2 max(s_a, s_b)), s_b / (2 max(s_a, s_b)), y's for
+ *   2 max(s_a, s_b) / (2^left_shift s_y) (toolchain.quant.requant.add_params).
+ * Mul (TFLite): y = mlc_requant_s8((a - a_zp) * (b - b_zp), y_mult, y_shift, y_zp, act_min, act_max),
+ *   y multiplier for s_a s_b / s_y; a_mult, a_shift, b_mult, b_shift, left_shift are ignored.
+ */
+typedef struct {
+    int32_t rank;
+    int32_t dims[MLC_MAX_DIMS];
+    int32_t a_strides[MLC_MAX_DIMS];
+    int32_t b_strides[MLC_MAX_DIMS];
+    int32_t a_zero_point, b_zero_point, y_zero_point;
+    int32_t left_shift;
+    int32_t a_mult, a_shift;
+    int32_t b_mult, b_shift;
+    int32_t y_mult, y_shift;
+    int32_t act_min, act_max;
+} mlc_binary_s8_params_t;
+int mlc_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
+int mlc_mul_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/**
+ * Softmax over the middle axis of [outer][axis][inner], integer only, output scale 1/256, zero point
+ * -128 (TFLite's int8 softmax output). exp_table: int32 [256], exp_table[d] = round(2^24 exp(-beta x_scale d))
+ * (toolchain.quant.requant.softmax_table). Per row: mx = max x, S = sum exp_table[mx - x] (int64),
+ * y = min(127, floor((256 exp_table[mx - x] + floor(S / 2)) / S) - 128).
+ */
+typedef struct {
+    int32_t outer, axis, inner;
+} mlc_softmax_s8_params_t;
+int mlc_softmax_s8(const mlc_softmax_s8_params_t *p, const int8_t *x, const int32_t *exp_table, int8_t *y);
+
+/**
+ * Unary function by a 256-entry table (Tanh, Sigmoid, and any other elementwise function of one int8):
+ * y[i] = table[x[i] + 128]. The table holds the quantized function of every int8 input, generated at
+ * compile time by toolchain.quant.requant.lut_table (tanh_table, sigmoid_table). In place allowed.
+ */
+typedef struct {
+    int32_t size;
+} mlc_lut_s8_params_t;
+int mlc_lut_s8(const mlc_lut_s8_params_t *p, const int8_t *x, const int8_t *table, int8_t *y);
+
+/**
+ * Int8 to int8 rescale (Concat / Reshape boundaries, mismatched pooling quantization):
+ * y[i] = mlc_requant_s8(x[i] - x_zero_point, mult, shift, y_zero_point, act_min, act_max) with
+ * (mult, shift) for x_scale / y_scale. In place allowed.
+ */
+typedef struct {
+    int32_t size;
+    int32_t x_zero_point, y_zero_point;
+    int32_t mult, shift;
+    int32_t act_min, act_max;
+} mlc_requantize_s8_params_t;
+int mlc_requantize_s8(const mlc_requantize_s8_params_t *p, const int8_t *x, int8_t *y);
+
+/**
+ * The float boundary (ONNX QuantizeLinear / DequantizeLinear, per tensor):
+ * quantize:   y = saturate_int8(round_half_even(x / scale) + zero_point), x / scale in float32; NaN gives
+ *             zero_point. scale > 0.
+ * dequantize: y = (float)(x - zero_point) * scale, in float32.
+ */
+typedef struct {
+    int32_t size;
+    float scale;
+    int32_t zero_point;
+} mlc_quant_params_t;
+int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
+int mlc_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLC_KERNELS_S8_H */
