@@ -67,10 +67,20 @@ def c_value(v: Any) -> str:
     raise TypeError(f"cannot render {type(v).__name__} as C")
 
 
+def c_int64(v: int) -> str:
+    if -(1 << 31) < v < (1 << 31):
+        return str(v)
+    if v == -(1 << 63):
+        return "(-INT64_C(9223372036854775807) - 1)"
+    return f"INT64_C({v})"
+
+
 def c_array_body(data: np.ndarray, per_line: int = 8) -> list[str]:
     flat = np.asarray(data).reshape(-1)
     if flat.dtype == np.float32:
         items = [c_float(x) for x in flat.tolist()]
+    elif flat.dtype == np.int64:
+        items = [c_int64(int(x)) for x in flat.tolist()]
     else:
         items = [str(int(x)) for x in flat.tolist()]
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
@@ -81,12 +91,13 @@ def c_arg(arg: Arg, offsets: dict[str, int], ctype: str = "float") -> str:
         return "NULL"
     if arg.kind == "const":
         return arg.name
-    return f"({ctype} *)(arena + {offsets[arg.name]})"
+    return f"({ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
 
 
 def render(program: Program, source_name: str, board_name: str) -> dict[str, str]:
     """File name -> contents of the model sources."""
     env = environment()
+    offsets = {**program.offsets, **program.scratch}
     layers = []
     for layer in program.layers:
         calls = []
@@ -94,7 +105,7 @@ def render(program: Program, source_name: str, board_name: str) -> dict[str, str
             pname = f"p_{len(layers)}_{k}"
             calls.append({
                 "fn": call.fn, "ptype": call.params_type, "pname": pname, "params": c_value(call.params),
-                "args": ", ".join(c_arg(a, program.offsets) for a in call.args),
+                "args": ", ".join(c_arg(a, offsets) for a in call.args),
             })
         layers.append({"name": layer.name, "op": layer.op, "fused": layer.fused, "calls": calls})
     constants = [

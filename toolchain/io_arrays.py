@@ -15,7 +15,8 @@ import numpy as np
 from toolchain.errors import UsageError
 from toolchain.lower import IOTensor
 
-NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32}
+NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int64": np.int64,
+             "bool": np.bool_}
 
 
 @dataclass
@@ -52,6 +53,8 @@ def load_inputs(path: Path, inputs: list[IOTensor]) -> Batch:
 
 def batch_from_arrays(raw: list[np.ndarray], inputs: list[IOTensor], path: str) -> Batch:
     """Apply the batching rules to one array per model input; `path` names the source in errors."""
+    if not inputs:  # a model without run-time inputs (all constant): one inference
+        return Batch(1, "single", [])
     counts, modes, arrays = set(), set(), []
     for t, arr in zip(inputs, raw):
         if arr.dtype.kind not in "biuf":

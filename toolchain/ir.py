@@ -11,6 +11,11 @@ from typing import Any
 
 import numpy as np
 
+# Run-time tensors of these types live in the arena as float32 values: integers and booleans are exact
+# there for magnitudes below 2**24. Graph inputs and outputs are converted at the model boundary.
+RUNTIME_DTYPES = ("float32", "int64", "int32", "bool")
+ARENA_ITEMSIZE = 4
+
 
 @dataclass
 class Tensor:
@@ -30,6 +35,11 @@ class Tensor:
     @property
     def nbytes(self) -> int:
         return self.size * np.dtype(self.dtype).itemsize
+
+    @property
+    def arena_nbytes(self) -> int:
+        """Bytes the tensor takes in the arena (run-time tensors of RUNTIME_DTYPES are float32 there)."""
+        return self.size * ARENA_ITEMSIZE if self.dtype in RUNTIME_DTYPES else self.nbytes
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.errors import ModelError
-from toolchain.ir import Activation, Graph, Node, Tensor
+from toolchain.ir import RUNTIME_DTYPES, Activation, Graph, Node, Tensor
 from toolchain.ops import Unsupported, opdef
 from toolchain.ops.norm import batchnorm_affine
 
@@ -131,6 +131,15 @@ def unsupported_error(where: str, problems: list[str]) -> ModelError:
     return ModelError(f"{where}: unsupported: {'; '.join(problems)}; see `mlc ops` for what is supported")
 
 
+def _check_runtime_types(n: Node, g: Graph) -> None:
+    """Every run-time tensor must be representable in the float arena (see ir.RUNTIME_DTYPES)."""
+    for name in [i for i in n.inputs if i] + [o for o in n.outputs if o]:
+        t = g.tensors.get(name)
+        if t is not None and not t.is_const and t.dtype not in RUNTIME_DTYPES:
+            raise Unsupported(f"tensor {name!r} is {t.dtype} at run time; run-time tensors must be "
+                              f"{', '.join(RUNTIME_DTYPES)}")
+
+
 def check_supported(g: Graph, where: str) -> None:
     """One error listing every node that cannot be compiled, with the reason when the op is known."""
     problems = []
@@ -141,6 +150,7 @@ def check_supported(g: Graph, where: str) -> None:
             continue
         try:
             d.check(n, g)
+            _check_runtime_types(n, g)
         except Unsupported as exc:
             problems.append(f"{n.name!r} ({n.op}: {exc})")
     if problems:

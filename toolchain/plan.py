@@ -92,7 +92,7 @@ def lifetimes(g: Graph, root: dict[str, str]) -> dict[str, Buffer]:
     buffers = {}
     for r in start:
         t = g.tensors[r]
-        buffers[r] = Buffer(r, _align(max(t.nbytes, 1)), start[r], end[r])
+        buffers[r] = Buffer(r, _align(max(t.arena_nbytes, 1)), start[r], end[r])
     for i, n in enumerate(g.nodes):
         d = opdef(n)
         scratch = d.scratch_bytes(n, g) if d is not None else 0

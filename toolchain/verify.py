@@ -46,7 +46,9 @@ class Report:
 def load_test_data(path: Path | None, inputs: list[IOTensor]) -> tuple[Batch, np.ndarray | None]:
     if path is None:
         rng = np.random.default_rng(0)
-        arrays = [rng.random((RANDOM_SAMPLES, *t.shape), dtype=np.float32) for t in inputs]
+        arrays = [rng.random((RANDOM_SAMPLES, *t.shape), dtype=np.float32) if t.dtype == "float32"
+                  else rng.integers(0, 2 if t.dtype == "bool" else 4, (RANDOM_SAMPLES, *t.shape)).astype(t.dtype)
+                  for t in inputs]
         return Batch(RANDOM_SAMPLES, "stacked", arrays), None
     if not path.is_file():
         raise UsageError(f"--data {path}: no such file; pass an .npz with test inputs")
@@ -92,7 +94,7 @@ def run_test(model: Path, board: Board, data: Path | None, port: str | None = No
     program = compiled.program
     batch, labels = load_test_data(data, program.inputs)  # bad test data fails before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:
-        res = build(model, board, Path(tmp) / "out", compiled=compiled)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet)
         dev = execute(res, board, batch, port, quiet=quiet)
     ref = reference(model, program.inputs, batch)
     err, scale = 0.0, 1.0

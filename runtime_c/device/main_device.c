@@ -97,7 +97,7 @@ static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[
 static uint32_t get_u32(const uint8_t *p) { return get_u16(p) | get_u16(p + 2) << 16; }
 
 static uint32_t dtype_bytes(int32_t dtype) {
-    return (dtype == MLC_DTYPE_F32 || dtype == MLC_DTYPE_S32) ? 4u : 1u;
+    return MLC_DTYPE_BYTES(dtype);
 }
 
 static uint32_t tensor_bytes(const mlc_tensor_info_t *t) { return (uint32_t)t->size * dtype_bytes(t->dtype); }

@@ -15,7 +15,7 @@
 
 static size_t elem_bytes(int32_t dtype)
 {
-    return dtype == MLC_DTYPE_F32 || dtype == MLC_DTYPE_S32 ? 4u : 1u;
+    return MLC_DTYPE_BYTES(dtype);
 }
 
 static size_t total_bytes(const mlc_tensor_info_t *infos, int32_t n)

@@ -24,14 +24,16 @@ UNARY = dict(IDENTITY=0, RELU=1, CLIP=2, LEAKY_RELU=3, SIGMOID=4, TANH=5, HARD_S
              ABS=8, NEG=9, EXP=10, LOG=11, SQRT=12, RECIPROCAL=13, FLOOR=14, CEIL=15, ROUND=16, SIGN=17,
              ERF=18, SIN=19, COS=20, ELU=21, SELU=22, CELU=23, GELU=24, MISH=25, SOFTPLUS=26, SOFTSIGN=27,
              THRESHOLDED_RELU=28, TAN=29, ASIN=30, ACOS=31, ATAN=32, SINH=33, COSH=34, ASINH=35, ACOSH=36,
-             ATANH=37, NOT=38, ISNAN=39, ISINF=40)
+             ATANH=37, NOT=38, ISNAN=39, ISINF=40, SHRINK=41, TRUNC=42, NONZERO=43)
 BINARY = dict(ADD=0, SUB=1, MUL=2, DIV=3, POW=4, MIN=5, MAX=6, MOD=7, EQUAL=8, LESS=9, LESS_EQUAL=10,
-              GREATER=11, GREATER_EQUAL=12, AND=13, OR=14, XOR=15, PRELU=16)
+              GREATER=11, GREATER_EQUAL=12, AND=13, OR=14, XOR=15, PRELU=16,
+              MOD_FLOOR=17)
 REDUCE = dict(SUM=0, MEAN=1, MAX=2, MIN=3, PROD=4, L1=5, L2=6, LOG_SUM=7, LOG_SUM_EXP=8, SUM_SQUARE=9,
               ARGMAX=10, ARGMIN=11)
 PAD = dict(constant=0, reflect=1, edge=2, wrap=3)
-RESIZE_MODE = dict(nearest=0, linear=1)
-COORD = dict(half_pixel=0, asymmetric=1, align_corners=2, pytorch_half_pixel=3, tf_half_pixel_for_nn=4)
+RESIZE_MODE = dict(nearest=0, linear=1, cubic=2)
+COORD = dict(half_pixel=0, asymmetric=1, align_corners=2, pytorch_half_pixel=3, tf_half_pixel_for_nn=4,
+             half_pixel_symmetric=5)
 NEAREST = dict(round_prefer_floor=0, round_prefer_ceil=1, floor=2, ceil=3)
 
 
@@ -118,6 +120,15 @@ class GatherParams(C.Structure):
 class ResizeParams(C.Structure):
     _fields_ = [(n, I32) for n in ("nc", "h_in", "w_in", "h_out", "w_out")]
     _fields_ += [("scale_h", F32), ("scale_w", F32), ("mode", I32), ("coord", I32), ("nearest", I32)]
+    _fields_ += [("cubic_a", F32), ("exclude_outside", I32), ("scaled_length", I32)]
+
+
+class ResizeScalesParams(C.Structure):
+    _fields_ = [("r", ResizeParams), ("scale_h_index", I32), ("scale_w_index", I32), ("unit_mask", I32)]
+
+
+class BatchnormParams(C.Structure):
+    _fields_ = [("outer", I32), ("channels", I32), ("inner", I32), ("eps", F32), ("act", Act)]
 
 
 # C typedef name -> ctypes mirror; checked against the compiler's sizeof/offsetof.
@@ -129,6 +140,7 @@ STRUCTS = {
     "mlc_pad_params_t": PadParams, "mlc_channel_affine_params_t": ChannelAffineParams,
     "mlc_norm_params_t": NormParams, "mlc_lp_norm_params_t": LpNormParams, "mlc_lrn_params_t": LrnParams,
     "mlc_gather_params_t": GatherParams, "mlc_resize_params_t": ResizeParams,
+    "mlc_resize_scales_params_t": ResizeScalesParams, "mlc_batchnorm_params_t": BatchnormParams,
 }
 
 _FP = C.POINTER(F32)
@@ -142,7 +154,8 @@ KERNELS = {
     "mlc_copy_f32": (CopyParams, 2), "mlc_tile_f32": (TileParams, 2), "mlc_pad_f32": (PadParams, 2),
     "mlc_channel_affine_f32": (ChannelAffineParams, 4), "mlc_norm_f32": (NormParams, 4),
     "mlc_lp_norm_f32": (LpNormParams, 2), "mlc_lrn_f32": (LrnParams, 2), "mlc_gather_f32": (GatherParams, 3),
-    "mlc_resize_f32": (ResizeParams, 2),
+    "mlc_resize_f32": (ResizeParams, 2), "mlc_resize_scales_f32": (ResizeScalesParams, 3),
+    "mlc_batchnorm_f32": (BatchnormParams, 6), "mlc_norm_stats_f32": (NormParams, 6),
 }
 
 

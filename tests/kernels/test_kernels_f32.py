@@ -95,6 +95,9 @@ UNARY_CASES = {
     "ASINH": (0, 0, -5, 5, lambda x, a, b: np.arcsinh(x)),
     "ACOSH": (0, 0, 1, 10, lambda x, a, b: np.arccosh(x)),
     "ATANH": (0, 0, -0.99, 0.99, lambda x, a, b: np.arctanh(x)),
+    "SHRINK": (1.5, 0.5, -5, 5, lambda x, a, b: np.where(x < -a, x + b, np.where(x > a, x - b, 0))),
+    "TRUNC": (0, 0, -5, 5, lambda x, a, b: np.trunc(x)),
+    "NONZERO": (0, 0, -1, 1, lambda x, a, b: (x != 0).astype(np.float64)),
 }
 
 
@@ -161,6 +164,7 @@ BINARY_REF = {
     "GREATER_EQUAL": np.greater_equal,
     "AND": lambda a, b: np.logical_and(a != 0, b != 0), "OR": lambda a, b: np.logical_or(a != 0, b != 0),
     "XOR": lambda a, b: np.logical_xor(a != 0, b != 0), "PRELU": lambda a, b: np.where(a >= 0, a, a * b),
+    "MOD_FLOOR": np.mod,
 }
 
 
@@ -726,6 +730,30 @@ def test_layer_norm(lib, rng, with_bias):
     close(y, want + (b if with_bias else 0), atol=1e-5)
 
 
+def test_layer_norm_stats(lib, rng):
+    x = f32(rng.standard_normal((5, 12)) * 2 + 3)
+    y, mean, inv = np.empty_like(x), np.empty(5, np.float32), np.empty(5, np.float32)
+    p = mk.NormParams(5, 12, 1e-2, 0, 0)
+    assert lib.mlc_norm_stats_f32(C.byref(p), fptr(x), None, None, fptr(y), fptr(mean), fptr(inv)) == mk.MLC_OK
+    xd = x.astype(np.float64)
+    close(mean, xd.mean(1))
+    close(inv, 1 / np.sqrt(xd.var(1) + np.float32(1e-2)), rtol=1e-5)
+    close(y, (xd - xd.mean(1, keepdims=True)) * inv[:, None], atol=1e-5)
+    assert lib.mlc_norm_stats_f32(C.byref(p), fptr(x), None, None, fptr(y), None, fptr(inv)) == mk.MLC_OK
+
+
+def test_batchnorm_runtime_params(lib, rng):
+    x = f32(rng.standard_normal((2, 3, 4)))
+    sc, b, m = f32(rng.standard_normal(3)), f32(rng.standard_normal(3)), f32(rng.standard_normal(3))
+    v = f32(rng.uniform(0.1, 2.0, 3))
+    y = np.empty_like(x)
+    p = mk.BatchnormParams(2, 3, 4, 1e-3, act("RELU"))
+    assert lib.mlc_batchnorm_f32(C.byref(p), fptr(x), fptr(sc), fptr(b), fptr(m), fptr(v), fptr(y)) == mk.MLC_OK
+    xd = x.astype(np.float64)
+    want = (xd - m[:, None]) / np.sqrt(v[:, None] + np.float32(1e-3)) * sc[:, None] + b[:, None]
+    close(y, np.maximum(want, 0), atol=1e-5)
+
+
 def test_instance_norm(lib, rng):
     x = f32(rng.standard_normal((2, 3, 5, 4)))
     sc, b = f32(rng.standard_normal(3)), f32(rng.standard_normal(3))
@@ -779,6 +807,9 @@ def _coord_ref(coord, xo, scale, n_in, n_out):
         return f(0) if n_out == 1 else xo * f(n_in - 1) / f(n_out - 1)
     if coord == "pytorch_half_pixel":
         return (xo + f(0.5)) / scale - f(0.5) if n_out > 1 else f(0)
+    if coord == "half_pixel_symmetric":
+        offset = f(n_in) * f(0.5) * (f(1) - f(n_out) / (f(n_in) * scale))
+        return offset + (xo + f(0.5)) / scale - f(0.5)
     return (xo + f(0.5)) / scale  # tf_half_pixel_for_nn
 
 
@@ -836,6 +867,47 @@ def test_resize(lib, rng, coord, sizes, mode, nearest):
         assert np.array_equal(y, want)
     else:
         close(y, want, atol=1e-5)
+
+
+def _onnx_resize(x, scales, **attrs):
+    """ONNX's reference Resize of x [nc][h][w] by (scale_h, scale_w) given as scales."""
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    sc = numpy_helper.from_array(np.array([1, *scales], np.float32), "s")
+    n = helper.make_node("Resize", ["x", "", "s"], ["y"], **attrs)
+    g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [sc])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)])
+    return ReferenceEvaluator(m).run(None, {"x": x})[0]
+
+
+@pytest.mark.parametrize("coord", ["half_pixel", "asymmetric", "align_corners", "half_pixel_symmetric"])
+@pytest.mark.parametrize("a,exclude", [(-0.75, 0), (-0.5, 1)])
+@pytest.mark.parametrize("scales", [(2.0, 1.5), (0.6, 0.8), (1.7, 0.5)])
+def test_resize_cubic(lib, rng, coord, a, exclude, scales):
+    x = f32(rng.standard_normal((2, 5, 6)))
+    ho, wo = int(np.floor(5 * np.float32(scales[0]))), int(np.floor(6 * np.float32(scales[1])))
+    y = np.empty((2, ho, wo), np.float32)
+    p = mk.ResizeParams(2, 5, 6, ho, wo, scales[0], scales[1], mk.RESIZE_MODE["cubic"], mk.COORD[coord], 0, a, exclude,
+                        1)
+    assert lib.mlc_resize_f32(C.byref(p), fptr(x), fptr(y)) == mk.MLC_OK
+    want = _onnx_resize(x, scales, mode="cubic", coordinate_transformation_mode=coord, cubic_coeff_a=a,
+                        exclude_outside=exclude)
+    close(y, want, rtol=1e-4, atol=1e-5)
+
+
+def test_resize_scales_at_run_time(lib, rng):
+    x = f32(rng.standard_normal((3, 4, 4)))
+    scales = f32([1.0, 1.0, 0.6, 1.5])  # the scales of axes N, C, H, W; the kernel reads indices 2 and 3
+    y = np.empty((3, 2, 6), np.float32)
+    r = mk.ResizeParams(3, 4, 4, 2, 6, 1.0, 1.0, mk.RESIZE_MODE["linear"], mk.COORD["align_corners"], 0, -0.75, 0, 1)
+    p = mk.ResizeScalesParams(r, 2, 3, 0b10)
+    assert lib.mlc_resize_scales_f32(C.byref(p), fptr(x), fptr(scales), fptr(y)) == mk.MLC_OK
+    want = _onnx_resize(x, (0.6, 1.5), mode="linear", coordinate_transformation_mode="align_corners")
+    close(y, want, atol=1e-5)
+    scales[1] = 2.0  # an axis that must keep scale 1
+    assert lib.mlc_resize_scales_f32(C.byref(p), fptr(x), fptr(scales), fptr(y)) == mk.MLC_EINVAL
 
 
 def test_resize_explicit_scale_not_equal_to_size_ratio(lib, rng):

@@ -167,12 +167,3 @@ def test_add_relu_fused_and_chain(ops, tmp_path) -> None:
     assert [n.op for n in g.nodes] == ["Add", "Mul", "Sigmoid", "Relu"]
     assert [a.op for a in g.nodes[0].fused] == ["Relu"] and not g.nodes[1].fused
     ops.check(case)
-
-
-def test_clip_runtime_bounds_rejected(tmp_path) -> None:
-    import pytest
-
-    from toolchain.errors import ModelError
-    m = model([node("Clip", ["x", "lo"], ["y"], name="clip_rt")], {"x": (2, 3), "lo": ()}, ["y"], opset=13)
-    with pytest.raises(ModelError, match=r"clip_rt.*Clip.*min.*constant"):
-        compiled_graph(m, tmp_path)

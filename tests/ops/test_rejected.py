@@ -50,22 +50,23 @@ def test_conv3d_rejected(tmp_path) -> None:
         compiled_graph(m, tmp_path)
 
 
-def test_conv_runtime_weights_rejected(tmp_path) -> None:
-    m = model([node("Conv", ["x", "w"], ["y"], name="cw")], {"x": (1, 2, 4, 4), "w": (3, 2, 3, 3)}, ["y"], opset=13)
-    with pytest.raises(ModelError, match=r"'cw' \(Conv: weights \(input 1\) must be a constant"):
+def test_conv_3d_rejected(tmp_path) -> None:
+    m = model([node("Conv", ["x", "w"], ["y"], name="cw")], {"x": (1, 2, 4, 4, 4)}, ["y"],
+              {"w": const((3, 2, 3, 3, 3))}, opset=13)
+    with pytest.raises(ModelError, match=r"'cw' \(Conv: 3-D convolution"):
         compiled_graph(m, tmp_path)
 
 
 def test_several_reasons_in_one_error(tmp_path) -> None:
     nodes = [node("Conv", ["x", "w"], ["c"], name="cw"),
-             node("Clip", ["c", "lo"], ["k"], name="clip_rt"),
-             node("MaxPool", ["k"], ["y", "idx"], name="mp", kernel_shape=[2, 2]),
-             node("Relu", ["idx_f"], ["z"])]
-    m = model(nodes[:3], {"x": (1, 2, 4, 4), "w": (3, 2, 3, 3), "lo": ()}, ["y", "idx"], opset=13)
+             node("Trilu", ["c", "k"], ["t"], name="tk"),
+             node("MaxPool", ["t"], ["y", "idx"], name="mp", kernel_shape=[2, 2, 2], storage_order=1)]
+    m = model(nodes, {"x": (1, 2, 4, 4, 4), "k": ()}, ["y", "idx"], {"w": const((3, 2, 1, 1, 1))}, opset=14,
+              input_types={"k": TensorProto.INT64})
     with pytest.raises(ModelError) as info:
         compiled_graph(m, tmp_path)
     msg = str(info.value)
-    assert "'cw' (Conv: weights" in msg and "'clip_rt' (Clip: min" in msg and "'mp' (MaxPool: output Indices" in msg, msg
+    assert "'cw' (Conv: 3-D" in msg and "'tk' (Trilu: k" in msg and "'mp' (MaxPool: storage_order=1" in msg, msg
 
 
 def test_batchnorm_training_rejected(tmp_path) -> None:
@@ -85,11 +86,15 @@ def test_pad_runtime_pads_rejected(tmp_path) -> None:
         compiled_graph(m, tmp_path)
 
 
-def test_integer_runtime_tensor_rejected(tmp_path) -> None:
-    m = model([node("Add", ["x", "x"], ["y"], name="iadd")], {"x": (2, 3)}, ["y"], opset=13,
-              input_types={"x": TensorProto.INT32})
-    m.graph.output[0].type.tensor_type.elem_type = TensorProto.INT32
-    with pytest.raises(ModelError, match=r"'iadd' \(Add: tensor 'x' is int32"):
+def test_unrepresentable_runtime_tensor_rejected(tmp_path) -> None:
+    """float64 (and float16, int8, ...) run-time tensors cannot live in the float32 arena exactly."""
+    m = model([node("Add", ["x", "x"], ["y"], name="dadd")], {"x": (2, 3)}, ["y"], opset=13,
+              input_types={"x": TensorProto.DOUBLE})
+    with pytest.raises(ModelError, match=r"'dadd' \(Add: tensor 'x' is float64 at run time"):
+        compiled_graph(m, tmp_path)
+    m = model([node("Reshape", ["x", "s"], ["y"], name="r16")], {"x": (2, 3)}, ["y"], {"s": np.array([3, 2])},
+              opset=13, input_types={"x": TensorProto.FLOAT16})
+    with pytest.raises(ModelError, match=r"'r16' \(Reshape: tensor 'x' is float16 at run time; run-time tensors must be"):
         compiled_graph(m, tmp_path)
 
 

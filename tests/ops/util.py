@@ -72,7 +72,8 @@ def model(nodes: list[onnx.NodeProto], inputs: dict[str, tuple[int, ...]], outpu
 
 def random_inputs(m: onnx.ModelProto, seed: int = 0, low: float = -3.0, high: float = 3.0,
                   samples: int = SAMPLES) -> dict[str, np.ndarray]:
-    """(samples, *shape) float32 arrays for every graph input that is not an initializer."""
+    """(samples, *shape) arrays for every graph input that is not an initializer: float32 uniform in
+    [low, high), integers in [floor(low), floor(high)], bools 0/1 (by the input's type)."""
     rng = np.random.default_rng(seed)
     inits = {i.name for i in m.graph.initializer}
     feeds = {}
@@ -80,7 +81,14 @@ def random_inputs(m: onnx.ModelProto, seed: int = 0, low: float = -3.0, high: fl
         if vi.name in inits:
             continue
         shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
-        feeds[vi.name] = rng.uniform(low, high, size=(samples, *shape)).astype(np.float32)
+        elem = vi.type.tensor_type.elem_type
+        if elem == TensorProto.BOOL:
+            feeds[vi.name] = rng.integers(0, 2, size=(samples, *shape)).astype(np.bool_)
+        elif elem in (TensorProto.INT64, TensorProto.INT32):
+            np_type = helper.tensor_dtype_to_np_dtype(elem)
+            feeds[vi.name] = rng.integers(int(np.floor(low)), int(np.floor(high)) + 1, size=(samples, *shape)).astype(np_type)
+        else:
+            feeds[vi.name] = rng.uniform(low, high, size=(samples, *shape)).astype(np.float32)
     return feeds
 
 
@@ -134,6 +142,12 @@ def compare(m: onnx.ModelProto, feeds: dict[str, np.ndarray], got: dict[str, np.
     ref = reference(m, feeds)
     for vo, r in zip(m.graph.output, ref):
         assert vo.name in got, f"no output {vo.name!r} from the host run"
+        elem = vo.type.tensor_type.elem_type
+        if elem not in (TensorProto.FLOAT, TensorProto.UNDEFINED):  # integer and bool outputs: exact, typed
+            want = np.dtype(helper.tensor_dtype_to_np_dtype(elem))
+            assert got[vo.name].dtype == want, f"{vo.name}: dtype {got[vo.name].dtype} != {want}"
+            assert np.array_equal(got[vo.name].astype(np.float64), r), f"{vo.name}: {got[vo.name]} != {r}"
+            continue
         assert_close(got[vo.name], r, vo.name)
 
 

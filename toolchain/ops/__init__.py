@@ -5,12 +5,16 @@ from toolchain.ops import (  # noqa: F401  (imported for registration)
     conv,
     elementwise,
     gemm,
+    math,
     movement,
     norm,
     pool,
+    recurrent,
     reduce,
     reshape,
+    resize,
     softmax,
+    tensor,
 )
 from toolchain.ops.base import REGISTRY, OpDef, Unsupported, opdef
 

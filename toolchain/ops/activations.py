@@ -9,6 +9,7 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, register, shape
+from toolchain.ops.elementwise import binary_call
 
 # ONNX op -> (mlc_unary_op_t, default alpha, default beta, attribute names for alpha and beta)
 UNARY: dict[str, tuple[int, float, float, str, str]] = {
@@ -19,6 +20,12 @@ UNARY: dict[str, tuple[int, float, float, str, str]] = {
     "HardSigmoid": (6, 0.2, 0.5, "alpha", "beta"),
     "HardSwish": (7, 1.0 / 6.0, 0.5, "", ""),
 }
+
+
+def _runtime_bounds(node: Node, g: Graph) -> bool:
+    """Clip's min or max (opset >= 11 inputs) is a run-time tensor."""
+    return "min" not in node.attrs and "max" not in node.attrs and any(
+        node.input(i) and g.const(node.input(i)) is None for i in (1, 2))
 
 
 def _clip_bounds(node: Node, g: Graph) -> tuple[float, float]:
@@ -40,17 +47,24 @@ def _clip_bounds(node: Node, g: Graph) -> tuple[float, float]:
 @register
 class Unary(OpDef):
     op_types = (*UNARY, "Clip")
+    dtypes = ("float32",)
+    rejects = ("integer tensors (float32 only)",)
+    table: dict[str, tuple[int, float, float, str, str]] = UNARY
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g, [0])
-        if node.op == "Clip":
+        check_float(node, g)
+        if node.op == "Clip" and not _runtime_bounds(node, g):
             _clip_bounds(node, g)
+        if node.op == "Clip" and _runtime_bounds(node, g) and len(shape(g, node.outputs[0])) > 6:
+            raise Unsupported("rank > 6")
 
     def activation(self, node: Node, g: Graph) -> dict[str, Any] | None:
         if node.op == "Clip":
+            if _runtime_bounds(node, g):
+                return None  # max(x, min) then min(., max) with the binary kernel (see lower)
             lo, hi = _clip_bounds(node, g)
             return {"op": 2, "alpha": lo, "beta": hi}
-        code, alpha, beta, a_name, b_name = UNARY[node.op]
+        code, alpha, beta, a_name, b_name = self.table[node.op]
         return {
             "op": code,
             "alpha": float(node.attrs.get(a_name, alpha)) if a_name else alpha,
@@ -59,6 +73,13 @@ class Unary(OpDef):
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
+        if node.op == "Clip" and _runtime_bounds(node, g):
+            calls, src = [], node.inputs[0]
+            for idx, op in ((1, 6), (2, 5)):  # MLC_BINARY_MAX with min, then MLC_BINARY_MIN with max
+                if node.input(idx):
+                    calls.append(binary_call(node, ctx, op, src, node.input(idx), fuse=False))
+                    src = node.outputs[0]
+            return calls
         params = {"size": int(np.prod(shape(g, node.outputs[0]) or (1,))), "op": self.activation(node, g)}
         return [KernelCall("mlc_unary_f32", "mlc_unary_params_t", params,
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import RUNTIME_DTYPES, Graph, Node
 
 
 class Unsupported(Exception):
@@ -23,7 +23,7 @@ class Unsupported(Exception):
 class Arg:
     """A kernel argument: an activation in the arena, a constant array, or NULL."""
 
-    kind: str  # "tensor" | "const" | "null"
+    kind: str  # "tensor" | "const" | "null" | "scratch" (the node's scratch buffer, name "<node>#scratch")
     name: str = ""
 
 
@@ -64,6 +64,10 @@ class LowerCtx:
         self.constants[name] = Constant(name, data)
         return Arg("const", name)
 
+    def scratch(self, node: Node) -> Arg:
+        """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes)."""
+        return Arg("scratch", f"{node.name}#scratch")
+
     def tensor(self, name: str) -> Arg:
         """An input or output tensor of a node: run-time tensors live in the arena; constants in flash."""
         data = self.graph.const(name)
@@ -76,10 +80,22 @@ class OpDef:
     """Base operator definition. Subclasses override what applies to them."""
 
     op_types: ClassVar[tuple[str, ...]] = ()
+    # Run-time data types the operator accepts (what `mlc ops` lists).
+    dtypes: ClassVar[tuple[str, ...]] = ("float32",)
+    # Short texts of the attributes or cases `check` rejects (what `mlc ops` lists).
+    rejects: ClassVar[tuple[str, ...]] = ()
     # Output is a view of input 0 with another shape (no kernel, no copy).
     alias: ClassVar[bool] = False
     # Can absorb an activation applied to its (single) output.
     fuses_activation: ClassVar[bool] = False
+
+    def dtypes_for(self, op: str) -> tuple[str, ...]:
+        """The run-time data types of one of `op_types` (definitions covering several ops may differ)."""
+        return self.dtypes
+
+    def rejects_for(self, op: str) -> tuple[str, ...]:
+        """The rejected cases of one of `op_types`."""
+        return self.rejects
 
     def check(self, node: Node, g: Graph) -> None:
         """Raise Unsupported naming the attribute or case this definition lacks."""
@@ -148,6 +164,18 @@ def attr_or_input(node: Node, g: Graph, attr: str, index: int, what: str) -> np.
     return optional_const(g, node, index, what)
 
 
+def param_arg(ctx: LowerCtx, node: Node, index: int, hint: str) -> Arg:
+    """A weight-like input: a float32 constant in flash when constant (stored under `hint`), the arena
+    tensor when it is computed or fed at run time, NULL when absent."""
+    name = node.input(index)
+    if not name:
+        return NULL
+    data = ctx.graph.const(name)
+    if data is not None:
+        return ctx.const(hint, np.asarray(data, np.float32))
+    return Arg("tensor", name)
+
+
 def dense_strides(dims: tuple[int, ...] | list[int]) -> list[int]:
     strides, acc = [], 1
     for d in reversed(dims):
@@ -194,6 +222,29 @@ def check_float(node: Node, g: Graph, inputs: list[int] | None = None) -> None:
         t = g.tensors.get(name)
         if t is not None and not t.is_const and t.dtype != "float32":
             raise Unsupported(f"tensor {name!r} is {t.dtype} at run time; only float32 is supported")
+
+
+NUMERIC = ("float32", "int64", "int32")  # run-time types arithmetic is exact on (below 2**24)
+ANY = RUNTIME_DTYPES  # every run-time type (data movement, selection, comparison)
+
+
+def runtime_dtype(g: Graph, name: str) -> str | None:
+    """The ONNX dtype of a run-time tensor; None for an absent input or a constant."""
+    t = g.tensors.get(name) if name else None
+    return None if t is None or t.is_const else t.dtype
+
+
+def check_dtypes(node: Node, g: Graph, names: list[str], allowed: tuple[str, ...]) -> None:
+    """Run-time tensors among `names` must have one of the `allowed` types."""
+    for name in names:
+        dt = runtime_dtype(g, name)
+        if dt is not None and dt not in allowed:
+            raise Unsupported(f"tensor {name!r} is {dt} at run time; {node.op} supports {', '.join(allowed)}")
+
+
+def dtype_of(g: Graph, name: str) -> str:
+    t = g.tensors.get(name)
+    return t.dtype if t is not None else ""
 
 
 def check_unused_outputs(node: Node, g: Graph, first_optional: int, what: str) -> None:

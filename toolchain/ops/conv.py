@@ -6,15 +6,14 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
-    NULL,
     KernelCall,
     LowerCtx,
     OpDef,
     Unsupported,
     check_float,
     fused_act,
+    param_arg,
     register,
-    require_const,
     shape,
 )
 
@@ -50,16 +49,14 @@ def as_2d(values: list[int], fill_value: int) -> list[int]:
 @register
 class Conv(OpDef):
     op_types = ("Conv",)
+    rejects = ("3-D and higher convolution (only 1-D and 2-D)", "auto_pad other than NOTSET, VALID, SAME_UPPER, SAME_LOWER")
     fuses_activation = True
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g, [0])
+        check_float(node, g)
         rank = len(shape(g, node.inputs[0]))
         if rank not in (3, 4):
             raise Unsupported(f"{rank - 2}-D convolution (only 1-D and 2-D)")
-        require_const(g, node, 1, "weights")
-        if node.input(2):
-            require_const(g, node, 2, "bias")
 
     def _geometry(self, node: Node, g: Graph) -> dict[str, int]:
         x, w, y = shape(g, node.inputs[0]), shape(g, node.inputs[1]), shape(g, node.outputs[0])
@@ -81,12 +78,78 @@ class Conv(OpDef):
         g = ctx.graph
         params = self._geometry(node, g)
         params["act"] = fused_act(node, g)
-        w = np.asarray(g.const(node.inputs[1]), dtype=np.float32)
-        bias = ctx.const(node.name + "_b", np.asarray(g.const(node.inputs[2]), np.float32)) if node.input(2) else NULL
-        args = [ctx.tensor(node.inputs[0]), ctx.const(node.name + "_w", w), bias, ctx.tensor(node.outputs[0])]
+        # Weights and bias are in the kernel's layout as ONNX gives them: constants or run-time tensors.
+        args = [ctx.tensor(node.inputs[0]), param_arg(ctx, node, 1, node.name + "_w"),
+                param_arg(ctx, node, 2, node.name + "_b"), ctx.tensor(node.outputs[0])]
         return [KernelCall("mlc_conv2d_f32", "mlc_conv2d_params_t", params, args)]
 
     def macs(self, node: Node, g: Graph) -> int:
         w = shape(g, node.inputs[1])
         y = shape(g, node.outputs[0])
         return int(np.prod(y)) * int(np.prod(w[1:]))
+
+
+@register
+class ConvTranspose(OpDef):
+    """ConvTranspose, 1-D and 2-D: groups, strides, dilations, pads, auto_pad, output_padding, output_shape.
+    The output size comes from shape inference. With auto_pad SAME_* or output_shape the total padding is
+    split as onnxruntime does: SAME_UPPER puts the smaller half first, SAME_LOWER and NOTSET the larger."""
+
+    op_types = ("ConvTranspose",)
+    rejects = ("3-D and higher transposed convolution (only 1-D and 2-D)", "auto_pad other than NOTSET, VALID, SAME_UPPER, SAME_LOWER")
+    fuses_activation = True
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_float(node, g)
+        rank = len(shape(g, node.inputs[0]))
+        if rank not in (3, 4):
+            raise Unsupported(f"{rank - 2}-D transposed convolution (only 1-D and 2-D)")
+        auto = node.attrs.get("auto_pad", "NOTSET")
+        if auto not in ("NOTSET", "", "VALID", "SAME_UPPER", "SAME_LOWER"):
+            raise Unsupported(f"auto_pad={auto}")
+        self._begin_pads(node, g)
+
+    def _begin_pads(self, node: Node, g: Graph) -> list[int]:
+        x, w, y = shape(g, node.inputs[0]), shape(g, node.inputs[1]), shape(g, node.outputs[0])
+        nsp = len(x) - 2
+        k = list(node.attrs.get("kernel_shape", w[2:]))
+        s = list(node.attrs.get("strides", [1] * nsp))
+        d = list(node.attrs.get("dilations", [1] * nsp))
+        adj = list(node.attrs.get("output_padding", [0] * nsp))
+        auto = node.attrs.get("auto_pad", "NOTSET")
+        if auto in ("NOTSET", "") and "output_shape" not in node.attrs:
+            pads = list(node.attrs.get("pads", [0] * (2 * nsp)))
+            if len(pads) != 2 * nsp:
+                raise Unsupported(f"pads has {len(pads)} values, expected {2 * nsp}")
+            return pads[:nsp]
+        if auto == "VALID":
+            return [0] * nsp
+        begin = []
+        for i in range(nsp):
+            total = max(0, s[i] * (x[2 + i] - 1) + adj[i] + (k[i] - 1) * d[i] + 1 - y[2 + i])
+            begin.append(total // 2 if auto == "SAME_UPPER" else total - total // 2)
+        return begin
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        x, w, y = shape(g, node.inputs[0]), shape(g, node.inputs[1]), shape(g, node.outputs[0])
+        nsp = len(x) - 2
+        k = list(node.attrs.get("kernel_shape", w[2:]))
+        s = list(node.attrs.get("strides", [1] * nsp))
+        d = list(node.attrs.get("dilations", [1] * nsp))
+        xs, ys = as_2d(list(x[2:]), 1), as_2d(list(y[2:]), 1)
+        k2, s2, d2, b2 = as_2d(k, 1), as_2d(s, 1), as_2d(d, 1), as_2d(self._begin_pads(node, g), 0)
+        params = {
+            "n": x[0], "c_in": x[1], "h_in": xs[0], "w_in": xs[1],
+            "c_out": y[1], "h_out": ys[0], "w_out": ys[1], "k_h": k2[0], "k_w": k2[1],
+            "stride_h": s2[0], "stride_w": s2[1], "dil_h": d2[0], "dil_w": d2[1],
+            "pad_top": b2[0], "pad_left": b2[1], "groups": int(node.attrs.get("group", 1)),
+            "act": fused_act(node, g),
+        }
+        # Weights and bias are in the kernel's layout as ONNX gives them: constants or run-time tensors.
+        args = [ctx.tensor(node.inputs[0]), param_arg(ctx, node, 1, node.name + "_w"),
+                param_arg(ctx, node, 2, node.name + "_b"), ctx.tensor(node.outputs[0])]
+        return [KernelCall("mlc_conv_transpose2d_f32", "mlc_conv_transpose2d_params_t", params, args)]
+
+    def macs(self, node: Node, g: Graph) -> int:
+        return int(np.prod(shape(g, node.inputs[0]))) * int(np.prod(shape(g, node.inputs[1])[1:]))

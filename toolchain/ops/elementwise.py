@@ -1,15 +1,20 @@
-"""Binary elementwise operators with numpy broadcasting (one strided kernel)."""
+"""Binary elementwise operators with numpy broadcasting (one strided kernel).
+
+On integer tensors (float32 values in the arena, exact below 2**24) Div truncates toward zero."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
+    NUMERIC,
     KernelCall,
     LowerCtx,
     OpDef,
     Unsupported,
     broadcast_strides,
-    check_float,
+    check_dtypes,
     fill,
     fused_act,
     register,
@@ -37,12 +42,24 @@ def binary_call(node: Node, ctx: LowerCtx, op: int, a: str, b: str, fuse: bool =
 @register
 class Binary(OpDef):
     op_types = tuple(BINARY_OPS)
+    dtypes = NUMERIC
+    rejects = ("rank > 6",)
     fuses_activation = True
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g)
+        check_dtypes(node, g, node.inputs[:2], NUMERIC)
         if len(shape(g, node.outputs[0])) > 6:
             raise Unsupported("rank > 6")
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        y = node.outputs[0]
+        if node.op == "Div" and g.tensors[y].dtype != "float32":
+            # Integer division truncates: divide, then truncate in place (and only then the fused activation).
+            size = int(np.prod(shape(g, y) or (1,)))
+            return [binary_call(node, ctx, 3, node.inputs[0], node.inputs[1], fuse=False),
+                    KernelCall("mlc_unary_f32", "mlc_unary_params_t",
+                               {"size": size, "op": {"op": 42, "alpha": 0.0, "beta": 0.0}}, [ctx.tensor(y), ctx.tensor(y)]),
+                    KernelCall("mlc_unary_f32", "mlc_unary_params_t", {"size": size, "op": fused_act(node, g)},
+                               [ctx.tensor(y), ctx.tensor(y)])]
         return [binary_call(node, ctx, BINARY_OPS[node.op], node.inputs[0], node.inputs[1])]

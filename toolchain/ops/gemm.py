@@ -76,6 +76,7 @@ def _matmul_call(node: Node, ctx: LowerCtx, a: str, b: str, trans_a: bool, trans
 @register
 class Gemm(OpDef):
     op_types = ("Gemm",)
+    rejects = ("A or B not 2-D", "C of rank > 2")
     fuses_activation = True
 
     def check(self, node: Node, g: Graph) -> None:
@@ -99,6 +100,7 @@ class Gemm(OpDef):
 @register
 class MatMul(OpDef):
     op_types = ("MatMul",)
+    rejects = ("more than 6 batch dimensions",)
     fuses_activation = True
 
     def check(self, node: Node, g: Graph) -> None:

@@ -6,12 +6,14 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import (
+    ANY,
+    NUMERIC,
     KernelCall,
     LowerCtx,
     OpDef,
     Unsupported,
     attr_or_input,
-    check_float,
+    check_dtypes,
     dense_strides,
     fill,
     norm_axis,
@@ -32,9 +34,11 @@ def copy_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: li
 @register
 class Transpose(OpDef):
     op_types = ("Transpose",)
+    dtypes = ANY
+    rejects = ("rank > 6",)
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g)
+        check_dtypes(node, g, node.inputs, ANY)
         if len(shape(g, node.inputs[0])) > 6:
             raise Unsupported("rank > 6")
 
@@ -49,9 +53,11 @@ class Transpose(OpDef):
 @register
 class Concat(OpDef):
     op_types = ("Concat",)
+    dtypes = ANY
+    rejects = ("rank > 6",)
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g)
+        check_dtypes(node, g, node.inputs, ANY)
         if len(shape(g, node.outputs[0])) > 6:
             raise Unsupported("rank > 6")
 
@@ -78,9 +84,11 @@ PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
 @register
 class Pad(OpDef):
     op_types = ("Pad",)
+    dtypes = NUMERIC
+    rejects = ("mode other than constant, reflect, edge, wrap", "run-time pads, constant_value or axes", "rank > 6")
 
     def check(self, node: Node, g: Graph) -> None:
-        check_float(node, g, [0])
+        check_dtypes(node, g, [node.inputs[0]], NUMERIC)
         mode = node.attrs.get("mode", "constant")
         if mode not in PAD_MODES:
             raise Unsupported(f"mode={mode}")

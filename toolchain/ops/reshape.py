@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node
-from toolchain.ops.base import OpDef, Unsupported, check_unused_outputs, register
+from toolchain.ops.base import ANY, OpDef, Unsupported, check_unused_outputs, register
 
 
 @register
 class Alias(OpDef):
     op_types = ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout")
+    dtypes = ANY
+    rejects = ("Dropout training_mode true or at run time", "Dropout mask output")
     alias = True
 
     def check(self, node: Node, g: Graph) -> None:

@@ -1,4 +1,4 @@
-"""Softmax over any axis (with the pre-13 "flatten at axis" semantics for old opsets)."""
+"""Softmax, LogSoftmax and Hardmax over any axis (with the pre-13 "flatten at axis" semantics for old opsets)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ MODES = {"Softmax": 0, "LogSoftmax": 1, "Hardmax": 2}
 
 @register
 class Softmax(OpDef):
-    op_types = ("Softmax",)
+    op_types = tuple(MODES)
 
     def check(self, node: Node, g: Graph) -> None:
         check_float(node, g)

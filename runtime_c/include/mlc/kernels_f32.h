@@ -61,7 +61,10 @@ typedef enum {
     MLC_UNARY_ATANH = 37,
     MLC_UNARY_NOT = 38,          /**< logical not on 0/1 floats */
     MLC_UNARY_ISNAN = 39,
-    MLC_UNARY_ISINF = 40         /**< alpha != 0: detect +inf; beta != 0: detect -inf */
+    MLC_UNARY_ISINF = 40,        /**< alpha != 0: detect +inf; beta != 0: detect -inf */
+    MLC_UNARY_SHRINK = 41,       /**< x < -alpha ? x + beta : (x > alpha ? x - beta : 0) (alpha = lambd, beta = bias) */
+    MLC_UNARY_TRUNC = 42,        /**< round toward zero (Cast float -> integer, integer Div) */
+    MLC_UNARY_NONZERO = 43       /**< x != 0 ? 1 : 0 (Cast to bool) */
 } mlc_unary_op_t;
 
 /** A unary operation with its two scalar parameters; `op` is an mlc_unary_op_t. */
@@ -99,7 +102,8 @@ typedef enum {
     MLC_BINARY_AND = 13,
     MLC_BINARY_OR = 14,
     MLC_BINARY_XOR = 15,
-    MLC_BINARY_PRELU = 16        /**< a >= 0 ? a : a * b */
+    MLC_BINARY_PRELU = 16,       /**< a >= 0 ? a : a * b */
+    MLC_BINARY_MOD_FLOOR = 17    /**< a - floor(a / b) * b, the sign of b (ONNX integer Mod with fmod=0) */
 } mlc_binary_op_t;
 
 /**
@@ -278,6 +282,18 @@ int mlc_channel_affine_f32(const mlc_channel_affine_params_t *p, const float *x,
                            const float *shift, float *y);
 
 /**
+ * Inference BatchNormalization with run-time parameters over [outer][channels][inner]:
+ * y = act((x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c]). In place allowed.
+ */
+typedef struct {
+    int32_t outer, channels, inner;
+    float eps;
+    mlc_act_t act;
+} mlc_batchnorm_params_t;
+int mlc_batchnorm_f32(const mlc_batchnorm_params_t *p, const float *x, const float *scale, const float *bias,
+                      const float *mean, const float *var, float *y);
+
+/**
  * Normalisation over the inner axis of [outer][inner]: y = (x - mean) / sqrt(var + eps) * scale[j] + bias[j].
  * LayerNormalization: scale/bias have `inner` values (bias may be NULL).
  * With per_row = 1 (InstanceNormalization) scale/bias are indexed by (row % channels) instead.
@@ -290,6 +306,10 @@ typedef struct {
 } mlc_norm_params_t;
 int mlc_norm_f32(const mlc_norm_params_t *p, const float *x, const float *scale, const float *bias,
                  float *y);
+/** mlc_norm_f32 that also writes each row's mean and 1 / sqrt(var + eps) (LayerNormalization's optional
+ *  outputs Mean and InvStdDev, `outer` values each); either may be NULL. */
+int mlc_norm_stats_f32(const mlc_norm_params_t *p, const float *x, const float *scale, const float *bias,
+                       float *y, float *mean_out, float *inv_std_out);
 
 /** Lp normalisation along the middle axis of [outer][axis][inner] (p = 1 or 2). */
 typedef struct {
@@ -320,15 +340,19 @@ int mlc_gather_f32(const mlc_gather_params_t *p, const float *x, const float *in
 /**
  * Resize of the last two axes of [nc][h_in][w_in] to [nc][h_out][w_out].
  * Source coordinate x_in = (x_out + 0.5) / scale - 0.5 (half_pixel), x_out / scale (asymmetric),
- * x_out * (in - 1) / (out - 1) (align_corners), or pytorch_half_pixel; mode nearest or linear.
+ * x_out * (in - 1) / (len - 1) (align_corners; len is the output size, or in * scale with scaled_length),
+ * pytorch_half_pixel, tf_half_pixel_for_nn, or half_pixel_symmetric (half_pixel shifted by
+ * in / 2 * (1 - out / (in * scale))). Modes nearest, linear and cubic (ONNX's cubic convolution with
+ * coefficient cubic_a; exclude_outside zeroes the taps outside the input and renormalises the rest).
  */
-typedef enum { MLC_RESIZE_NEAREST = 0, MLC_RESIZE_LINEAR = 1 } mlc_resize_mode_t;
+typedef enum { MLC_RESIZE_NEAREST = 0, MLC_RESIZE_LINEAR = 1, MLC_RESIZE_CUBIC = 2 } mlc_resize_mode_t;
 typedef enum {
     MLC_COORD_HALF_PIXEL = 0,
     MLC_COORD_ASYMMETRIC = 1,
     MLC_COORD_ALIGN_CORNERS = 2,
     MLC_COORD_PYTORCH_HALF_PIXEL = 3,
-    MLC_COORD_TF_HALF_PIXEL_FOR_NN = 4
+    MLC_COORD_TF_HALF_PIXEL_FOR_NN = 4,
+    MLC_COORD_HALF_PIXEL_SYMMETRIC = 5
 } mlc_coord_mode_t;
 typedef enum {
     MLC_NEAREST_ROUND_PREFER_FLOOR = 0,
@@ -340,8 +364,62 @@ typedef struct {
     int32_t nc, h_in, w_in, h_out, w_out;
     float scale_h, scale_w;
     int32_t mode, coord, nearest;
+    float cubic_a;              /**< cubic: ONNX cubic_coeff_a (-0.75 by default) */
+    int32_t exclude_outside;    /**< cubic: taps outside the input get weight 0, the others are renormalised */
+    int32_t scaled_length;      /**< align_corners: resized length in * scale (ONNX's reference for given scales) */
 } mlc_resize_params_t;
 int mlc_resize_f32(const mlc_resize_params_t *p, const float *x, float *y);
+
+/**
+ * mlc_resize_f32 with scales that are a run-time tensor: scale_h = scales[scale_h_index] and scale_w =
+ * scales[scale_w_index] (an index < 0 keeps the scale of `r`). The output size is static. Scales whose bit
+ * is set in unit_mask (other resized axes, which keep their size) must be exactly 1, else MLC_EINVAL.
+ */
+typedef struct {
+    mlc_resize_params_t r;
+    int32_t scale_h_index, scale_w_index;
+    int32_t unit_mask;
+} mlc_resize_scales_params_t;
+int mlc_resize_scales_f32(const mlc_resize_scales_params_t *p, const float *x, const float *scales, float *y);
+
+/**
+ * ONNX LSTM. x [seq][batch][input] (layout 0) or [batch][seq][input] (layout 1);
+ * w [dirs][4 * hidden][input] and r [dirs][4 * hidden][hidden]
+ * in gate order i, o, f, c; b [dirs][8 * hidden] (W bias then R bias) or NULL; init_h / init_c
+ * [dirs][batch][hidden] or NULL (zeros); peep [dirs][3 * hidden] (i, o, f) or NULL.
+ * y [seq][dirs][batch][hidden], y_h / y_c [dirs][batch][hidden]; each may be NULL. With layout 1 the batch
+ * axis comes first: init_h / init_c / y_h / y_c [batch][dirs][hidden], y [batch][seq][dirs][hidden].
+ * f, g, h are the gate, cell and hidden activations per direction; clip > 0 bounds activation inputs.
+ * scratch: batch * 6 * hidden floats. With num_dirs == 1, reverse = 1 runs the sequence backwards.
+ */
+typedef struct {
+    int32_t seq, batch, input, hidden;
+    int32_t num_dirs;
+    int32_t reverse;
+    float clip;
+    mlc_act_t f[2], g[2], h[2];
+    int32_t layout;       /**< 0: sequence-major, 1: batch-major (ONNX attribute layout) */
+} mlc_lstm_params_t;
+int mlc_lstm_f32(const mlc_lstm_params_t *p, const float *x, const float *w, const float *r, const float *b,
+                 const float *init_h, const float *init_c, const float *peep, float *y, float *y_h, float *y_c,
+                 float *scratch);
+
+/**
+ * ONNX GRU, layout 0 or 1 as LSTM. w [dirs][3 * hidden][input], r [dirs][3 * hidden][hidden] in gate order z, r, h;
+ * b [dirs][6 * hidden] or NULL; init_h [dirs][batch][hidden] or NULL. y [seq][dirs][batch][hidden] and
+ * y_h [dirs][batch][hidden] may be NULL. scratch: batch * 7 * hidden floats.
+ */
+typedef struct {
+    int32_t seq, batch, input, hidden;
+    int32_t num_dirs;
+    int32_t reverse;
+    int32_t linear_before_reset;
+    float clip;
+    mlc_act_t f[2], g[2];
+    int32_t layout;       /**< 0: sequence-major, 1: batch-major */
+} mlc_gru_params_t;
+int mlc_gru_f32(const mlc_gru_params_t *p, const float *x, const float *w, const float *r, const float *b,
+                const float *init_h, float *y, float *y_h, float *scratch);
 
 #ifdef __cplusplus
 }

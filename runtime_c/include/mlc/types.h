@@ -18,8 +18,21 @@ extern "C" {
 #define MLC_EINVAL -1     /**< invalid argument or out-of-range index at run time */
 #define MLC_EUNSUPPORTED -2
 
-/** Element types of model inputs and outputs. */
-typedef enum { MLC_DTYPE_F32 = 0, MLC_DTYPE_S8 = 1, MLC_DTYPE_U8 = 2, MLC_DTYPE_S32 = 3 } mlc_dtype_t;
+/**
+ * Element types of model inputs and outputs. S64, S32 and BOOL (one byte, 0 or 1) tensors are converted
+ * to and from float32 at the model boundary: inside, the arena holds every run-time tensor as float32.
+ */
+typedef enum {
+    MLC_DTYPE_F32 = 0,
+    MLC_DTYPE_S8 = 1,
+    MLC_DTYPE_U8 = 2,
+    MLC_DTYPE_S32 = 3,
+    MLC_DTYPE_S64 = 4,
+    MLC_DTYPE_BOOL = 5
+} mlc_dtype_t;
+
+/** Bytes per element of an mlc_dtype_t. */
+#define MLC_DTYPE_BYTES(d) ((d) == MLC_DTYPE_S64 ? 8u : ((d) == MLC_DTYPE_F32 || (d) == MLC_DTYPE_S32) ? 4u : 1u)
 
 /** One model input or output: name, shape, element type; int8 tensors carry scale and zero point. */
 typedef struct {

@@ -27,6 +27,10 @@ static float binary_eval(int32_t op, float a, float b)
     case MLC_BINARY_OR: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
     case MLC_BINARY_XOR: return ((a != 0.0f) != (b != 0.0f)) ? 1.0f : 0.0f;
     case MLC_BINARY_PRELU: return a >= 0.0f ? a : a * b;
+    case MLC_BINARY_MOD_FLOOR: {
+        const float r = fmodf(a, b);
+        return (r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;
+    }
     default: return 0.0f;
     }
 }
@@ -43,7 +47,7 @@ int mlc_binary_f32(const mlc_binary_params_t *p, const float *a, const float *b,
     mlc_it_t it;
     int32_t r, i;
     float *py = y;
-    if (p->op < MLC_BINARY_ADD || p->op > MLC_BINARY_PRELU) return MLC_EINVAL;
+    if (p->op < MLC_BINARY_ADD || p->op > MLC_BINARY_MOD_FLOOR) return MLC_EINVAL;
     if (mlc_it_init(&it, p->rank, p->dims, p->a_strides, p->b_strides, NULL, 1) != MLC_OK) return MLC_EINVAL;
     for (r = 0; r < it.rows; ++r, mlc_it_next(&it)) {
         const float *pa = a + it.off[0], *pb = b + it.off[1];

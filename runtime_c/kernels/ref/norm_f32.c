@@ -1,14 +1,15 @@
 /**
  * @file norm_f32.c
- * @brief Row normalisation (LayerNormalization, InstanceNormalization).
+ * @brief Row normalisation (LayerNormalization with its optional Mean / InvStdDev outputs,
+ *        InstanceNormalization).
  */
 #include <math.h>
 #include <stddef.h>
 
 #include "mlc/kernels_f32.h"
 
-int mlc_norm_f32(const mlc_norm_params_t *p, const float *x, const float *scale, const float *bias,
-                 float *y)
+int mlc_norm_stats_f32(const mlc_norm_params_t *p, const float *x, const float *scale, const float *bias,
+                       float *y, float *mean_out, float *inv_std_out)
 {
     int32_t r, j;
     if (p->outer < 0 || p->inner < 0 || (p->per_row && p->channels <= 0)) return MLC_EINVAL;
@@ -26,6 +27,8 @@ int mlc_norm_f32(const mlc_norm_params_t *p, const float *x, const float *scale,
             var += d * d;
         }
         inv_std = 1.0f / sqrtf(var * inv_n + p->eps);
+        if (mean_out != NULL) mean_out[r] = mean;
+        if (inv_std_out != NULL) inv_std_out[r] = inv_std;
         if (p->per_row) {
             const int32_t c = r % p->channels;
             const float s = (scale != NULL ? scale[c] : 1.0f) * inv_std;
@@ -40,4 +43,10 @@ int mlc_norm_f32(const mlc_norm_params_t *p, const float *x, const float *scale,
         }
     }
     return MLC_OK;
+}
+
+int mlc_norm_f32(const mlc_norm_params_t *p, const float *x, const float *scale, const float *bias,
+                 float *y)
+{
+    return mlc_norm_stats_f32(p, x, scale, bias, y, NULL, NULL);
 }

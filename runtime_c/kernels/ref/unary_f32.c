@@ -82,6 +82,9 @@ float mlc_unary_eval_f32(const mlc_act_t *act, float x)
     case MLC_UNARY_ISINF:
         if (!isinf(x)) return 0.0f;
         return ((x > 0.0f && act->alpha != 0.0f) || (x < 0.0f && act->beta != 0.0f)) ? 1.0f : 0.0f;
+    case MLC_UNARY_SHRINK: return x < -act->alpha ? x + act->beta : (x > act->alpha ? x - act->beta : 0.0f);
+    case MLC_UNARY_TRUNC: return truncf(x);
+    case MLC_UNARY_NONZERO: return x != 0.0f ? 1.0f : 0.0f;
     default: return x; /* unknown ops are rejected by mlc_unary_f32 / the code generator */
     }
 }
@@ -89,7 +92,7 @@ float mlc_unary_eval_f32(const mlc_act_t *act, float x)
 int mlc_unary_f32(const mlc_unary_params_t *p, const float *x, float *y)
 {
     int32_t i;
-    if (p->size < 0 || p->op.op < MLC_UNARY_IDENTITY || p->op.op > MLC_UNARY_ISINF) return MLC_EINVAL;
+    if (p->size < 0 || p->op.op < MLC_UNARY_IDENTITY || p->op.op > MLC_UNARY_NONZERO) return MLC_EINVAL;
     switch (p->op.op) {
     /* The hottest activations get their own loops; the rest share the generic switch. */
     case MLC_UNARY_IDENTITY:
