@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 what="${1:-demo}"
 case "$what" in demo|test|install) ;; *) echo "usage: $0 demo|test|install" >&2; exit 2 ;; esac
 
-# Debian packages: host compiler and tools, the Arm cross compiler with newlib, QEMU's Arm machines.
+# Debian packages: host compiler and tools, the Arm cross compiler with newlib, QEMU's Arm machines,
+# cppcheck (tests/models/test_static_analysis.py).
 packages=(ca-certificates gcc libc6-dev make cmake python3 python3-venv
-          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,7 @@ from pathlib import Path
 from toolchain import onnx_import, passes
 from toolchain.boards import Board
 from toolchain.emit_c import BANNER, environment, render
-from toolchain.errors import MlcError, ModelError, UsageError
+from toolchain.errors import BoardError, MlcError, ModelError, UsageError
 from toolchain.ir import Graph
 from toolchain.lower import Program, lower
 from toolchain.plan import Plan, plan
@@ -151,6 +151,15 @@ def _first_error(text: str) -> str:
     return lines[-1].strip() if lines else "no output"
 
 
+def require_compiler(board: Board) -> None:
+    """A missing compiler is a tool problem of the board (exit 3), named with its install command."""
+    cc = f"{board.toolchain_prefix}gcc" if not board.is_host else "gcc"
+    if shutil.which(cc) is None:
+        package = "gcc-arm-none-eabi libnewlib-arm-none-eabi" if cc.startswith("arm-none-eabi") else "gcc"
+        raise BoardError(f"{cc} is not installed (needed for board {board.name}); install it with: "
+                         f"sudo apt-get install --no-install-recommends {package}")
+
+
 def run_scons(project: Path, args: list[str] | None = None) -> None:
     cmd = [sys.executable, "-m", "SCons", "-Q", "-j", "2", *(args or [])]
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
@@ -167,7 +176,7 @@ def check_fits(c: Compiled, board: Board, sizes: SizeReport | None = None) -> No
                          f"{board.name} has {board.ram_bytes}; pick a board with more RAM or a smaller model")
     if flash > board.flash_bytes:
         raise ModelError(f"{c.source}: needs {flash} bytes of flash but board {board.name} has "
-                         f"{board.flash_bytes}; pick a board with more RAM or a smaller model")
+                         f"{board.flash_bytes}; pick a board with more flash or a smaller model")
 
 
 def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
@@ -191,6 +200,18 @@ def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
     }
 
 
+def write_reports(c: Compiled, board: Board, sizes: SizeReport, dst: Path) -> None:
+    """report.md (the `mlc inspect` table with the measured sizes) and, with matplotlib, memory.svg."""
+    from toolchain import memory_plot
+    from toolchain.inspect_model import inspect_compiled, render_markdown
+
+    ins = inspect_compiled(c, board, sizes)
+    picture = None
+    if memory_plot.available():
+        picture = memory_plot.plot_memory(ins, dst / "memory.svg").name
+    (dst / "report.md").write_text(render_markdown(ins, picture))
+
+
 @dataclass
 class BuildResult:
     out: Path
@@ -200,26 +221,45 @@ class BuildResult:
 
 
 def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
-          name: str | None = None, compiled: Compiled | None = None) -> BuildResult:
-    """Write and build the project; `compiled` reuses an earlier compile_model() of the same model."""
+          name: str | None = None, compiled: Compiled | None = None, quiet: bool = True) -> BuildResult:
+    """Write and build the project; `compiled` reuses an earlier compile_model() of the same model.
+    `quiet=False` shows the stage on a terminal."""
+    from toolchain.progress import Stages
+
     out = Path(out)
     if out.exists() and not (out / "manifest.json").is_file() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out}: exists and is not an mlc output directory; choose another -o")
-    c = compiled or compile_model(model, input_shapes, name)
-    check_fits(c, board)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    stages = Stages(["compile model", "write project", "build C", "reports"], "mlc build", quiet)
+    stages.step("compile model")
     try:
+        c = compiled or compile_model(model, input_shapes, name)
+        check_fits(c, board)
+    except BaseException:
+        stages.close()
+        raise
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        stages.close()
+        raise UsageError(f"{out}: cannot create the output directory here ({exc.strerror}); choose another -o") from None
+    try:
+        stages.step("write project")
         write_project(c, board, tmp)
+        stages.step("build C")
         run_scons(tmp)
         artifact_rel = "build/firmware.elf" if not board.is_host else "build/mlc_runner"
         sizes = measure(tmp / artifact_rel, c.program, board)
         check_fits(c, board, sizes)
+        stages.step("reports")
         (tmp / "manifest.json").write_text(json.dumps(manifest(c, board, sizes), indent=1) + "\n")
+        write_reports(c, board, sizes, tmp)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        stages.close()
     return BuildResult(out, out / artifact_rel, sizes, c)

@@ -32,9 +32,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     board = load_board(args.board)
     out = Path(args.output or "out")
-    res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name)
+    res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name, quiet=args.quiet)
     s, p = res.sizes, res.compiled.program
-    print(f"built {res.artifact} for {board.name}")
+    print(f"built {res.artifact} for {board.name}; report in {out / 'report.md'}")
     print(f"RAM   {_kib(s.ram_total)}: arena {p.arena_size} (lower bound {p.lower_bound}), "
           f"static data {s.static_data}, stack {s.stack}")
     print(f"flash {_kib(s.flash_total)}: code {s.code}, constants {s.constants}, other {s.other_rodata + s.data}")
@@ -48,8 +48,35 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     board = load_board(args.board)
     run_model(args.model, board, Path(args.input), Path(args.output), parse_input_shapes(args.input_shape),
-              args.name, port=getattr(args, "port", None))
+              args.name, port=getattr(args, "port", None), quiet=args.quiet)
     print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from toolchain.boards import load_board
+    from toolchain.errors import UsageError
+    from toolchain.inspect_model import inspect_model, render_text
+    from toolchain.onnx_import import parse_input_shapes
+
+    board = load_board(args.board)
+    json_path = None if args.json in (None, "-") else Path(args.json)
+    for opt, path in (("--json", json_path), ("--plot", Path(args.plot) if args.plot else None)):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"{opt} {path}: folder {path.parent} does not exist; create it or pick another path")
+    if args.plot and Path(args.plot).suffix.lower() not in (".svg", ".png"):
+        raise UsageError(f"--plot {args.plot}: the picture must end in .svg or .png")
+    ins = inspect_model(args.model, board, parse_input_shapes(args.input_shape), args.name)
+    if args.plot:
+        from toolchain.memory_plot import plot_memory
+
+        plot_memory(ins, args.plot)
+    if args.json == "-":
+        sys.stdout.write(ins.to_json())
+    else:
+        sys.stdout.write(render_text(ins))
+        if json_path is not None:
+            json_path.write_text(ins.to_json())
     return 0
 
 
@@ -59,6 +86,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     from toolchain.verify import run_test
 
     board = load_board(args.board)
+    if args.json and not Path(args.json).parent.is_dir():
+        from toolchain.errors import UsageError
+
+        raise UsageError(f"--json {args.json}: folder {Path(args.json).parent} does not exist; create it or pick "
+                         "another path")
     return run_test(Path(args.model), board, Path(args.data) if args.data else None, args.port,
                     parse_input_shapes(args.input_shape), args.name, Path(args.json) if args.json else None,
                     quiet=args.quiet)
@@ -100,15 +132,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
-    import json
+    from toolchain import ops_catalog
 
-    from toolchain.ops import REGISTRY
-
-    ops = sorted(REGISTRY)
     if args.json:
-        print(json.dumps([{"op": op, "dtypes": ["float32"]} for op in ops], indent=1))
+        import json
+
+        print(json.dumps(ops_catalog.catalog_json(), indent=1))
     else:
-        print(f"{len(ops)} operators (float32): " + ", ".join(ops))
+        print(ops_catalog.table())
     return 0
 
 
@@ -121,13 +152,23 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="generate and build a self-contained C project", epilog=EXIT_CODES_HELP)
     _common_model_args(b)
     b.add_argument("-o", "--output", help="output directory (default ./out)")
+    b.add_argument("--quiet", action="store_true", help="no progress indicator")
     b.set_defaults(func=cmd_build)
+
+    ins = sub.add_parser("inspect", help="per-layer MACs, weights, activations and arena use; does it fit the board",
+                         epilog=EXIT_CODES_HELP)
+    _common_model_args(ins)
+    ins.add_argument("--json", metavar="FILE|-", help="also write the inspection as JSON (- : only JSON, to stdout)")
+    ins.add_argument("--plot", metavar="FILE.svg|FILE.png",
+                     help="draw the arena over time (needs matplotlib: pip install 'mlc[plot]')")
+    ins.set_defaults(func=cmd_inspect)
 
     r = sub.add_parser("run", help="run the compiled model on inputs (.npy or .npz)", epilog=EXIT_CODES_HELP)
     _common_model_args(r)
     r.add_argument("--input", required=True, help="IN.npy or IN.npz (keyed by input name)")
     r.add_argument("--output", required=True, help="OUT.npy or OUT.npz (keyed by output name)")
     r.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
 
     t = sub.add_parser("test", help="run the model on the board and compare with onnxruntime", epilog=EXIT_CODES_HELP)
@@ -146,8 +187,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors")
     f.set_defaults(func=cmd_flash)
 
-    o = sub.add_parser("ops", help="list the supported operators")
-    o.add_argument("--json", action="store_true")
+    o = sub.add_parser("ops", help="list the supported operators: opsets, data types, rejected cases")
+    o.add_argument("--json", action="store_true", help="machine-readable output")
     o.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     o.set_defaults(func=cmd_ops)
 
@@ -155,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
     bo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     bo.set_defaults(func=cmd_boards)
     return ap
+
+
+def _one_line(text: str) -> str:
+    """Errors are one line on stderr: fold any line breaks a message (or a tool's output) carries."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except MlcError as exc:
         if verbose:
             traceback.print_exc()
-        print(f"mlc: error: {exc}", file=sys.stderr)
+        print(f"mlc: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mlc: interrupted", file=sys.stderr)
@@ -173,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error still gets one line unless --verbose
         if verbose:
             traceback.print_exc()
-        print(f"mlc: internal error: {type(exc).__name__}: {exc}; rerun with --verbose and report it",
+        print(f"mlc: internal error: {type(exc).__name__}: {_one_line(str(exc))}; rerun with --verbose and report it",
               file=sys.stderr)
         return EXIT_USAGE
 

@@ -416,6 +416,10 @@ class _ToolRunner(Runner):
             raise UsageError(
                 f"board {self.board.name} is real hardware: pass its serial port with --port ({_port_hint()})"
             )
+        port = str(port)
+        if "://" not in port and port.startswith("/") and not os.path.exists(port):
+            # Checked before flashing: a wrong --port should not cost a flash cycle (or need the tool).
+            raise BoardError(f"serial port {port} does not exist; check the --port value ({_port_hint()})")
         self.flash(elf)
         return Session(_client(str(port), link, baudrate=int(self.setting("baud", self.setting("baudrate", 115200)))))
 

@@ -7,6 +7,7 @@ code generator or not (a Shape/Gather/Concat chain feeding Reshape is the usual 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +28,15 @@ def _static_shape(vi: onnx.ValueInfoProto | None) -> list[int] | None:
     if any(not d.HasField("dim_value") for d in dims):
         return None
     return [d.dim_value for d in dims]
+
+
+def _too_big(node: onnx.NodeProto, infos: dict[str, onnx.ValueInfoProto]) -> bool:
+    """An output shape inference already knows to be over the limit: do not even evaluate it."""
+    for out in node.output:
+        shape = _static_shape(infos.get(out))
+        if shape is not None and math.prod(max(d, 0) for d in shape) > MAX_FOLDED_ELEMENTS:
+            return True
+    return False
 
 
 def _shape_query(node: onnx.NodeProto, shape: list[int]) -> np.ndarray:
@@ -98,6 +108,7 @@ def _fold_once(model: onnx.ModelProto) -> tuple[onnx.ModelProto, bool]:
             and not any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute)
             and all((not i) or (i in consts) for i in node.input)
             and any(i for i in node.input)
+            and not _too_big(node, infos)
         ):
             outs = _evaluate(node, [consts[i] if i else None for i in node.input], model.opset_import)
         if outs is None or len(outs) != len(node.output):

@@ -55,7 +55,29 @@ def read_model(path: str | Path) -> tuple[onnx.ModelProto, str]:
     except Exception as exc:  # ValidationError, or a C++ error for badly broken protos
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path}: invalid ONNX model: {first}; re-export the model") from None
+    _check_utf8(model.graph, path)
+    for init in model.graph.initializer:  # the checker does not compare the data with the dims
+        try:
+            numpy_helper.to_array(init)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{path}: initializer {init.name!r}: its data does not match its type and dims "
+                             f"{list(init.dims)} ({first}); re-export the model") from None
     return model, sha
+
+
+def _check_utf8(g: onnx.GraphProto, path: Path) -> None:
+    """ONNX strings are UTF-8; protobuf hands back bytes for a name that is not (a corrupt file)."""
+    named = [("graph", g.name)]
+    for k, n in enumerate(g.node):
+        named += [(f"node #{k}", v) for v in (n.name, n.op_type, n.domain, *n.input, *n.output)]
+        named += [(f"node #{k} attribute", a.name) for a in n.attribute]
+    for what, coll in (("input", g.input), ("output", g.output), ("value_info", g.value_info),
+                       ("initializer", g.initializer)):
+        named += [(what, item.name) for item in coll]
+    for what, value in named:
+        if isinstance(value, bytes):
+            raise ModelError(f"{path}: {what}: name {value!r} is not valid UTF-8 (corrupt file?); re-export the model")
 
 
 def _opset(model: onnx.ModelProto, path: Path) -> int:
@@ -175,5 +197,12 @@ def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph
     for name in inputs + outputs:
         if name not in tensors:
             raise ModelError(f"{path}: tensor {name!r} has no static shape; set it with --input-shape")
+        dtype = tensors[name].dtype
+        if tensors[name].size == 0:
+            raise ModelError(f"{path}: graph input/output {name!r} has shape {tensors[name].shape} with no elements; "
+                             "mlc needs at least one element (check the model's shapes or --input-shape)")
+        if dtype.startswith("onnx_type_") or np.dtype(dtype).kind not in "biuf":
+            raise ModelError(f"{path}: graph input/output {name!r} has element type {dtype}; only numeric tensors "
+                             "are supported")
     graph_name = re.sub(r"[^A-Za-z0-9_]", "_", path.stem) or "model"
     return Graph(graph_name, tensors, nodes, inputs, outputs, opset, sha)

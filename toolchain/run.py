@@ -40,7 +40,7 @@ def execute(res: BuildResult, board: Board, batch: Batch, port: str | None = Non
 
 def run_model(model: Path | str, board: Board, input_path: Path, output_path: Path,
               input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
-              port: str | None = None) -> list[np.ndarray]:
+              port: str | None = None, quiet: bool = True) -> list[np.ndarray]:
     if output_path.suffix not in (".npy", ".npz"):
         raise UsageError(f"{output_path}: output must end in .npy or .npz")
     if not output_path.parent.is_dir():
@@ -48,8 +48,8 @@ def run_model(model: Path | str, board: Board, input_path: Path, output_path: Pa
     compiled = compile_model(model, input_shapes, name)
     batch = load_inputs(input_path, compiled.program.inputs)  # bad inputs fail before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
-        res = build(model, board, Path(tmp) / "out", compiled=compiled)
-        flat = execute(res, board, batch, port).outputs
+        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet)
+        flat = execute(res, board, batch, port, quiet=quiet).outputs
     arrays = shape_outputs(batch, res.compiled.program.outputs, flat)
     save_outputs(output_path, res.compiled.program.outputs, arrays)
     return arrays

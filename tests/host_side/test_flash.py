@@ -154,8 +154,10 @@ def test_missing_flash_tool_is_board_error(
     elf = tmp_path / "fw.elf"
     elf.write_bytes(b"\x7fELF")
     monkeypatch.setenv("PATH", str(tmp_path))
+    port = tmp_path / "ttyACM0"  # the port must exist: a missing one is reported before flashing
+    port.touch()
     with pytest.raises(BoardError, match=f"{tool} is not installed") as err:
-        open_session(make_board(table, kind="hardware"), elf, port="/dev/ttyACM0")
+        open_session(make_board(table, kind="hardware"), elf, port=str(port))
     assert hint in str(err.value)
 
 
