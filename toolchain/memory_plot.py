@@ -50,7 +50,9 @@ def plot_memory(ins: Inspection, path: str | Path) -> Path:
             scratch = b.name.endswith("#scratch")
             ax.add_patch(Rectangle((x0, b.offset), width, b.size, facecolor=colours[k % len(colours)],
                                    edgecolor="black", linewidth=0.4, alpha=0.45 if scratch else 0.75,
-                                   hatch="//" if scratch else None))
+                                   hatch="//" if scratch else None,
+                                   # The id names the buffer and its placement, so the SVG can be checked.
+                                   gid=f"mlc-buffer offset={b.offset} size={b.size} steps={b.start}..{b.end} {b.name}"))
             if b.size >= 0.04 * top:
                 label = b.name if len(b.name) <= 24 else b.name[:11] + "..." + b.name[-10:]
                 ax.text(x0 + width / 2, b.offset + b.size / 2, f"{label}\n{b.size} B", ha="center", va="center",

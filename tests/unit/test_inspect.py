@@ -132,3 +132,21 @@ def test_report_matches_inspect_table() -> None:
     c = compile_model(DIGITS)
     md = render_markdown(inspect_compiled(c, load_board("host")))
     assert md.count("\n| ") == 1 + len(c.graph.nodes)  # header + one row per layer
+
+
+def test_inspect_ic_resnet8_picture_shows_every_tensor_at_its_planned_offset(tmp_path, capsys) -> None:
+    """Issue 7 acceptance: the table is printed and every tensor of the manifest is drawn at its offset."""
+    pytest.importorskip("matplotlib")
+    import re
+
+    model = MODELS / "bench" / "ic_resnet8.onnx"
+    svg = tmp_path / "memory.svg"
+    assert main(["inspect", str(model), "--board", "cortex-m4", "--plot", str(svg)]) == 0
+    out = capsys.readouterr().out
+    assert "Conv" in out and "Add" in out and "lower bound" in out
+    drawn = [(int(m[1]), int(m[2])) for m in re.finditer(r'id="mlc-buffer offset=(\d+) size=(\d+)', svg.read_text())]
+    assert drawn
+    res = build(model, load_board("host"), tmp_path / "out")
+    tensors = json.loads((res.out / "manifest.json").read_text())["tensors"]
+    for name, t in tensors.items():
+        assert any(off == t["offset"] and size >= t["bytes"] for off, size in drawn), f"{name} not drawn at {t}"
