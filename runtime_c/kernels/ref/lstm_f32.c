@@ -6,32 +6,7 @@
 #include <stddef.h>
 
 #include "mlc/kernels_f32.h"
-
-static float clip_value(float v, float c)
-{
-    if (c > 0.0f) {
-        if (v < -c) return -c;
-        if (v > c) return c;
-    }
-    return v;
-}
-
-/* Element offsets of the row (t, n) of x, (d, n) of a state and (t, d, n) of y, in layout 0
- * (sequence-major) or layout 1 (batch-major). */
-static int32_t x_row(int32_t layout, int32_t seq, int32_t batch, int32_t t, int32_t n)
-{
-    return layout ? n * seq + t : t * batch + n;
-}
-
-static int32_t state_row(int32_t layout, int32_t dirs, int32_t batch, int32_t d, int32_t n)
-{
-    return layout ? n * dirs + d : d * batch + n;
-}
-
-static int32_t y_row(int32_t layout, int32_t seq, int32_t dirs, int32_t batch, int32_t t, int32_t d, int32_t n)
-{
-    return layout ? (n * seq + t) * dirs + d : (t * dirs + d) * batch + n;
-}
+#include "recurrent_util.h"
 
 int mlc_lstm_f32(const mlc_lstm_params_t *p, const float *x, const float *w, const float *r, const float *b,
                  const float *init_h, const float *init_c, const float *peep, float *y, float *y_h, float *y_c,
