@@ -31,6 +31,13 @@ def copy_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: li
     return KernelCall("mlc_copy_f32", "mlc_copy_params_t", params, [ctx.tensor(src), ctx.tensor(dst)])
 
 
+def transpose_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], perm: list[int]) -> KernelCall:
+    """Dense `src`, viewed with shape `dims`, written to `dst` with its axes permuted by `perm`."""
+    strides = dense_strides(dims)
+    out = [dims[p] for p in perm]
+    return copy_call(ctx, src, dst, out, [strides[p] for p in perm], dense_strides(out))
+
+
 @register
 class Transpose(OpDef):
     op_types = ("Transpose",)
@@ -45,9 +52,7 @@ class Transpose(OpDef):
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         x = list(shape(ctx.graph, node.inputs[0]))
         perm = list(node.attrs.get("perm", reversed(range(len(x)))))
-        strides = dense_strides(x)
-        out = [x[p] for p in perm]
-        return [copy_call(ctx, node.inputs[0], node.outputs[0], out, [strides[p] for p in perm], dense_strides(out))]
+        return [transpose_call(ctx, node.inputs[0], node.outputs[0], x, perm)]
 
 
 @register

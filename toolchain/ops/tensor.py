@@ -11,6 +11,7 @@ from onnx import helper
 from toolchain.ir import RUNTIME_DTYPES, Graph, Node
 from toolchain.ops.base import (
     ANY,
+    IDENTITY_ACT,
     NUMERIC,
     KernelCall,
     LowerCtx,
@@ -26,15 +27,7 @@ from toolchain.ops.base import (
     require_const,
     shape,
 )
-
-IDENTITY = {"op": 0, "alpha": 0.0, "beta": 0.0}
-
-
-def _copy(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: list[int], out_strides: list[int],
-          in_offset: int = 0, out_offset: int = 0) -> KernelCall:
-    params = {"rank": len(dims), "dims": fill(dims), "in_strides": fill(in_strides),
-              "out_strides": fill(out_strides), "in_offset": in_offset, "out_offset": out_offset}
-    return KernelCall("mlc_copy_f32", "mlc_copy_params_t", params, [ctx.tensor(src), ctx.tensor(dst)])
+from toolchain.ops.movement import copy_call, transpose_call
 
 
 def _rank6(node: Node, g: Graph, name: str) -> None:
@@ -90,10 +83,10 @@ class Slice(OpDef):
         ranges = self._ranges(node, g)
         dims = [c for _, _, c in ranges]
         if not x or 0 in dims:
-            return [] if x else [_unary(ctx, node.inputs[0], node.outputs[0], IDENTITY)]
+            return [] if x else [_unary(ctx, node.inputs[0], node.outputs[0], IDENTITY_ACT)]
         strides = dense_strides(x)
         offset = sum(s * st for (s, _, _), st in zip(ranges, strides))
-        return [_copy(ctx, node.inputs[0], node.outputs[0], dims, [st * sp for (_, sp, _), st in zip(ranges, strides)],
+        return [copy_call(ctx, node.inputs[0], node.outputs[0], dims, [st * sp for (_, sp, _), st in zip(ranges, strides)],
                       dense_strides(dims), offset)]
 
 
@@ -121,7 +114,7 @@ class Split(OpDef):
             y = list(shape(g, out)) if out else []
             n = y[axis] if out else 0
             if out and n > 0 and all(y):
-                calls.append(_copy(ctx, node.inputs[0], out, y, strides, dense_strides(y), offset * strides[axis]))
+                calls.append(copy_call(ctx, node.inputs[0], out, y, strides, dense_strides(y), offset * strides[axis]))
             offset += n
         return calls
 
@@ -142,10 +135,10 @@ class Expand(OpDef):
         g = ctx.graph
         x, y = shape(g, node.inputs[0]), list(shape(g, node.outputs[0]))
         if not y:
-            return [_unary(ctx, node.inputs[0], node.outputs[0], IDENTITY)]
+            return [_unary(ctx, node.inputs[0], node.outputs[0], IDENTITY_ACT)]
         if 0 in y:
             return []
-        return [_copy(ctx, node.inputs[0], node.outputs[0], y, broadcast_strides(x, tuple(y)), dense_strides(y))]
+        return [copy_call(ctx, node.inputs[0], node.outputs[0], y, broadcast_strides(x, tuple(y)), dense_strides(y))]
 
 
 @register
@@ -194,9 +187,7 @@ class DepthSpace(OpDef):
             view, perm = [n, b, b, c // (b * b), h, w], [0, 3, 4, 1, 5, 2]
         else:
             view, perm = [n, c // (b * b), b, b, h, w], [0, 1, 4, 2, 5, 3]
-        strides = dense_strides(view)
-        dims = [view[p] for p in perm]
-        return [_copy(ctx, node.inputs[0], node.outputs[0], dims, [strides[p] for p in perm], dense_strides(dims))]
+        return [transpose_call(ctx, node.inputs[0], node.outputs[0], view, perm)]
 
 
 @register
@@ -306,7 +297,7 @@ class Cast(OpDef):
         g = ctx.graph
         src = g.tensors[node.inputs[0]].dtype
         to = self._target(node, g)
-        op = dict(IDENTITY)
+        op = dict(IDENTITY_ACT)
         if to == "bool" and src != "bool":
             op["op"] = 43  # MLC_UNARY_NONZERO
         elif to in ("int64", "int32") and src == "float32":
