@@ -83,7 +83,7 @@ _P32 = C.POINTER(C.c_int32)
 _PF = C.POINTER(F32)
 # kernel name -> (params type, pointer argument types)
 KERNELS = {
-    "mlc_conv2d_s8": (Conv2dS8Params, [_P8, _P8, _P32, _P32, _P32, _P8]),
+    "mlc_conv2d_s8": (Conv2dS8Params, [_P8, _P8, _P32, _P32, _P32, C.c_void_p, _P8]),
     "mlc_fc_s8": (FcS8Params, [_P8, _P8, _P32, _P32, _P32, _P8]),
     "mlc_maxpool2d_s8": (Pool2dS8Params, [_P8, _P8]),
     "mlc_avgpool2d_s8": (Pool2dS8Params, [_P8, _P8]),

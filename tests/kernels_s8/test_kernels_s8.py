@@ -63,7 +63,7 @@ def run_conv(lib8, x, w, bias, mult, shift, stride, dil, pads, groups, xzp, yzp,
     y = np.zeros((n, c_out, *out_hw), np.int8)
     p = mk.Conv2dS8Params(n, c_in, h, wd, c_out, out_hw[0], out_hw[1], kh, kw, stride[0], stride[1], dil[0], dil[1],
                           pads[0], pads[1], groups, xzp, yzp, amin, amax)
-    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(y))
+    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), None, p8(y))
     return rc, y
 
 

@@ -8,11 +8,12 @@
 #include "mlc/requant.h"
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int8_t *y)
+                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
 {
     int32_t cig, cog, n, g, oc, oh, ow, ic, kh, kw;
     int32_t plane_in, ksize, wsize_oc;
     const int32_t xzp = p->x_zero_point;
+    (void)scratch;
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
     if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
     if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
