@@ -22,6 +22,8 @@ from toolchain.errors import BoardError, MlcError, ModelError, UsageError
 from toolchain.ir import Graph
 from toolchain.lower import Program, lower
 from toolchain.plan import Plan, plan
+from toolchain.quant import ptq, qdq
+from toolchain.quant.integerize import external_io, integerize
 from toolchain.resources import resource_dir
 from toolchain.sizes import SizeReport, measure
 
@@ -31,22 +33,47 @@ ARM_COMMON = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sect
               "-fno-common"]
 
 
+@dataclass(frozen=True)
+class QuantOptions:
+    """`--quantize int8 --calib CALIB [--observer O]`: post-training quantization of a float model."""
+
+    mode: str = "int8"
+    calib: str | None = None
+    observer: str = "minmax"
+
+
 @dataclass
 class Compiled:
     graph: Graph
     plan: Plan
     program: Program
     source: Path
+    quantization: str = "float"  # "float" | "int8 (calibrated, <observer>)" | "int8 (pre-quantized model)"
 
 
 def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None = None,
-                  name: str | None = None) -> Compiled:
-    """Import, run the passes, plan and lower: everything before code generation."""
+                  name: str | None = None, quant: QuantOptions | None = None) -> Compiled:
+    """Import, run the passes, (quantize,) plan and lower: everything before code generation.
+    A QDQ or QOperator model always compiles to an integer program; a float model when `quant` is given."""
     path = Path(model)
-    g = onnx_import.load(path, input_shapes)
+    onnx_model, g = onnx_import.load_with_model(path, input_shapes)
+    g = qdq.absorb(g)
     g = passes.run_all(g, str(path))
-    p = plan(g)
-    return Compiled(g, p, lower(g, p, name or g.name), path)
+    kind = "float"
+    if qdq.is_quantized(g):
+        kind = "int8 (pre-quantized model)"
+    elif quant is not None:
+        if quant.mode != "int8":
+            raise UsageError(f"--quantize {quant.mode}: only int8 is supported")
+        if not quant.calib:
+            raise UsageError(f"{path}: --quantize int8 needs calibration inputs: add --calib CALIB.npy or "
+                             "CALIB.npz[:key] with representative samples")
+        g = ptq.quantize(onnx_model, g, quant.calib, quant.observer)
+        kind = f"int8 (calibrated, {quant.observer})"
+    if kind != "float":
+        g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
+    p = plan(g, external_io(g) if kind != "float" else frozenset())
+    return Compiled(g, p, lower(g, p, name or g.name), path, kind)
 
 
 def _kernel_sources(program: Program) -> list[Path]:
@@ -184,12 +211,21 @@ def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
     ops: dict[str, int] = {}
     for n in c.graph.nodes:
         ops[n.op] = ops.get(n.op, 0) + 1
-    io = lambda ts: [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in ts]  # noqa: E731
+    def io(ts: list) -> list[dict]:
+        rows = []
+        for t in ts:
+            row = {"name": t.name, "shape": list(t.shape), "dtype": t.dtype}
+            if t.q_offset >= 0:  # the int8 API's side of a quantized model's input or output
+                row["int8"] = {"scale": t.scale, "zero_point": t.zero_point}
+            rows.append(row)
+        return rows
+
     return {
         "mlc_manifest_version": 1,
         "model": c.source.name, "model_sha256": p.sha256, "name": p.name, "board": board.name,
         "arena_bytes": p.arena_size, "arena_lower_bound_bytes": p.lower_bound, "arena_linear_bytes": p.linear_size,
-        "constants_bytes": p.const_bytes, "macs": p.macs,
+        "constants_bytes": p.const_bytes, "macs": p.macs, "quantization": c.quantization,
+        "int8_api": f"mlc_{p.name}_run_s8" if p.raw_api else None,
         "ram": {"arena": p.arena_size, "static_data": sizes.static_data, "stack": sizes.stack, "total": sizes.ram_total},
         "flash": {"code": sizes.code, "constants": sizes.constants, "total": sizes.flash_total},
         "inputs": io(p.inputs), "outputs": io(p.outputs),
@@ -221,7 +257,8 @@ class BuildResult:
 
 
 def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
-          name: str | None = None, compiled: Compiled | None = None, quiet: bool = True) -> BuildResult:
+          name: str | None = None, compiled: Compiled | None = None, quiet: bool = True,
+          quant: QuantOptions | None = None) -> BuildResult:
     """Write and build the project; `compiled` reuses an earlier compile_model() of the same model.
     `quiet=False` shows the stage on a terminal."""
     from toolchain.progress import Stages
@@ -232,7 +269,7 @@ def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[s
     stages = Stages(["compile model", "write project", "build C", "reports"], "mlc build", quiet)
     stages.step("compile model")
     try:
-        c = compiled or compile_model(model, input_shapes, name)
+        c = compiled or compile_model(model, input_shapes, name, quant)
         check_fits(c, board)
     except BaseException:
         stages.close()

@@ -86,18 +86,23 @@ def c_array_body(data: np.ndarray, per_line: int = 8) -> list[str]:
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
 
 
-def c_arg(arg: Arg, offsets: dict[str, int], ctype: str = "float") -> str:
+def c_arg(arg: Arg, offsets: dict[str, int], io_index: dict[str, int]) -> str:
     if arg.kind == "null":
         return "NULL"
     if arg.kind == "const":
         return arg.name
-    return f"({ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
+    if arg.kind == "input":
+        return f"(const {arg.ctype} *)inputs[{io_index[arg.name]}]"
+    if arg.kind == "output":
+        return f"({arg.ctype} *)outputs[{io_index[arg.name]}]"
+    return f"({arg.ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
 
 
 def render(program: Program, source_name: str, board_name: str) -> dict[str, str]:
     """File name -> contents of the model sources."""
     env = environment()
     offsets = {**program.offsets, **program.scratch}
+    io_index = {t.name: k for k, t in enumerate(program.inputs)} | {t.name: k for k, t in enumerate(program.outputs)}
     layers = []
     for layer in program.layers:
         calls = []
@@ -105,9 +110,10 @@ def render(program: Program, source_name: str, board_name: str) -> dict[str, str
             pname = f"p_{len(layers)}_{k}"
             calls.append({
                 "fn": call.fn, "ptype": call.params_type, "pname": pname, "params": c_value(call.params),
-                "args": ", ".join(c_arg(a, offsets) for a in call.args),
+                "args": ", ".join(c_arg(a, offsets, io_index) for a in call.args),
             })
-        layers.append({"name": layer.name, "op": layer.op, "fused": layer.fused, "calls": calls})
+        layers.append({"name": layer.name, "op": layer.op, "fused": layer.fused, "calls": calls,
+                       "boundary": layer.boundary})
     constants = [
         {"name": c.name, "ctype": C_TYPES[c.data.dtype.name] if c.data.dtype.name in C_TYPES else "float",
          "size": max(int(c.data.size), 1), "shape": list(c.data.shape), "lines": c_array_body(c.data)}

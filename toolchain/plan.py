@@ -47,6 +47,7 @@ class Plan:
     arena_size: int
     lower_bound: int
     linear_size: int
+    external: frozenset[str] = frozenset()
 
     def offset_of(self, tensor: str) -> int:
         return self.offsets[self.root[tensor]]
@@ -67,12 +68,14 @@ def roots(g: Graph) -> dict[str, str]:
     return root
 
 
-def lifetimes(g: Graph, root: dict[str, str]) -> dict[str, Buffer]:
+def lifetimes(g: Graph, root: dict[str, str], external: frozenset[str] = frozenset()) -> dict[str, Buffer]:
     start: dict[str, int] = {}
     end: dict[str, int] = {}
     last = len(g.nodes)
 
     def touch(name: str, step: int) -> None:
+        if name in external:
+            return
         r = root[name]
         start[r] = min(start.get(r, step), step)
         end[r] = max(end.get(r, step), step)
@@ -176,12 +179,14 @@ def lower_bound(buffers: dict[str, Buffer]) -> int:
     return max(sum(b.size for b in buffers.values() if b.start <= s <= b.end) for s in range(lo, hi + 1))
 
 
-def plan(g: Graph) -> Plan:
+def plan(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
+    """`external`: graph inputs and outputs the kernels read or write in the caller's buffers (no arena)."""
     root = roots(g)
-    buffers = lifetimes(g, root)
+    buffers = lifetimes(g, root, external)
     offsets = place(buffers)
     arena = max((offsets[b.name] + b.size for b in buffers.values()), default=0)
     return Plan(
         schedule=[n.name for n in g.nodes], buffers=buffers, offsets=offsets, root=root,
         arena_size=arena, lower_bound=lower_bound(buffers), linear_size=sum(b.size for b in buffers.values()),
+        external=external,
     )
