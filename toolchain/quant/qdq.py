@@ -13,6 +13,7 @@ uint8 is re-based to int8 (q - 128, zero point - 128): the same real values.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 
 from toolchain.errors import ModelError
 from toolchain.ir import Graph, Node, QParams
@@ -132,3 +133,45 @@ def is_quantized(g: Graph) -> bool:
     """The graph carries quantization (a QDQ or QOperator model)."""
     return any(t.quant is not None for t in g.tensors.values()) or any(
         n.op in ("QuantizeLinear", "DequantizeLinear") for n in g.nodes)
+
+
+def float_twin(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The float model a QDQ (or QOperator) model approximates: weights dequantized, and every activation
+    QuantizeLinear -> DequantizeLinear pair replaced by a Clip to the range it can represent (no rounding;
+    the clamp keeps what the pair implies, e.g. a Relu folded into a zero point of -128).
+    `mlc test` compares quantized builds with it."""
+    from onnx import numpy_helper
+
+    from toolchain.quant.qop import expand
+
+    m = expand(model, "model")
+    g = m.graph
+    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
+    opset = next((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), 13)
+    out: list[onnx.NodeProto] = []
+    for n in g.node:
+        q = producers.get(n.input[0]) if n.op_type == "DequantizeLinear" else None
+        if q is None or q.op_type != "QuantizeLinear" or list(q.input[1:]) != list(n.input[1:]) \
+                or q.input[0] in consts or n.input[1] not in consts:
+            out.append(n)
+            continue
+        scale = float(consts[n.input[1]].reshape(-1)[0])
+        zp_arr = consts.get(n.input[2]) if len(n.input) > 2 and n.input[2] else np.zeros((), np.uint8)
+        if zp_arr is None or consts[n.input[1]].size != 1:
+            out.append(n)
+            continue
+        info = np.iinfo(zp_arr.dtype)
+        zp = int(zp_arr.reshape(-1)[0])
+        lo, hi = scale * (info.min - zp), scale * (info.max - zp)
+        if opset >= 11:
+            names = [f"{n.output[0]}_lo", f"{n.output[0]}_hi"]
+            g.initializer.extend([numpy_helper.from_array(np.asarray(lo, np.float32), names[0]),
+                                  numpy_helper.from_array(np.asarray(hi, np.float32), names[1])])
+            out.append(onnx.helper.make_node("Clip", [q.input[0], *names], [n.output[0]], name=f"{n.name}_clip"))
+        else:
+            out.append(onnx.helper.make_node("Clip", [q.input[0]], [n.output[0]], name=f"{n.name}_clip",
+                                             min=lo, max=hi))
+    del g.node[:]
+    g.node.extend(out)  # the QuantizeLinear nodes left without readers are harmless
+    return m
