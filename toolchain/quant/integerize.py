@@ -57,7 +57,20 @@ def _params(g: Graph, t: str, q: QParams) -> list[str]:
     return [s, z]
 
 
+def _through_views(g: Graph) -> None:
+    """A view (Reshape, Flatten, ...) of an unquantized tensor into a quantized one takes that quantization
+    on its input too: quantizing before or after a view is the same, and before keeps the view int8."""
+    for n in reversed(g.nodes):
+        d = opdef(n)
+        if d is None or not d.alias or not n.inputs or not _runtime(g, n.inputs[0]):
+            continue
+        x, y = g.tensors[n.inputs[0]], g.tensors[n.outputs[0]]
+        if x.quant is None and y.quant is not None and x.dtype == "float32" and len(g.consumers(x.name)) == 1:
+            x.quant = y.quant
+
+
 def integerize(g: Graph) -> Graph:
+    _through_views(g)
     decisions = int8_decisions(g)
     as_int8: dict[str, str] = {}  # float tensor -> its int8 twin
     as_float: set[str] = {n for n in g.inputs}
