@@ -21,7 +21,7 @@ from toolchain.emit_c import BANNER, environment, render
 from toolchain.errors import BoardError, MlcError, ModelError, UsageError
 from toolchain.ir import Graph
 from toolchain.lower import Program, lower
-from toolchain.plan import Plan, plan
+from toolchain.plan import Plan, plan_best_order
 from toolchain.quant import ptq, qdq
 from toolchain.quant.integerize import external_io, integerize
 from toolchain.resources import resource_dir
@@ -72,7 +72,7 @@ def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None =
         kind = f"int8 (calibrated, {quant.observer})"
     if kind != "float":
         g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
-    p = plan(g, external_io(g) if kind != "float" else frozenset())
+    p = plan_best_order(g, external_io(g) if kind != "float" else frozenset())
     return Compiled(g, p, lower(g, p, name or g.name), path, kind)
 
 

@@ -149,6 +149,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"mlc: error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from toolchain.bench import render, run_bench, to_json
+    from toolchain.boards import load_board
+    from toolchain.errors import UsageError
+    from toolchain.onnx_import import parse_input_shapes
+
+    board = load_board(args.board)
+    if args.json and not Path(args.json).parent.is_dir():
+        raise UsageError(f"--json {args.json}: folder {Path(args.json).parent} does not exist; create it or pick "
+                         "another path")
+    rep = run_bench(Path(args.model), board, parse_input_shapes(args.input_shape), _quant(args), args.per_layer,
+                    args.port, args.emit)
+    sys.stdout.write(render(rep))
+    if args.json:
+        Path(args.json).write_text(to_json(rep))
+    return 0
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     from toolchain import ops_catalog
 
@@ -196,6 +214,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_test)
+
+    be = sub.add_parser("bench", help="instructions per inference, MACs, arena and flash of a model on a board",
+                        epilog=EXIT_CODES_HELP)
+    _common_model_args(be)
+    be.add_argument("--emit", choices=["c"], default="c", help="code generator (default c)")
+    be.add_argument("--per-layer", action="store_true", help="also each layer's instructions and MACs (PROFILE)")
+    be.add_argument("--json", metavar="FILE", help="also write the figures as JSON (keys: docs/benchmarks.md)")
+    be.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
+    be.set_defaults(func=cmd_bench)
 
     f = sub.add_parser("flash", help="flash firmware to a board (emulated boards: start QEMU and serve its UART)",
                        epilog=EXIT_CODES_HELP)

@@ -9,7 +9,16 @@ import numpy as np
 
 from toolchain.ir import Graph, Node, QParams
 from toolchain.ops import s8
-from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, register, shape
+from toolchain.ops.base import (
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    check_float,
+    register,
+    same_shape_inputs,
+    shape,
+)
 from toolchain.ops.elementwise import binary_call
 from toolchain.quant.lut import node_function
 from toolchain.quant.requant import lut_table
@@ -85,6 +94,9 @@ class Unary(OpDef):
             "alpha": float(node.attrs.get(a_name, alpha)) if a_name else alpha,
             "beta": float(node.attrs.get(b_name, beta)) if b_name else beta,
         }
+
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        return same_shape_inputs(node, g, (0,))
 
     def check_s8(self, node: Node, g: Graph) -> None:
         self.check(node, g)

@@ -117,6 +117,11 @@ class OpDef:
     def scratch_bytes(self, node: Node, g: Graph) -> int:
         return 0
 
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        """Inputs whose buffer output 0 may overwrite (the kernel reads element i before writing element i
+        and reads nothing else there); the planner uses one when that input is dead after this node."""
+        return ()
+
     def macs(self, node: Node, g: Graph) -> int:
         return 0
 
@@ -234,6 +239,13 @@ def fill(values: list[int], n: int = 6, value: int = 0) -> list[int]:
 
 
 IDENTITY_ACT: dict[str, Any] = {"op": 0, "alpha": 0.0, "beta": 0.0}
+
+
+def same_shape_inputs(node: Node, g: Graph, indices: tuple[int, ...]) -> tuple[int, ...]:
+    """Of `indices`, the inputs with exactly the output's shape and element size (elementwise in place)."""
+    out = g.tensors[node.outputs[0]]
+    return tuple(i for i in indices if node.input(i) and (t := g.tensors.get(node.input(i))) is not None
+                 and not t.is_const and t.shape == out.shape and t.arena_nbytes == out.arena_nbytes)
 
 
 def fused_act(node: Node, g: Graph) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from toolchain.ops.base import (
     fill,
     fused_act,
     register,
+    same_shape_inputs,
     shape,
 )
 from toolchain.quant.requant import add_params, mul_params
@@ -65,6 +66,9 @@ class Binary(OpDef):
         check_dtypes(node, g, node.inputs[:2], NUMERIC)
         if len(shape(g, node.outputs[0])) > 6:
             raise Unsupported("rank > 6")
+
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        return same_shape_inputs(node, g, (0, 1))
 
     def _s8(self, node: Node, g: Graph) -> dict:
         if node.op not in ("Add", "Mul"):
