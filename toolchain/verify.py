@@ -21,7 +21,7 @@ from toolchain.build import QuantOptions, build, compile_model
 from toolchain.errors import EXIT_MISMATCH, EXIT_OK, UsageError
 from toolchain.io_arrays import Batch, batch_from_arrays
 from toolchain.lower import IOTensor, Program
-from toolchain.quant import qdq
+from toolchain.quant import qdq, qop
 from toolchain.quant.simulate import Unsimulated, simulate_batch
 
 INPUT_KEYS = ("test_x", "x", "inputs")
@@ -105,7 +105,9 @@ def _check_quantized(rep: Report, quantized_model: Path | None, program: Program
     one step of difference before a Softmax can move its output by several steps."""
     ok = True
     if quantized_model is not None:
-        qref = reference(quantized_model, program.inputs, batch, exact=True)
+        # QOperator nodes as their definition (DequantizeLinear -> op -> QuantizeLinear), optimizations off.
+        definition = qop.expand(onnx.load(str(quantized_model)), str(quantized_model)).SerializeToString()
+        qref = reference(definition, program.inputs, batch, exact=True)
         steps = []
         for t, got, want in zip(program.outputs, outputs, qref):
             step = t.scale if t.q_offset >= 0 and t.scale > 0 else 1.0

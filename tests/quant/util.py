@@ -44,13 +44,18 @@ def run_built(c: Compiled, board: str, x: np.ndarray) -> np.ndarray:
 
 
 def ort_as_written(path: Path, x: np.ndarray) -> np.ndarray:
-    """onnxruntime with graph optimizations off: the quantized graph's own definition (see docs/quantization.md
-    for why the optimized x86 int8 kernels are not the reference)."""
+    """onnxruntime on the quantized graph's own definition: QOperator nodes written as the
+    DequantizeLinear -> op -> QuantizeLinear their specification defines, graph optimizations off (see
+    docs/quantization.md for why onnxruntime's x86 int8 kernels are not the reference)."""
+    import onnx
     import onnxruntime as ort
+
+    from toolchain.quant.qop import expand
 
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     so.log_severity_level = 3
-    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    model = expand(onnx.load(str(path)), str(path)).SerializeToString()
+    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     return np.concatenate([sess.run(None, {name: x[k:k + 1]})[0].reshape(1, -1) for k in range(len(x))])

@@ -125,6 +125,17 @@ def check_simulatable(program: Program) -> None:
         raise Unsimulated(f"no exact Python twin of {', '.join(missing)}")
 
 
+class _Const(np.ndarray):
+    """A constant argument: usable as an array (weights, tables) and, like arena arguments, called with an
+    element count (an operand of an elementwise kernel)."""
+
+    def __new__(cls, data: np.ndarray) -> _Const:
+        return np.asarray(data).view(cls)
+
+    def __call__(self, n: int) -> np.ndarray:
+        return np.asarray(self).reshape(-1)[:n]
+
+
 class _Machine:
     def __init__(self, program: Program, inputs: list[np.ndarray]) -> None:
         self.p = program
@@ -151,7 +162,7 @@ class _Machine:
         args: list = []
         for arg in call.args:
             if arg.kind == "const":
-                args.append(self.consts[arg.name])
+                args.append(_Const(self.consts[arg.name]))
             elif arg.kind == "null":
                 args.append(None)
             else:
