@@ -82,3 +82,22 @@ def test_int8_constants_at_most_30_percent_of_float(net):
     f = compile_model(MODELS / "bench" / f"{net}.onnx").program
     q = compiled(f"bench/{net}_qdq.onnx").program
     assert q.const_bytes <= 0.30 * f.const_bytes, (q.const_bytes, f.const_bytes)
+
+
+@pytest.mark.parametrize("net", ["mlperf_kws_ref_float", "mlperf_ic_resnet_float", "mlperf_ad01_float",
+                                 "mlperf_vww96_float"])
+def test_mlperf_reference_models_quantize_to_all_int8(tmp_path, net):
+    """The MLPerf Tiny float models (TFLite exports: Transpose, Reshape, Softmax) quantized with 16 random
+    calibration inputs: every layer but the output's dequantization is int8, host C equals the simulator."""
+    import onnx
+
+    path = MODELS / "thirdparty" / f"{net}.onnx"
+    dims = [d.dim_value or 1 for d in onnx.load(path).graph.input[0].type.tensor_type.shape.dim]
+    calib = tmp_path / "calib.npy"
+    np.save(calib, np.random.default_rng(0).random((16, *dims), dtype=np.float32))
+    c = compile_model(path, quant=QuantOptions("int8", str(calib)))
+    floats = [layer.op for layer in c.program.layers if not any(k.fn.endswith("_s8") for k in layer.calls)]
+    assert floats == ["DequantizeLinear"], floats
+    x = np.load(calib)[:2]
+    got = run_built(c, "host", x)
+    assert simulate_batch(c.program, [x])[0].reshape(got.shape).tobytes() == got.tobytes()

@@ -100,6 +100,17 @@ def _dequantize(p: dict, a: list) -> tuple[np.ndarray, int]:
     return rk.dequantize_s8_f32(a[0](p["size"]), p["scale"], p["zero_point"]), 1
 
 
+def _copy(p: dict, a: list) -> tuple[np.ndarray, int]:
+    r = p["rank"]
+    dims = p["dims"][:r]
+    if any(s < 0 for s in p["in_strides"][:r] + p["out_strides"][:r]):
+        raise Unsimulated("mlc_copy_s8 with negative strides")
+    src = _strided(lambda n: a[0](p["in_offset"] + n)[p["in_offset"]:], dims, p["in_strides"][:r], 1)
+    dst = _strided(lambda n: a[1](p["out_offset"] + n)[p["out_offset"]:], dims, p["out_strides"][:r], 1)
+    dst[...] = src
+    return np.zeros(0, np.int8), -1
+
+
 def _channel_affine(p: dict, a: list) -> tuple[np.ndarray, int]:
     if p["act"]["op"] != 0:
         raise Unsimulated("mlc_channel_affine_f32 with a fused activation")
@@ -115,7 +126,7 @@ TWINS: dict[str, Callable[[dict, list], tuple[np.ndarray, int]]] = {
     "mlc_avgpool2d_s8": _pool(rk.avgpool2d_s8), "mlc_mean_s8": _mean, "mlc_add_s8": _binary(rk.add_s8),
     "mlc_mul_s8": _binary(rk.mul_s8), "mlc_softmax_s8": _softmax, "mlc_lut_s8": _lut,
     "mlc_requantize_s8": _requantize, "mlc_quantize_f32_s8": _quantize, "mlc_dequantize_s8_f32": _dequantize,
-    "mlc_channel_affine_f32": _channel_affine,
+    "mlc_channel_affine_f32": _channel_affine, "mlc_copy_s8": _copy,
 }
 
 
@@ -168,6 +179,8 @@ class _Machine:
             else:
                 args.append(self.view(arg))
         result, out_index = TWINS[call.fn](call.params, args)
+        if out_index < 0:  # the twin wrote its output itself (strided destinations)
+            return
         flat = np.ascontiguousarray(result).reshape(-1)
         dst = args[out_index](flat.size)
         dst[...] = flat.astype(dst.dtype, copy=False)
