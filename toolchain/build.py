@@ -76,19 +76,35 @@ def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None =
     return Compiled(g, p, lower(g, p, name or g.name), path, kind)
 
 
-def _kernel_sources(program: Program) -> list[Path]:
-    """The reference kernel files that define the functions the program calls (plus shared helpers)."""
-    ref = resource_dir("runtime_c") / "kernels" / "ref"
+def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
+    """The kernel files that define the functions the program calls (plus shared helpers). Each function
+    comes from the first directory of the board's `kernels` list (runtime_c/kernels/<dir>) that defines it,
+    e.g. the DSP kernels before the reference ones; without a board, the reference kernels."""
+    root = resource_dir("runtime_c") / "kernels"
+    dirs = (board.kernels if board is not None else None) or ("ref",)
+    dirs = (dirs,) if isinstance(dirs, str) else tuple(dirs)
     defined: dict[str, Path] = {}
-    for src in sorted(ref.glob("*.c")):
-        for fn in re.findall(r"^int\s+(mlc_\w+)\s*\(", src.read_text(), re.M):
-            defined[fn] = src
+    defines: dict[Path, set[str]] = {}
+    for name in dirs:
+        for src in sorted((root / name).glob("*.c")):
+            defines[src] = set(re.findall(r"^int\s+(mlc_\w+)\s*\(", src.read_text(), re.M))
+            for fn in defines[src]:
+                defined.setdefault(fn, src)
     wanted = {defined[fn] for fn in program.kernels if fn in defined}
     missing = [fn for fn in program.kernels if fn not in defined]
     if missing:
         raise ModelError(f"runtime_c has no kernel {', '.join(missing)}; this mlc installation is incomplete")
-    unary = ref / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
-    return sorted(wanted | {unary})
+    unary = root / "ref" / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
+    chosen = sorted(wanted | {unary})
+    # The project copies kernel files side by side and links them together: no file name twice, no
+    # function from two files (a multi-function reference file next to a DSP file of one of its functions).
+    names = [src.name for src in chosen]
+    every = [fn for src in chosen for fn in defines.get(src, ())]
+    twice = {fn for fn in every if every.count(fn) > 1}
+    if len(set(names)) != len(names) or twice:
+        raise MlcError(f"kernel directories {', '.join(dirs)} clash ({', '.join(sorted(twice)) or 'file names'}); "
+                       "a kernel directory must define every function of each reference file it replaces")
+    return chosen
 
 
 def _port_sources(board: Board) -> list[Path]:
@@ -104,13 +120,16 @@ def _copy_runtime(program: Program, board: Board, dst: Path) -> dict[str, list[s
     rt = resource_dir("runtime_c")
     shutil.copytree(rt / "include", dst / RUNTIME / "include")
     lists: dict[str, list[str]] = {"kernels": [], "host": [], "device": [], "port": []}
-    for src in _kernel_sources(program):
+    for src in _kernel_sources(program, board):
         target = dst / RUNTIME / "kernels" / src.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
         lists["kernels"].append(f"{RUNTIME}/kernels/{src.name}")
-    for header in sorted((rt / "kernels" / "ref").glob("*.h")):
-        shutil.copyfile(header, dst / RUNTIME / "kernels" / header.name)
+    dirs = board.kernels if not isinstance(board.kernels, str) else (board.kernels,)
+    for name in dict.fromkeys([*dirs, "ref"]):  # private headers of every kernel directory (first one wins)
+        for header in sorted((rt / "kernels" / name).glob("*.h")):
+            if not (dst / RUNTIME / "kernels" / header.name).exists():
+                shutil.copyfile(header, dst / RUNTIME / "kernels" / header.name)
     (dst / RUNTIME / "host").mkdir(parents=True)
     shutil.copyfile(rt / "host" / "main_host.c", dst / RUNTIME / "host" / "main_host.c")
     lists["host"].append(f"{RUNTIME}/host/main_host.c")

@@ -82,10 +82,9 @@ class Conv(OpDef):
     def _s8_params(self, node: Node, g: Graph):
         """Kernel parameters and the constant weights, bias, multipliers and shifts of mlc_conv2d_s8."""
         xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
-        w_q, w_scales = s8.weights(g, node.inputs[1], 0)
-        b = s8.bias(g, node.inputs[2], xq.s, w_scales) if node.input(2) else None
         geo = self._geometry(node, g)
         taps = geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]
+        w_q, w_scales, b = s8.weights_and_bias(g, node.inputs[1], node.input(2), 0, xq.s, taps)
         s8.check_accumulator(taps, b, "convolution")
         mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
         lo, hi = s8.clamp(node, g, yq)

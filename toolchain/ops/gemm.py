@@ -83,14 +83,10 @@ def _fc_s8(node: Node, g: Graph, a: str, b: str, trans_b: bool, bias: str, alpha
     m = int(np.prod(sa[:-1]))
     n = sb[0] if trans_b else sb[1]
     xq, yq = s8.qp(g, a), s8.qp(g, node.outputs[0])
-    w_q, w_scales = s8.weights(g, b, 0 if trans_b else 1)
-    w_q = w_q if trans_b else w_q.T
-    w_scales = w_scales * float(alpha)
-    if not np.all(w_scales > 0):
-        raise Unsupported("alpha must be positive for int8")
     if bias and (len(shape(g, bias)) > 1 and shape(g, bias)[0] != 1):
         raise Unsupported("int8 needs a bias broadcast along the rows")
-    bq = s8.bias(g, bias, xq.s, w_scales, float(beta)) if bias else None
+    w_q, w_scales, bq = s8.weights_and_bias(g, b, bias, 0 if trans_b else 1, xq.s, k, float(alpha), float(beta))
+    w_q = w_q if trans_b else w_q.T
     s8.check_accumulator(k, bq, "matrix product")
     mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
     lo, hi = s8.clamp(node, g, yq)

@@ -87,6 +87,33 @@ def bias(g: Graph, name: str, x_scale: float, w_scales: np.ndarray, beta: float 
     return quantize_bias(data, x_scale, w_scales)
 
 
+def weights_and_bias(g: Graph, w_name: str, b_name: str, axis: int, x_scale: float, taps: int,
+                     alpha: float = 1.0, beta: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Int8 weights, their scales (times alpha) and the int32 bias of a conv / fc. When a float model's
+    channel has weights so small that its bias would not fit the int32 accumulator next to `taps`
+    products, that channel's weight scale is raised until it does (coarser weights, exact bias)."""
+    w_q, w_scales = weights(g, w_name, axis)
+    w_scales = w_scales * float(alpha)
+    if not np.all(w_scales > 0):
+        raise Unsupported("alpha must be positive for int8")
+    if not b_name:
+        return w_q, w_scales, None
+    b = bias(g, b_name, x_scale, w_scales, beta)
+    room = ACC_LIMIT - taps * 255 * 128
+    t = g.tensors[w_name]
+    if np.any(np.abs(b.astype(np.int64)) >= room) and t.quant is None and room > 0:
+        real_b = np.broadcast_to(np.asarray(g.tensors[b_name].data, np.float64).reshape(-1) * beta, w_scales.shape)
+        need = np.abs(real_b) / (float(x_scale) * room * 0.5) / float(alpha)
+        data = np.moveaxis(np.asarray(t.data, np.float64), axis, 0)
+        base = w_scales / float(alpha)
+        scales = np.maximum(base, need)
+        shape = (-1,) + (1,) * (data.ndim - 1)
+        q = np.clip(np.rint(data / scales.reshape(shape)), -127, 127).astype(np.int8)
+        w_q, w_scales = np.moveaxis(q, 0, axis), scales * float(alpha)
+        b = bias(g, b_name, x_scale, w_scales, beta)
+    return w_q, w_scales, b
+
+
 def check_accumulator(taps: int, b: np.ndarray | None, what: str) -> None:
     """The int32 accumulator of `taps` products of (x - zp) in [-255, 255] and |w| <= 128 plus the bias
     must not overflow."""
