@@ -129,6 +129,14 @@ class OpDef:
     # carrying `quant`; check_s8 decides from those whether the node can run on int8 data, lower_s8 then
     # sees int8 tensors with the same `quant`.
 
+    # Of op_types, those with an int8 kernel (None: all of them, when check_s8 is defined).
+    s8_op_types: ClassVar[tuple[str, ...] | None] = None
+
+    def has_s8(self, op: str) -> bool:
+        """`op` can run on int8 data (what `mlc ops` lists)."""
+        defined = type(self).check_s8 is not OpDef.check_s8
+        return defined and (self.s8_op_types is None or op in self.s8_op_types)
+
     def check_s8(self, node: Node, g: Graph) -> None:
         """Raise Unsupported unless the node can run integer-only with its tensors' quantization."""
         raise Unsupported(f"{node.op} has no int8 kernel")

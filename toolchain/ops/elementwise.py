@@ -58,6 +58,7 @@ def binary_call(node: Node, ctx: LowerCtx, op: int, a: str, b: str, fuse: bool =
 @register
 class Binary(OpDef):
     op_types = tuple(BINARY_OPS)
+    s8_op_types = ("Add", "Mul")
     dtypes = NUMERIC
     rejects = ("rank > 6",)
     fuses_activation = True

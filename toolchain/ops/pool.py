@@ -76,6 +76,7 @@ class Pool(OpDef):
     scratch, then a pool over D of that with the (H, W) plane as the inner axis."""
 
     op_types = ("MaxPool", "AveragePool", "LpPool")
+    s8_op_types = ("MaxPool", "AveragePool")
     fuses_activation = True
     rejects = ("MaxPool Indices with storage_order=1", "MaxPool Indices of 3-D pooling", "pooling over more than 3 axes",
                "LpPool p < 1")

@@ -19,6 +19,7 @@ MODES = {"Softmax": 0, "LogSoftmax": 1, "Hardmax": 2}
 @register
 class Softmax(OpDef):
     op_types = tuple(MODES)
+    s8_op_types = ("Softmax",)
 
     def check(self, node: Node, g: Graph) -> None:
         check_float(node, g)
