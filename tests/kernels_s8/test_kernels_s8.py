@@ -457,3 +457,16 @@ def test_quantize_rejects_bad_scale(lib8):
     y = np.zeros(3, np.int8)
     for scale in (0.0, -1.0, float("nan")):
         assert lib8.mlc_quantize_f32_s8(mk.QuantParams(3, scale, 0), pf(x), p8(y)) == mk.MLC_EINVAL
+
+
+@pytest.mark.parametrize("perm", [(0, 2, 3, 1), (3, 1, 0, 2), (0, 1, 2, 3)])
+def test_copy_s8_transposes(lib8, perm):
+    x = np.random.default_rng(sum(perm)).integers(-128, 128, (2, 3, 4, 5)).astype(np.int8)
+    dims = [x.shape[p] for p in perm]
+    in_strides = [x.strides[p] for p in perm]  # int8: byte strides are element strides
+    want = np.ascontiguousarray(np.transpose(x, perm))
+    got = np.zeros_like(want)
+    p = mk.CopyParams(4, (mk.I32 * 6)(*dims, 0, 0), (mk.I32 * 6)(*in_strides, 0, 0),
+                      (mk.I32 * 6)(*[s for s in want.strides], 0, 0), 0, 0)
+    assert lib8.mlc_copy_s8(p, p8(x), p8(got)) == mk.MLC_OK
+    np.testing.assert_array_equal(got, want)

@@ -1,0 +1,760 @@
+/**
+ * @file conv2d_s8.c
+ * @brief Int8 2-D convolution for cores with the DSP extension (Cortex-M4/M7/M33), NCHW; byte-identical
+ *        to runtime_c/kernels/ref/conv2d_s8.c.
+ *
+ * Paths:
+ *  - depthwise (groups = c_in = c_out) 3x3, dilation 1: blocks of four outputs along a row (stride_w 1 or 2) from
+ *    padded copies of the input rows, or, for narrow planes such as KWS's 25 x 5 (stride_h 1), down the
+ *    columns of a transposed copy; the nine weights widened once per channel, SMLAD + SMLABB per row;
+ *  - everything else: the taps of two output pixels gathered into `scratch` as int16 x - x_zero_point
+ *    ("im2col", padding 0), then 2 output channels x 2 pixels per inner loop, four taps per step:
+ *    one word of int8 weights per channel widened by SXTB16 (taps 0, 2) and SXTB16 ROR 8 (taps 1, 3),
+ *    against column words already in that order, 8 SMLADs;
+ *  - 1x1, stride 1, no padding: the columns are a transpose of x (the channel axis is strided in NCHW),
+ *    built from halfword loads of two neighbouring pixels, with no padding logic;
+ *  - scratch == NULL or degenerate shapes: the reference loop.
+ * Requantization: mlc_dsp_rq (dsp_util.h), the exact prepared form of mlc_requant_s8, or mlc_requant_s8
+ * itself where the prepared form's bound does not hold.
+ */
+#include <stddef.h>
+
+#include "dsp_util.h"
+#include "mlc/kernels_s8.h"
+#include "mlc/requant.h"
+
+/* Output channels whose requantization is prepared at once (16 bytes each on the stack). */
+#define RQ_CHUNK 64
+
+typedef struct {
+    const mlc_conv2d_s8_params_t *p;
+    const int8_t *w;
+    const int32_t *bias, *mult, *shift;
+    int32_t cig, cog, ksize, taps, nb, nt;
+    int32_t plane_in, plane_out;
+    uint32_t nzp2;     /* -x_zero_point in both halfwords: SXTAB16 widens and subtracts in one go */
+    uint32_t lo4, hi4; /* activation clamp in every byte */
+    uint8_t zpad;      /* the byte a padded tap stages: x_zero_point, i.e. 0 after the subtraction */
+} conv_t;
+
+/* ---------------------------------------------------------------------------------- reference loop */
+
+/* The reference algorithm, for the cases the fast paths leave out (no scratch, empty shapes). */
+static void conv_generic(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    int32_t n, g, oc, oh, ow, ic, kh, kw;
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
+            for (oc = g * c->cog; oc < (g + 1) * c->cog; ++oc) {
+                const int8_t *woc = c->w + oc * c->taps;
+                int8_t *yc = y + (n * p->c_out + oc) * c->plane_out;
+                for (oh = 0; oh < p->h_out; ++oh) {
+                    const int32_t ih0 = oh * p->stride_h - p->pad_top;
+                    int32_t kh0, kh1;
+                    mlc_dsp_window(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
+                    for (ow = 0; ow < p->w_out; ++ow) {
+                        const int32_t iw0 = ow * p->stride_w - p->pad_left;
+                        int32_t kw0, kw1;
+                        int32_t acc = c->bias != NULL ? c->bias[oc] : 0;
+                        mlc_dsp_window(iw0, p->dil_w, p->k_w, p->w_in, &kw0, &kw1);
+                        for (kh = kh0; kh < kh1; ++kh) {
+                            for (kw = kw0; kw < kw1; ++kw) {
+                                const int8_t *xp = xg + (ih0 + kh * p->dil_h) * p->w_in + iw0 + kw * p->dil_w;
+                                const int8_t *wp = woc + kh * p->k_w + kw;
+                                for (ic = 0; ic < c->cig; ++ic, xp += c->plane_in, wp += c->ksize) {
+                                    acc += ((int32_t)*xp - p->x_zero_point) * (int32_t)*wp;
+                                }
+                            }
+                        }
+                        yc[oh * p->w_out + ow] =
+                            mlc_requant_s8(acc, c->mult[oc], c->shift[oc], p->y_zero_point, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ im2col */
+
+/*
+ * Staging: tap t of the two pixels as one halfword (byte 0: pixel 0, byte 1: pixel 1), in the weights'
+ * tap order (ic, kh, kw), in the upper half of the scratch. A padded tap stages x_zero_point.
+ */
+
+/* One pixel into byte `col` of every staged halfword, with full bounds checks. */
+MLC_DSP_NOINLINE static void stage_pixel(const conv_t *c, const int8_t *xg, int32_t oh, int32_t ow, uint8_t *st)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
+    int32_t kh0, kh1, kw0, kw1, ic, i, j;
+    mlc_dsp_window(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
+    mlc_dsp_window(iw0, p->dil_w, p->k_w, p->w_in, &kw0, &kw1);
+    for (ic = 0; ic < c->cig; ++ic) {
+        const int8_t *xc = xg + ic * c->plane_in;
+        for (i = 0; i < p->k_h; ++i) {
+            if (i < kh0 || i >= kh1) {
+                for (j = 0; j < p->k_w; ++j, st += 2) *st = c->zpad;
+            } else {
+                const int32_t ro = (ih0 + i * p->dil_h) * p->w_in + iw0; /* offsets: iw0 may be negative */
+                for (j = 0; j < kw0; ++j, st += 2) *st = c->zpad;
+                for (; j < kw1; ++j, st += 2) *st = (uint8_t)xc[ro + j * p->dil_w];
+                for (; j < p->k_w; ++j, st += 2) *st = c->zpad;
+            }
+        }
+    }
+}
+
+/* kw halfwords of padding. */
+static MLC_DSP_ALWAYS_INLINE uint8_t *stage_pad(uint8_t *st, int32_t n, uint32_t zz)
+{
+    for (; n > 0; --n, st += 2) mlc_dsp_st16(st, zz);
+    return st;
+}
+
+/*
+ * Two pixels of one output row (same input rows; each may be padded horizontally). The common case,
+ * stride 1, dilation 1, 3 wide, inside the input, takes one load and one PKHBT per kernel row: bytes
+ * x0..x3 give the pairs (x0,x1) (x1,x2) (x2,x3). Offsets stay integers until a row is known to exist.
+ */
+MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, int32_t oh, int32_t ow, uint8_t *st)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
+    const int32_t kw = p->k_w, dw = p->dil_w, sw = p->stride_w, kh = p->k_h;
+    const int32_t row_step = p->dil_h * p->w_in, plane = c->plane_in;
+    const uint32_t zz = (uint32_t)c->zpad * 0x0101u;
+    const uint8_t z = c->zpad;
+    int32_t kh0, kh1, ka0, ka1, kb0, kb1, ic, i, j, off;
+    mlc_dsp_window(ih0, p->dil_h, kh, p->h_in, &kh0, &kh1);
+    mlc_dsp_window(iw0, dw, kw, p->w_in, &ka0, &ka1);
+    mlc_dsp_window(iw0 + sw, dw, kw, p->w_in, &kb0, &kb1);
+    off = (ih0 + kh0 * p->dil_h) * p->w_in + iw0; /* first valid row of channel 0, at the window's column */
+    if (sw == 1 && dw == 1 && kw == 3) {
+        /* columns iw0 .. iw0 + 3 are the same for every row: outside the input they stage x_zero_point */
+        const int32_t q0 = iw0 < 0 ? -iw0 : 0, q1 = p->w_in - iw0 < 4 ? p->w_in - iw0 : 4;
+        const int full = q0 == 0 && q1 == 4;
+        if (full && kh == 3 && kh0 == 0 && kh1 == 3) { /* 3x3 inside the input: three rows per channel */
+            const int8_t *row = xg + off, *const end = row + c->cig * plane;
+            for (; row < end; row += plane, st += 18) {
+                const uint32_t v0 = mlc_dsp_ld32(row), v1 = mlc_dsp_ld32(row + row_step);
+                const uint32_t v2 = mlc_dsp_ld32(row + 2 * row_step);
+                mlc_dsp_st32(st, mlc_dsp_pkhbt_v8(v0));
+                mlc_dsp_st32(st + 4, (v0 >> 16) | (mlc_dsp_pkhbt_v8(v1) << 16));
+                mlc_dsp_st32(st + 8, (mlc_dsp_pkhbt_v8(v1) >> 16) | (v1 & 0xFFFF0000u));
+                mlc_dsp_st32(st + 12, mlc_dsp_pkhbt_v8(v2));
+                mlc_dsp_st16(st + 16, v2 >> 16);
+            }
+            return;
+        }
+        for (ic = 0; ic < c->cig; ++ic, off += plane) {
+            int32_t ro = off, q;
+            st = stage_pad(st, kh0 * 3, zz);
+            if (full) {
+                const int8_t *row = xg + ro;
+                uint8_t *end = st + 6 * (kh1 - kh0);
+                for (; st < end; row += row_step, st += 6) {
+                    const uint32_t v = mlc_dsp_ld32(row);
+                    mlc_dsp_st32(st, mlc_dsp_pkhbt_v8(v));
+                    mlc_dsp_st16(st + 4, v >> 16);
+                }
+            } else {
+                for (i = kh0; i < kh1; ++i, ro += row_step, st += 6) {
+                    uint32_t v = 0;
+                    for (q = 0; q < 4; ++q) v |= (uint32_t)(q >= q0 && q < q1 ? (uint8_t)xg[ro + q] : z) << (8 * q);
+                    mlc_dsp_st32(st, mlc_dsp_pkhbt_v8(v));
+                    mlc_dsp_st16(st + 4, v >> 16);
+                }
+            }
+            st = stage_pad(st, (kh - kh1) * 3, zz);
+        }
+        return;
+    }
+    for (ic = 0; ic < c->cig; ++ic, off += plane) {
+        int32_t ro = off;
+        st = stage_pad(st, kh0 * kw, zz);
+        for (i = kh0; i < kh1; ++i, ro += row_step) {
+            if (ka0 == 0 && kb1 == kw && sw == 1 && dw == 1) {
+                for (j = 0; j < kw; ++j, st += 2) mlc_dsp_st16(st, mlc_dsp_ld16(xg + ro + j));
+            } else {
+                for (j = 0; j < kw; ++j, st += 2) {
+                    st[0] = j >= ka0 && j < ka1 ? (uint8_t)xg[ro + j * dw] : z;
+                    st[1] = j >= kb0 && j < kb1 ? (uint8_t)xg[ro + j * dw + sw] : z;
+                }
+            }
+        }
+        st = stage_pad(st, (kh - kh1) * kw, zz);
+    }
+}
+
+/*
+ * Final column layout (int16, built in place over the staging, ascending): per block of four taps
+ * t0..t3 the words [c0 (t0,t2)] [c1 (t0,t2)] [c0 (t1,t3)] [c1 (t1,t3)] (c0, c1: the two pixels), the
+ * order SXTB16 / SXTB16 ROR 8 give the weights; then the nt = taps % 4 tail taps of c0, then of c1.
+ * Block b reads staging bytes [2T + 8b, +8) and writes [16b, +16): never ahead of the reads (16b + 16 <=
+ * 2T + 8b + 8 since b < T / 4).
+ */
+MLC_DSP_NOINLINE static void expand(const conv_t *c, int16_t *scratch)
+{
+    const int32_t taps = c->taps, nb = c->nb, nt = c->nt;
+    uint8_t *out = (uint8_t *)scratch;
+    const uint8_t *st = out + 2 * taps;
+    const uint32_t nz = c->nzp2;
+    uint32_t tail[3];
+    const uint8_t *end;
+    int32_t t;
+    for (t = 0; t < nt; ++t) tail[t] = mlc_dsp_ld16(st + 8 * nb + 2 * t);
+    for (end = out + 16 * nb; out < end; st += 8, out += 16) {
+        const uint32_t a = mlc_dsp_ld32(st), bb = mlc_dsp_ld32(st + 4);
+        const uint32_t even = mlc_dsp_pkhbt16(a, bb); /* pairs of taps 0 and 2 */
+        const uint32_t odd = mlc_dsp_pkhtb16(bb, a);  /* pairs of taps 1 and 3 */
+        mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
+        mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
+    }
+    for (t = 0; t < nt; ++t) {
+        const int32_t zp = c->p->x_zero_point;
+        mlc_dsp_st16(out + 2 * t, (uint32_t)(mlc_dsp_s8(tail[t]) - zp));
+        mlc_dsp_st16(out + 2 * (nt + t), (uint32_t)(mlc_dsp_s8(tail[t] >> 8) - zp));
+    }
+}
+
+/* 1x1, stride 1, no padding, same plane in and out: pixels p and p + 1 (p + 1 = p for the odd last one). */
+MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t px, int pair, int16_t *scratch)
+{
+    const int32_t plane = c->plane_in, nb = c->nb, nt = c->nt;
+    const uint32_t nz = c->nzp2;
+    const int8_t *xp = xg + px;
+    uint8_t *out = (uint8_t *)scratch;
+    int32_t b, t;
+    if (pair) {
+        for (b = 0; b < nb; ++b, out += 16, xp += 4 * plane) {
+            /* (x[ic][p], x[ic][p+1]) halfwords of channels ic..ic+3, paired (ic, ic+2) and (ic+1, ic+3) */
+            const uint32_t even = mlc_dsp_ld16(xp) | (mlc_dsp_ld16(xp + 2 * plane) << 16);
+            const uint32_t odd = mlc_dsp_ld16(xp + plane) | (mlc_dsp_ld16(xp + 3 * plane) << 16);
+            mlc_dsp_st32(out, mlc_dsp_sxtab16(nz, even));
+            mlc_dsp_st32(out + 4, mlc_dsp_sxtab16_odd(nz, even));
+            mlc_dsp_st32(out + 8, mlc_dsp_sxtab16(nz, odd));
+            mlc_dsp_st32(out + 12, mlc_dsp_sxtab16_odd(nz, odd));
+        }
+    } else {
+        for (b = 0; b < nb; ++b, out += 16, xp += 4 * plane) {
+            const uint32_t even = ((uint32_t)(uint8_t)xp[0] | ((uint32_t)(uint8_t)xp[2 * plane] << 16)) * 0x101u;
+            const uint32_t odd = ((uint32_t)(uint8_t)xp[plane] | ((uint32_t)(uint8_t)xp[3 * plane] << 16)) * 0x101u;
+            mlc_dsp_st32(out, mlc_dsp_sxtab16(nz, even));
+            mlc_dsp_st32(out + 4, mlc_dsp_sxtab16(nz, even));
+            mlc_dsp_st32(out + 8, mlc_dsp_sxtab16(nz, odd));
+            mlc_dsp_st32(out + 12, mlc_dsp_sxtab16(nz, odd));
+        }
+    }
+    for (t = 0; t < nt; ++t, xp += plane) {
+        const int32_t zp = c->p->x_zero_point;
+        mlc_dsp_st16(out + 2 * t, (uint32_t)((int32_t)xp[0] - zp));
+        mlc_dsp_st16(out + 2 * (nt + t), (uint32_t)((int32_t)xp[pair ? 1 : 0] - zp));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------- matmul */
+
+/* Four taps (one column block) of the 2 x 2 tile: 2 weight words, 4 column words, 4 SXTB16, 8 SMLAD. */
+#define MM_BLOCK(col)                                                                                             \
+    do {                                                                                                          \
+        const uint32_t va_ = mlc_dsp_ld32(wa), vb_ = mlc_dsp_ld32(wb);                                            \
+        uint32_t xa_ = mlc_dsp_ld32a(col), xb_ = mlc_dsp_ld32a((col) + 4), wv_;                                   \
+        wa += 4;                                                                                                  \
+        wb += 4;                                                                                                  \
+        wv_ = mlc_dsp_sxtb16(va_);                                                                                \
+        a00 = mlc_dsp_smlad(wv_, xa_, a00);                                                                       \
+        a01 = mlc_dsp_smlad(wv_, xb_, a01);                                                                       \
+        wv_ = mlc_dsp_sxtb16(vb_);                                                                                \
+        a10 = mlc_dsp_smlad(wv_, xa_, a10);                                                                       \
+        a11 = mlc_dsp_smlad(wv_, xb_, a11);                                                                       \
+        xa_ = mlc_dsp_ld32a((col) + 8);                                                                           \
+        xb_ = mlc_dsp_ld32a((col) + 12);                                                                          \
+        wv_ = mlc_dsp_sxtb16_odd(va_);                                                                            \
+        a00 = mlc_dsp_smlad(wv_, xa_, a00);                                                                       \
+        a01 = mlc_dsp_smlad(wv_, xb_, a01);                                                                       \
+        wv_ = mlc_dsp_sxtb16_odd(vb_);                                                                            \
+        a10 = mlc_dsp_smlad(wv_, xa_, a10);                                                                       \
+        a11 = mlc_dsp_smlad(wv_, xb_, a11);                                                                       \
+    } while (0)
+
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+/*
+ * The same block in assembly: GCC 12 spills and reloads column words in the C loop (13 values must stay in
+ * registers: 4 accumulators, 4 pointers, 5 operands), so the hot loop is written out. 16 instructions per
+ * 16 MACs, plus CMP/BNE per two blocks. (Unoptimized builds, which reserve a frame pointer, use the C.)
+ */
+#define MM_ASM_BLOCK                                                                                              \
+    "ldr    %[va], [%[wa]], #4\n\t"                                                                               \
+    "ldr    %[vb], [%[wb]], #4\n\t"                                                                               \
+    "ldrd   %[xa], %[xb], [%[col]], #8\n\t"                                                                       \
+    "sxtb16 %[wv], %[va]\n\t"                                                                                     \
+    "smlad  %[a00], %[wv], %[xa], %[a00]\n\t"                                                                     \
+    "smlad  %[a01], %[wv], %[xb], %[a01]\n\t"                                                                     \
+    "sxtb16 %[wv], %[vb]\n\t"                                                                                     \
+    "smlad  %[a10], %[wv], %[xa], %[a10]\n\t"                                                                     \
+    "smlad  %[a11], %[wv], %[xb], %[a11]\n\t"                                                                     \
+    "ldrd   %[xa], %[xb], [%[col]], #8\n\t"                                                                       \
+    "sxtb16 %[wv], %[va], ror #8\n\t"                                                                             \
+    "smlad  %[a00], %[wv], %[xa], %[a00]\n\t"                                                                     \
+    "smlad  %[a01], %[wv], %[xb], %[a01]\n\t"                                                                     \
+    "sxtb16 %[wv], %[vb], ror #8\n\t"                                                                             \
+    "smlad  %[a10], %[wv], %[xa], %[a10]\n\t"                                                                     \
+    "smlad  %[a11], %[wv], %[xb], %[a11]\n\t"
+#define MM_ASM_OPERANDS                                                                                           \
+    [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [col] "+r"(col), [wa] "+r"(wa),           \
+        [wb] "+r"(wb), [va] "=&r"(va), [vb] "=&r"(vb), [xa] "=&r"(xa), [xb] "=&r"(xb), [wv] "=&r"(wv)
+#define MM_USE_ASM 1
+#else
+#define MM_USE_ASM 0
+#endif
+
+/* What the tiles need, in locals (an int8 store may alias anything, so GCC would reload struct fields). */
+typedef struct {
+    const uint8_t *col0, *pair_end, *tail0, *tail1;
+    int32_t odd, nt, taps, plane, zp, lo, hi;
+    uint32_t lo4, hi4;
+} tile_t;
+
+/*
+ * One 2 x 2 tile: channels a and b (b = a when `two` is 0) times the two pixels of the columns (only the
+ * first when `pair` is 0); y points at channel a's output of the first pixel. Inlined with constant flags.
+ */
+static MLC_DSP_ALWAYS_INLINE void mm_tile(const tile_t *tl, const int8_t *wa, const mlc_dsp_rq_t *qa, int8_t *y,
+                                           const int pair, const int two)
+{
+    const int8_t *wb = two ? wa + tl->taps : wa;
+    const mlc_dsp_rq_t *qb = two ? qa + 1 : qa;
+    const uint8_t *col = tl->col0;
+    int32_t a00 = qa->bias, a01 = a00, a10 = qb->bias, a11 = a10, t;
+    uint32_t ya, yb;
+#if MM_USE_ASM
+    {
+        uint32_t va, vb, xa, xb, wv;
+        /* two blocks per iteration: the loop test is paid once per eight taps */
+        if (col < tl->pair_end) {
+            __asm__ volatile("1:\n\t" MM_ASM_BLOCK MM_ASM_BLOCK "cmp %[col], %[end]\n\tbne 1b\n\t"
+                             : MM_ASM_OPERANDS
+                             : [end] "r"(tl->pair_end)
+                             : "cc", "memory");
+        }
+        if (tl->odd) __asm__ volatile(MM_ASM_BLOCK : MM_ASM_OPERANDS : : "memory");
+    }
+#else
+    for (; col < tl->pair_end; col += 32) {
+        MM_BLOCK(col);
+        MM_BLOCK(col + 16);
+    }
+    if (tl->odd) MM_BLOCK(col);
+#endif
+    for (t = 0; t < tl->nt; ++t) {
+        const uint32_t x0 = mlc_dsp_ld16(tl->tail0 + 2 * t), x1 = mlc_dsp_ld16(tl->tail1 + 2 * t);
+        const uint32_t w0 = (uint32_t)(int32_t)wa[t], w1 = (uint32_t)(int32_t)wb[t];
+        a00 = mlc_dsp_smlabb(w0, x0, a00);
+        a01 = mlc_dsp_smlabb(w0, x1, a01);
+        a10 = mlc_dsp_smlabb(w1, x0, a10);
+        a11 = mlc_dsp_smlabb(w1, x1, a11);
+    }
+    ya = mlc_dsp_rq2(a00, a01, qa, tl->zp, tl->lo, tl->hi);
+    yb = two ? mlc_dsp_rq2(a10, a11, qb, tl->zp, tl->lo, tl->hi) : ya;
+    ya = mlc_dsp_clamp4(mlc_dsp_pkhbt16(ya, yb), tl->lo4, tl->hi4);
+    if (pair) {
+        mlc_dsp_st16(y, ya);
+        if (two) mlc_dsp_st16(y + tl->plane, ya >> 16);
+    } else {
+        y[0] = (int8_t)(uint8_t)ya;
+        if (two) y[tl->plane] = (int8_t)(uint8_t)(ya >> 16);
+    }
+}
+
+/*
+ * cnt output channels (weights w, prepared requantization rq) for the pixels in the columns; y points at
+ * the first channel's output of the first pixel. Not inlined: the tile loop needs every register.
+ */
+MLC_DSP_NOINLINE static void matmul_cols(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                         const int16_t *scratch, int pair, int8_t *y)
+{
+    tile_t tl;
+    const int32_t step = 2 * c->taps, ystep = 2 * c->plane_out;
+    int32_t k;
+    tl.col0 = (const uint8_t *)scratch;
+    tl.pair_end = tl.col0 + 32 * (c->nb / 2);
+    tl.tail0 = tl.col0 + 16 * c->nb;
+    tl.tail1 = tl.tail0 + 2 * c->nt;
+    tl.odd = c->nb & 1;
+    tl.nt = c->nt;
+    tl.taps = c->taps;
+    tl.plane = c->plane_out;
+    tl.zp = c->p->y_zero_point;
+    tl.lo = c->p->act_min;
+    tl.hi = c->p->act_max;
+    tl.lo4 = c->lo4;
+    tl.hi4 = c->hi4;
+    if (pair) {
+        for (k = 0; k + 1 < cnt; k += 2, w += step, rq += 2, y += ystep) mm_tile(&tl, w, rq, y, 1, 1);
+        if (k < cnt) mm_tile(&tl, w, rq, y, 1, 0);
+    } else {
+        for (k = 0; k + 1 < cnt; k += 2, w += step, rq += 2, y += ystep) mm_tile(&tl, w, rq, y, 0, 1);
+        if (k < cnt) mm_tile(&tl, w, rq, y, 0, 0);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ im2col driver */
+
+static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t npix = p->h_out * p->w_out;
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                          p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
+    uint8_t *stage = (uint8_t *)scratch + 2 * c->taps;
+    mlc_dsp_rq_t rq[RQ_CHUNK];
+    int32_t n, g, c0, k, px;
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
+            for (c0 = 0; c0 < c->cog; c0 += RQ_CHUNK) {
+                const int32_t cnt = c->cog - c0 < RQ_CHUNK ? c->cog - c0 : RQ_CHUNK;
+                const int32_t oc0 = g * c->cog + c0;
+                int8_t *yc = y + (n * p->c_out + oc0) * c->plane_out;
+                int32_t oh = 0, ow = 0;
+                for (k = 0; k < cnt; ++k) {
+                    const int32_t oc = oc0 + k;
+                    mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
+                                       c->bias != NULL ? c->bias[oc] : 0, c->taps);
+                }
+                for (px = 0; px < npix; px += 2) {
+                    const int pair = px + 1 < npix;
+                    if (pointwise) {
+                        pack_pointwise(c, xg, px, pair, scratch);
+                    } else {
+                        if (pair && ow + 1 < p->w_out) {
+                            stage_pair_row(c, xg, oh, ow, stage);
+                        } else {
+                            stage_pixel(c, xg, oh, ow, stage);
+                            if (pair) {
+                                stage_pixel(c, xg, oh + 1, 0, stage + 1); /* the pair wraps to the next row */
+                            } else {
+                                stage_pixel(c, xg, oh, ow, stage + 1);
+                            }
+                        }
+                        expand(c, scratch);
+                    }
+                    matmul_cols(c, c->w + oc0 * c->taps, cnt, rq, scratch, pair, yc + px);
+                    ow += 2;
+                    while (ow >= p->w_out) {
+                        ow -= p->w_out;
+                        ++oh;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- depthwise 3x3 */
+
+/* Padded input rows of the depthwise path: up to 3 rows of DW_ROW bytes on the stack. */
+#define DW_ROW 132
+
+/*
+ * Four outputs y0..y3 from bytes x0..x5 of each input row (p points at x0), the row's weights as int16
+ * lanes wp = (w0, w2), wm = w1: x0..x3 and x2..x5 widened to E0 = (x0,x2), O0 = (x1,x3), E1 = (x2,x4),
+ * O1 = (x3,x5); y0 += wp.E0 + w1 x1, y1 += wp.O0 + w1 x2, y2 += wp.E1 + w1 x3, y3 += wp.O1 + w1 x4:
+ * 8 multiply instructions for 12 MACs, no repacking.
+ */
+#define DW_ROW4(p, wp, wm)                                                                                        \
+    do {                                                                                                          \
+        const uint32_t v0_ = mlc_dsp_ld32(p), v1_ = mlc_dsp_ld32((p) + 2);                                        \
+        const uint32_t e0_ = mlc_dsp_sxtab16(nz, v0_), o0_ = mlc_dsp_sxtab16_odd(nz, v0_);                        \
+        const uint32_t e1_ = mlc_dsp_sxtab16(nz, v1_), o1_ = mlc_dsp_sxtab16_odd(nz, v1_);                        \
+        y0 = mlc_dsp_smlabb(wm, o0_, mlc_dsp_smlad(wp, e0_, y0));                                                 \
+        y1 = mlc_dsp_smlabb(wm, e1_, mlc_dsp_smlad(wp, o0_, y1));                                                 \
+        y2 = mlc_dsp_smlabb(wm, o1_, mlc_dsp_smlad(wp, e1_, y2));                                                 \
+        y3 = mlc_dsp_smlabt(wm, e1_, mlc_dsp_smlad(wp, o1_, y3));                                                 \
+    } while (0)
+
+/* Two outputs from x0..x3: y0 += wp.E0 + w1 x1, y1 += wp.O0 + w1 x2 (x2 = E0.hi). */
+#define DW_ROW2(p, wp, wm)                                                                                        \
+    do {                                                                                                          \
+        const uint32_t v0_ = mlc_dsp_ld32(p);                                                                     \
+        const uint32_t e0_ = mlc_dsp_sxtab16(nz, v0_), o0_ = mlc_dsp_sxtab16_odd(nz, v0_);                        \
+        y0 = mlc_dsp_smlabb(wm, o0_, mlc_dsp_smlad(wp, e0_, y0));                                                 \
+        y1 = mlc_dsp_smlabt(wm, e0_, mlc_dsp_smlad(wp, o0_, y1));                                                 \
+    } while (0)
+
+/*
+ * Stride 2: four outputs from x0..x8 (three words): E0 = (x0,x2), O0 = (x1,x3), E1 = (x4,x6), O1 = (x5,x7),
+ * E2 = (x8,x10); y0 += wp.E0 + w1 x1, y1 += wp.(x2,x4) + w1 x3, y2 += wp.E1 + w1 x5, y3 += wp.(x6,x8) + w1 x7,
+ * the odd pairs as SMLADX against PKHBT(E1, E0) = (x4, x2) and PKHBT(E2, E1) = (x8, x6).
+ */
+#define DW_ROW4S2(p, wp, wm)                                                                                      \
+    do {                                                                                                          \
+        const uint32_t v0_ = mlc_dsp_ld32(p), v1_ = mlc_dsp_ld32((p) + 4), v2_ = mlc_dsp_ld32((p) + 8);           \
+        const uint32_t e0_ = mlc_dsp_sxtab16(nz, v0_), o0_ = mlc_dsp_sxtab16_odd(nz, v0_);                        \
+        const uint32_t e1_ = mlc_dsp_sxtab16(nz, v1_), o1_ = mlc_dsp_sxtab16_odd(nz, v1_);                        \
+        const uint32_t e2_ = mlc_dsp_sxtab16(nz, v2_);                                                            \
+        y0 = mlc_dsp_smlabb(wm, o0_, mlc_dsp_smlad(wp, e0_, y0));                                                 \
+        y1 = mlc_dsp_smlabt(wm, o0_, mlc_dsp_smladx(wp, mlc_dsp_pkhbt(e1_, e0_), y1));                            \
+        y2 = mlc_dsp_smlabb(wm, o1_, mlc_dsp_smlad(wp, e1_, y2));                                                 \
+        y3 = mlc_dsp_smlabt(wm, o1_, mlc_dsp_smladx(wp, mlc_dsp_pkhbt(e2_, e1_), y3));                            \
+    } while (0)
+
+/* One output of channel ch at (oh, ow) with bounds checks (edges of the in-place depthwise path). */
+static int32_t dw_point(const conv_t *c, const int8_t *xc, const int8_t *wc, int32_t acc, int32_t oh, int32_t ow)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow - p->pad_left;
+    int32_t kh0, kh1, kw0, kw1, i, j;
+    mlc_dsp_window(ih0, 1, 3, p->h_in, &kh0, &kh1);
+    mlc_dsp_window(iw0, 1, 3, p->w_in, &kw0, &kw1);
+    for (i = kh0; i < kh1; ++i) {
+        const int8_t *row = xc + (ih0 + i) * p->w_in + iw0;
+        for (j = kw0; j < kw1; ++j) acc += ((int32_t)row[j] - p->x_zero_point) * (int32_t)wc[3 * i + j];
+    }
+    return acc;
+}
+
+/* Copy input row src (w_in bytes) into a padded row of wpad bytes: column j holds x[j - pl] or zx. */
+static void dw_fill_row(int8_t *d, const int8_t *src, int32_t w_in, int32_t pl, int32_t wpad, int8_t zx)
+{
+    int32_t j = 0, n = w_in, end;
+    const uint32_t zx4 = mlc_dsp_dup4(zx);
+    if (pl > wpad) pl = wpad;
+    if (n > wpad - pl) n = wpad - pl;
+    for (; j < pl; ++j) d[j] = zx;
+    for (end = pl + n - 3; j < end; j += 4, src += 4) mlc_dsp_st32(d + j, mlc_dsp_ld32(src));
+    for (end = pl + n; j < end; ++j) d[j] = *src++;
+    for (; j + 3 < wpad; j += 4) mlc_dsp_st32(d + j, zx4);
+    for (; j < wpad; ++j) d[j] = zx;
+}
+
+/*
+ * Depthwise 3x3, dilation 1, stride_w 1 or 2 (any stride_h and padding). Each input row a channel needs is
+ * copied once into a ring of three padded rows (x_zero_point left and right, so every output is a SIMD
+ * block without bounds checks); a fourth row of x_zero_point stands in for the padding rows, so every
+ * block runs the three kernel rows unrolled. Rows wider than DW_ROW are read in place, with scalar edges.
+ */
+static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
+    const int32_t w_in = p->w_in, w_out = p->w_out, pl = p->pad_left;
+    const uint32_t nz = c->nzp2, lo4 = c->lo4, hi4 = c->hi4;
+    const int8_t zx = (int8_t)p->x_zero_point;
+    const int32_t sw = p->stride_w; /* 1, or 2 with a ring */
+    /* padded row: the last block of nblk reads up to 4 nblk + 1 (stride 1), 8 nblk + 3 (stride 2) */
+    const int32_t wpad = sw == 1 ? 4 * ((w_out + 3) / 4) + 2 : 8 * ((w_out + 3) / 4) + 4;
+    const int ring = wpad <= DW_ROW;
+    int8_t rows[4][DW_ROW];
+    int32_t n, ch, oh, ow, i, j;
+    if (ring) dw_fill_row(rows[3], x, 0, 0, wpad, zx); /* the padding row */
+    for (n = 0; n < p->n; ++n) {
+        for (ch = 0; ch < p->c_out; ++ch) {
+            const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
+            const int8_t *wc = c->w + ch * 9;
+            int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
+            const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
+            const int32_t m = c->mult[ch], s = c->shift[ch];
+            int32_t tag[3] = {-1, -1, -1}; /* input row held by each ring slot */
+            const uint32_t wp0 = mlc_dsp_pack16(wc[0], wc[2]), wm0 = (uint32_t)(int32_t)wc[1];
+            const uint32_t wp1 = mlc_dsp_pack16(wc[3], wc[5]), wm1 = (uint32_t)(int32_t)wc[4];
+            const uint32_t wp2 = mlc_dsp_pack16(wc[6], wc[8]), wm2 = (uint32_t)(int32_t)wc[7];
+            mlc_dsp_rq_t rq;
+            mlc_dsp_rq_prepare(&rq, m, s, zp, b0, 9);
+            for (oh = 0; oh < p->h_out; ++oh) {
+                const int32_t ih0 = oh * p->stride_h - p->pad_top;
+                int8_t *yr = yc + oh * w_out;
+                int32_t kh0, kh1;
+                mlc_dsp_window(ih0, 1, 3, p->h_in, &kh0, &kh1);
+                if (ring) {
+                    const int8_t *r[3];
+                    for (i = 0; i < 3; ++i) {
+                        const int32_t ih = ih0 + i, slot = ih % 3; /* ih >= 0 for a valid row */
+                        if (i < kh0 || i >= kh1) {
+                            r[i] = rows[3];
+                            continue;
+                        }
+                        if (tag[slot] != ih) {
+                            dw_fill_row(rows[slot], xc + ih * w_in, w_in, pl, wpad, zx);
+                            tag[slot] = ih;
+                        }
+                        r[i] = rows[slot];
+                    }
+                    for (ow = 0; ow < w_out; ow += 4) {
+                        int32_t y0 = b0, y1 = b0, y2 = b0, y3 = b0;
+                        uint32_t v;
+                        if (sw == 2) {
+                            DW_ROW4S2(r[0] + 2 * ow, wp0, wm0);
+                            DW_ROW4S2(r[1] + 2 * ow, wp1, wm1);
+                            DW_ROW4S2(r[2] + 2 * ow, wp2, wm2);
+                        } else if (w_out - ow > 2) {
+                            DW_ROW4(r[0] + ow, wp0, wm0);
+                            DW_ROW4(r[1] + ow, wp1, wm1);
+                            DW_ROW4(r[2] + ow, wp2, wm2);
+                        } else {
+                            DW_ROW2(r[0] + ow, wp0, wm0);
+                            DW_ROW2(r[1] + ow, wp1, wm1);
+                            DW_ROW2(r[2] + ow, wp2, wm2);
+                        }
+                        v = mlc_dsp_clamp4(mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi),
+                                                           mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi)),
+                                           lo4, hi4);
+                        if (w_out - ow >= 4) {
+                            mlc_dsp_st32(yr + ow, v);
+                        } else {
+                            for (j = 0; j < w_out - ow; ++j, v >>= 8) yr[ow + j] = (int8_t)(uint8_t)v;
+                        }
+                    }
+                    continue;
+                }
+                /* wide rows in place: blocks whose six input columns lie inside, scalar edges */
+                for (ow = 0; ow < w_out && ow < pl; ++ow) {
+                    yr[ow] = mlc_requant_s8(dw_point(c, xc, wc, b0, oh, ow), m, s, zp, lo, hi);
+                }
+                for (; ow + 3 < w_out && ow - pl + 5 < w_in; ow += 4) {
+                    const int32_t col = ow - pl; /* >= 0 here */
+                    int32_t y0 = b0, y1 = b0, y2 = b0, y3 = b0;
+                    if (kh0 <= 0 && kh1 > 0) DW_ROW4(xc + ih0 * w_in + col, wp0, wm0);
+                    if (kh0 <= 1 && kh1 > 1) DW_ROW4(xc + (ih0 + 1) * w_in + col, wp1, wm1);
+                    if (kh0 <= 2 && kh1 > 2) DW_ROW4(xc + (ih0 + 2) * w_in + col, wp2, wm2);
+                    mlc_dsp_st32(yr + ow, mlc_dsp_clamp4(mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi),
+                                                                         mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi)),
+                                                         lo4, hi4));
+                }
+                for (; ow < w_out; ++ow) {
+                    yr[ow] = mlc_requant_s8(dw_point(c, xc, wc, b0, oh, ow), m, s, zp, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+/* Transposed plane of the narrow depthwise path: w_in rows of the padded input columns. */
+#define DW_T 1024
+
+/*
+ * Depthwise 3x3, dilation 1, stride_h 1, narrow planes (KWS-style 25 x 5): the plane is transposed into
+ * padded columns on the stack, so that the 4-wide blocks run down the long axis; the same blocks as
+ * conv_dw3x3 with the kernel transposed, outputs stored down a column. Any stride_w.
+ */
+MLC_DSP_NOINLINE static void conv_dw3x3_t(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
+    const int32_t h_in = p->h_in, w_in = p->w_in, h_out = p->h_out, w_out = p->w_out, pt = p->pad_top;
+    const uint32_t nz = c->nzp2, lo4 = c->lo4, hi4 = c->hi4;
+    const int8_t zx = (int8_t)p->x_zero_point;
+    const int32_t hpad = 4 * ((h_out + 3) / 4) + 2; /* a transposed row: padded input column */
+    int8_t t[DW_T + DW_ROW];
+    int8_t *zrow = t + DW_T; /* stands for the padding columns */
+    int32_t n, ch, oh, ow, i, j;
+    dw_fill_row(zrow, x, 0, 0, hpad, zx);
+    for (n = 0; n < p->n; ++n) {
+        for (ch = 0; ch < p->c_out; ++ch) {
+            const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
+            const int8_t *wc = c->w + ch * 9;
+            int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
+            /* transposed kernel: "row" j is the kernel column j, lanes (w[0][j], w[2][j]) and w[1][j] */
+            const uint32_t wp0 = mlc_dsp_pack16(wc[0], wc[6]), wm0 = (uint32_t)(int32_t)wc[3];
+            const uint32_t wp1 = mlc_dsp_pack16(wc[1], wc[7]), wm1 = (uint32_t)(int32_t)wc[4];
+            const uint32_t wp2 = mlc_dsp_pack16(wc[2], wc[8]), wm2 = (uint32_t)(int32_t)wc[5];
+            mlc_dsp_rq_t rq;
+            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], zp, c->bias != NULL ? c->bias[ch] : 0, 9);
+            for (j = 0; j < w_in; ++j) { /* column j: x_zero_point, x[0..h_in)[j], x_zero_point */
+                int8_t *d = t + j * hpad;
+                const int8_t *src = xc + j;
+                const int32_t top = pt < hpad ? pt : hpad, rows = h_in < hpad - top ? h_in : hpad - top;
+                for (i = 0; i < top; ++i) d[i] = zx;
+                for (i = 0; i < rows; ++i, src += w_in) d[top + i] = *src;
+                for (i = top + rows; i < hpad; ++i) d[i] = zx;
+            }
+            for (ow = 0; ow < w_out; ++ow) {
+                const int32_t iw0 = ow * p->stride_w - p->pad_left;
+                const int8_t *r0 = iw0 >= 0 && iw0 < w_in ? t + iw0 * hpad : zrow;
+                const int8_t *r1 = iw0 + 1 >= 0 && iw0 + 1 < w_in ? t + (iw0 + 1) * hpad : zrow;
+                const int8_t *r2 = iw0 + 2 >= 0 && iw0 + 2 < w_in ? t + (iw0 + 2) * hpad : zrow;
+                int8_t *yo = yc + ow;
+                for (oh = 0; oh < h_out; oh += 4, yo += 4 * w_out) {
+                    int32_t y0 = rq.bias, y1 = y0, y2 = y0, y3 = y0;
+                    uint32_t v;
+                    if (h_out - oh > 2) {
+                        DW_ROW4(r0 + oh, wp0, wm0);
+                        DW_ROW4(r1 + oh, wp1, wm1);
+                        DW_ROW4(r2 + oh, wp2, wm2);
+                    } else {
+                        DW_ROW2(r0 + oh, wp0, wm0);
+                        DW_ROW2(r1 + oh, wp1, wm1);
+                        DW_ROW2(r2 + oh, wp2, wm2);
+                    }
+                    v = mlc_dsp_clamp4(mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi),
+                                                       mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi)),
+                                       lo4, hi4);
+                    if (h_out - oh >= 4) {
+                        yo[0] = (int8_t)(uint8_t)v;
+                        yo[w_out] = (int8_t)(uint8_t)(v >> 8);
+                        yo[2 * w_out] = (int8_t)(uint8_t)(v >> 16);
+                        yo[3 * w_out] = (int8_t)(uint8_t)(v >> 24);
+                    } else {
+                        for (i = 0; oh + i < h_out; ++i, v >>= 8) yo[i * w_out] = (int8_t)(uint8_t)v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* --------------------------------------------------------------------------------------------- entry */
+
+int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+{
+    conv_t c;
+    int32_t oc;
+    int depthwise3;
+    /* The reference kernel's checks, in its order. */
+    if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
+    if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
+    if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
+    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
+        return MLC_EINVAL;
+    c.cig = p->c_in / p->groups;
+    c.cog = p->c_out / p->groups;
+    if (c.cig > MLC_S8_MAX_TAPS / p->k_h / p->k_w) return MLC_EINVAL;
+    for (oc = 0; oc < p->c_out; ++oc) {
+        if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
+    }
+    c.p = p;
+    c.w = w;
+    c.bias = bias;
+    c.mult = mult;
+    c.shift = shift;
+    c.ksize = p->k_h * p->k_w;
+    c.taps = c.cig * c.ksize;
+    c.nb = c.taps / 4;
+    c.nt = c.taps % 4;
+    c.plane_in = p->h_in * p->w_in;
+    c.plane_out = p->h_out * p->w_out;
+    c.nzp2 = mlc_dsp_dup2(-p->x_zero_point);
+    c.lo4 = mlc_dsp_dup4(p->act_min);
+    c.hi4 = mlc_dsp_dup4(p->act_max);
+    c.zpad = (uint8_t)(p->x_zero_point & 0xFF);
+    if (p->n <= 0 || p->h_out <= 0 || p->w_out <= 0 || p->c_out <= 0) return MLC_OK; /* nothing to write */
+    depthwise3 = p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
+                 p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
+    if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
+        conv_generic(&c, x, y); /* every window empty: bias only */
+    } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
+               (4 * ((p->h_out + 3) / 4) + 2) * p->w_in <= DW_T) {
+        conv_dw3x3_t(&c, x, y); /* narrow plane: blocks down the columns */
+    } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
+        conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
+    } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
+        conv_generic(&c, x, y);
+    } else {
+        conv_im2col(&c, x, scratch, y);
+    }
+    return MLC_OK;
+}

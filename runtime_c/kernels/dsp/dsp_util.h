@@ -1,0 +1,497 @@
+/**
+ * @file dsp_util.h
+ * @brief Private helpers of the DSP int8 kernels (Armv7E-M / Armv8-M Mainline with the DSP extension:
+ *        Cortex-M4, M7, M33): SIMD operations with bit-exact portable twins, unaligned loads and stores,
+ *        window ranges, and a prepared form of requant.h's requantization.
+ *
+ * With __ARM_FEATURE_DSP every helper is one instruction (ACLE <arm_acle.h>; inline asm for PKHBT, PKHTB
+ * and SMMLAR, which ACLE lacks). Elsewhere the helpers are portable C computing the same bits, so a host
+ * build runs the very blocked algorithms the board runs and the host tests can compare them with the
+ * reference kernels. On a core without DSP the reference kernels are faster: boards pick "ref" there.
+ *
+ * Lane notation: a 32-bit word holds two int16 lanes (lo = bits 0..15, hi = bits 16..31) or four bytes.
+ */
+#ifndef MLC_KERNELS_DSP_UTIL_H
+#define MLC_KERNELS_DSP_UTIL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mlc/requant.h"
+
+/* Most taps the 32-bit bound arithmetic of mlc_dsp_rq_prepare takes (kernels_s8.h's MLC_S8_MAX_TAPS). */
+#define MLC_S8_MAX_TAPS_DSP 65535
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define MLC_DSP 1
+#if defined(__ARM_BIG_ENDIAN)
+#error "the DSP kernels assume a little-endian core"
+#endif
+#else
+#define MLC_DSP 0
+#endif
+
+#if defined(__GNUC__)
+#define MLC_DSP_NOINLINE __attribute__((noinline))
+#define MLC_DSP_COLD __attribute__((noinline, cold, unused)) /* out of the hot code; may go unused */
+#define MLC_DSP_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MLC_DSP_ALWAYS_INLINE inline
+#define MLC_DSP_NOINLINE
+#define MLC_DSP_COLD
+#endif
+
+/* ------------------------------------------------------------------------------------------- memory */
+
+/* Word loads and stores at any alignment. Armv7-M LDR/STR/LDRH/STRH accept unaligned addresses, and GCC
+   turns these memcpy calls into single instructions; the portable twins are explicitly little-endian. */
+static inline uint32_t mlc_dsp_ld32(const void *p)
+{
+#if MLC_DSP
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+#endif
+}
+
+/** Word load from a 4-aligned address (lets GCC pair loads into LDRD). */
+static inline uint32_t mlc_dsp_ld32a(const void *p)
+{
+#if MLC_DSP && defined(__GNUC__)
+    uint32_t v;
+    memcpy(&v, __builtin_assume_aligned(p, 4), 4);
+    return v;
+#else
+    return mlc_dsp_ld32(p);
+#endif
+}
+
+static inline uint32_t mlc_dsp_ld16(const void *p)
+{
+#if MLC_DSP
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+#else
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | ((uint32_t)b[1] << 8);
+#endif
+}
+
+static inline void mlc_dsp_st32(void *p, uint32_t v)
+{
+#if MLC_DSP
+    memcpy(p, &v, 4);
+#else
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+#endif
+}
+
+/** Two words to a 4-aligned address (STRD). */
+static inline void mlc_dsp_st2x32a(void *p, uint32_t lo, uint32_t hi)
+{
+#if MLC_DSP && defined(__GNUC__)
+    uint32_t v[2];
+    v[0] = lo;
+    v[1] = hi;
+    memcpy(__builtin_assume_aligned(p, 4), v, 8);
+#else
+    mlc_dsp_st32(p, lo);
+    mlc_dsp_st32((uint8_t *)p + 4, hi);
+#endif
+}
+
+static inline void mlc_dsp_st16(void *p, uint32_t v)
+{
+#if MLC_DSP
+    uint16_t h = (uint16_t)v;
+    memcpy(p, &h, 2);
+#else
+    uint8_t *b = (uint8_t *)p;
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+#endif
+}
+
+/* ------------------------------------------------------------------------------------ portable lanes */
+
+/** Signed value of the low 16 bits / of byte 0 (no implementation-defined conversions). */
+static inline int32_t mlc_dsp_s16(uint32_t v)
+{
+    return (int32_t)((v & 0xFFFFu) ^ 0x8000u) - 0x8000;
+}
+static inline int32_t mlc_dsp_s8(uint32_t v)
+{
+    return (int32_t)((v & 0xFFu) ^ 0x80u) - 0x80;
+}
+static inline uint32_t mlc_dsp_pack16(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi & 0xFFFFu) << 16);
+}
+#if !MLC_DSP
+/** a + b as int32 with the wrap-around of the hardware (no signed overflow in C). */
+static inline int32_t mlc_dsp_wrap_add(int32_t a, int32_t b)
+{
+    uint32_t s = (uint32_t)a + (uint32_t)b;
+    return s <= 0x7FFFFFFFu ? (int32_t)s : -(int32_t)(0xFFFFFFFFu - s) - 1;
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------- widening */
+
+/** SXTB16: bytes 0 and 2 sign-extended into the lo and hi lanes. */
+static inline uint32_t mlc_dsp_sxtb16(uint32_t v)
+{
+#if MLC_DSP
+    return __sxtb16(v);
+#else
+    return mlc_dsp_pack16(mlc_dsp_s8(v), mlc_dsp_s8(v >> 16));
+#endif
+}
+
+/** SXTB16 of v rotated right by 8: bytes 1 and 3. */
+static inline uint32_t mlc_dsp_sxtb16_odd(uint32_t v)
+{
+#if MLC_DSP
+    uint32_t r; /* asm: GCC 12 emits a separate ROR for __sxtb16 of a rotated value */
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return mlc_dsp_pack16(mlc_dsp_s8(v >> 8), mlc_dsp_s8(v >> 24));
+#endif
+}
+
+/** SXTAB16: a's lanes plus bytes 0 and 2 of v (mod 2^16); a = -zero_point in both lanes widens x - zp. */
+static inline uint32_t mlc_dsp_sxtab16(uint32_t a, uint32_t v)
+{
+#if MLC_DSP
+    return __sxtab16(a, v);
+#else
+    return mlc_dsp_pack16(mlc_dsp_s16(a) + mlc_dsp_s8(v), mlc_dsp_s16(a >> 16) + mlc_dsp_s8(v >> 16));
+#endif
+}
+
+/** SXTAB16 with v rotated right by 8: a's lanes plus bytes 1 and 3. */
+static inline uint32_t mlc_dsp_sxtab16_odd(uint32_t a, uint32_t v)
+{
+#if MLC_DSP
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
+    return r;
+#else
+    return mlc_dsp_pack16(mlc_dsp_s16(a) + mlc_dsp_s8(v >> 8), mlc_dsp_s16(a >> 16) + mlc_dsp_s8(v >> 24));
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------ packing */
+
+/** PKHBT a, b: (a.lo, b.hi). */
+static inline uint32_t mlc_dsp_pkhbt(uint32_t a, uint32_t b)
+{
+#if MLC_DSP
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFFu) | (b & 0xFFFF0000u);
+#endif
+}
+
+/** PKHBT a, b, LSL #16: (a.lo, b.lo). */
+static inline uint32_t mlc_dsp_pkhbt16(uint32_t a, uint32_t b)
+{
+#if MLC_DSP
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFFu) | (b << 16);
+#endif
+}
+
+/** PKHTB a, b, ASR #16: (b.hi, a.hi). */
+static inline uint32_t mlc_dsp_pkhtb16(uint32_t a, uint32_t b)
+{
+#if MLC_DSP
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFF0000u) | (b >> 16);
+#endif
+}
+
+/** PKHBT v, v, LSL #8: halfwords (bytes 0,1) and (bytes 1,2) of v. */
+static inline uint32_t mlc_dsp_pkhbt_v8(uint32_t v)
+{
+#if MLC_DSP
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %1, lsl #8" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return (v & 0xFFFFu) | ((v << 8) & 0xFFFF0000u);
+#endif
+}
+
+/* ---------------------------------------------------------------------------------- multiply-adds */
+
+/** SMLAD: acc + a.lo * b.lo + a.hi * b.hi. */
+static inline int32_t mlc_dsp_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+#if MLC_DSP
+    return __smlad(a, b, acc);
+#else
+    return mlc_dsp_wrap_add(acc, mlc_dsp_s16(a) * mlc_dsp_s16(b) + mlc_dsp_s16(a >> 16) * mlc_dsp_s16(b >> 16));
+#endif
+}
+
+/** SMLADX: acc + a.lo * b.hi + a.hi * b.lo. */
+static inline int32_t mlc_dsp_smladx(uint32_t a, uint32_t b, int32_t acc)
+{
+#if MLC_DSP
+    return __smladx(a, b, acc);
+#else
+    return mlc_dsp_wrap_add(acc, mlc_dsp_s16(a) * mlc_dsp_s16(b >> 16) + mlc_dsp_s16(a >> 16) * mlc_dsp_s16(b));
+#endif
+}
+
+/** SMLABB: acc + a.lo * b.lo. */
+static inline int32_t mlc_dsp_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+#if MLC_DSP
+    return __smlabb(a, b, acc);
+#else
+    return mlc_dsp_wrap_add(acc, mlc_dsp_s16(a) * mlc_dsp_s16(b));
+#endif
+}
+
+/** SMLABT: acc + a.lo * b.hi. */
+static inline int32_t mlc_dsp_smlabt(uint32_t a, uint32_t b, int32_t acc)
+{
+#if MLC_DSP
+    return __smlabt(a, b, acc);
+#else
+    return mlc_dsp_wrap_add(acc, mlc_dsp_s16(a) * mlc_dsp_s16(b >> 16));
+#endif
+}
+
+/** SMMLAR: c + round(a * b / 2^32), the rounding adds 2^31 (callers keep the sum inside int32). */
+static inline int32_t mlc_dsp_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if MLC_DSP
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    const int64_t t = (int64_t)a * (int64_t)b + ((int64_t)1 << 31);
+    /* floor(t / 2^32) without relying on >> of a negative value */
+    const int64_t q = t >= 0 ? t / ((int64_t)1 << 32) : -((-t + ((int64_t)1 << 32) - 1) / ((int64_t)1 << 32));
+    return c + (int32_t)q;
+#endif
+}
+
+/* ------------------------------------------------------------------------------------- saturation */
+
+/** SSAT #8: v clamped to [-128, 127]. */
+static inline int32_t mlc_dsp_ssat8(int32_t v)
+{
+#if MLC_DSP
+    return __ssat(v, 8);
+#else
+    return v < -128 ? -128 : v > 127 ? 127 : v;
+#endif
+}
+
+/** Four int8 lanes clamped to [lo, hi] (lo4 / hi4: the bound in every byte): SSUB8 sets the GE flags
+    per byte, SEL picks; four instructions for four outputs. */
+static inline uint32_t mlc_dsp_clamp4(uint32_t v, uint32_t lo4, uint32_t hi4)
+{
+#if MLC_DSP
+    (void)__ssub8((int8x4_t)v, (int8x4_t)lo4);
+    v = __sel((uint8x4_t)v, (uint8x4_t)lo4);
+    (void)__ssub8((int8x4_t)hi4, (int8x4_t)v);
+    return __sel((uint8x4_t)v, (uint8x4_t)hi4);
+#else
+    uint32_t r = 0;
+    int k;
+    for (k = 0; k < 32; k += 8) {
+        int32_t b = mlc_dsp_s8(v >> k);
+        const int32_t lo = mlc_dsp_s8(lo4 >> k), hi = mlc_dsp_s8(hi4 >> k);
+        if (b < lo) b = lo;
+        if (b > hi) b = hi;
+        r |= ((uint32_t)b & 0xFFu) << k;
+    }
+    return r;
+#endif
+}
+
+/** v (-128..127) in every byte. */
+static inline uint32_t mlc_dsp_dup4(int32_t v)
+{
+    return ((uint32_t)v & 0xFFu) * 0x01010101u;
+}
+
+/** v (-32768..32767) in both halfword lanes. */
+static inline uint32_t mlc_dsp_dup2(int32_t v)
+{
+    return ((uint32_t)v & 0xFFFFu) * 0x00010001u;
+}
+
+/* ------------------------------------------------------------------------------------ requantization */
+
+/**
+ * mlc_requant_s8 of requant.h before its [lo, hi] clamp, prepared per output channel: about seven
+ * instructions instead of about sixty for the general function. Exact, because:
+ *  - with |acc| * 2^left < 2^30 (checked from a bound of |acc|), x1 = acc * 2^left needs no saturation
+ *    and a2 = 2 * x1 fits int32;
+ *  - requant.h's srdhm(x1, m) = floor((x1 m + 2^30) / 2^31) = floor((a2 m + 2^31) / 2^32), which is
+ *    SMMLAR's rounding; it also gives |x2| < 2^30;
+ *  - rdbpot(x2, r) for r > 0 = floor((x2 + 2^(r-1) - [x2 < 0]) / 2^r), and [x2 < 0] may be replaced by
+ *    [acc < 0] (they differ only when x2 = 0, where both give 0); adding zero_point * 2^r before the
+ *    shift adds zero_point after it. SMMLAR adds 2^(r-1) + zero_point * 2^r (|.| <= 2^30, so no overflow);
+ *  - requant.h's clamp of r to +-256 changes nothing once [lo, hi] lies inside int8.
+ * When the bound does not hold (huge bias or left shift), fast = 0 and the caller uses mlc_requant_s8.
+ */
+typedef struct {
+    int32_t bias; /* the accumulator's start (the channel's bias or 0), kept here for the kernels' loops */
+    int32_t mult;
+    int32_t add;  /* 2^(right-1) + zero_point * 2^right */
+    uint8_t lsh;  /* left + 1 */
+    uint8_t rsh;  /* right */
+    uint8_t neg;  /* 1 when right > 0: ties away from zero need -1 for a negative accumulator */
+    uint8_t fast; /* the form above is exact for every accumulator of this channel */
+} mlc_dsp_rq_t;
+
+/** Prepare (mult, shift) with output zero point zp (0 for an int32 result) for accumulators |acc| <= bound. */
+static inline void mlc_dsp_rq_prepare_bound(mlc_dsp_rq_t *q, int32_t mult, int32_t shift, int32_t zp, int64_t bound)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int64_t add = (right > 0 ? ((int64_t)1 << (right - 1)) : 0) + (int64_t)zp * ((int64_t)1 << right);
+    q->bias = 0;
+    q->mult = mult;
+    q->lsh = (uint8_t)(left + 1);
+    q->rsh = (uint8_t)right;
+    q->neg = (uint8_t)(right > 0);
+    q->fast = (uint8_t)(left <= 29 && bound >= 0 && bound < ((int64_t)1 << 31) &&
+                        (bound << left) < ((int64_t)1 << 30) && add >= -((int64_t)1 << 30) &&
+                        add <= ((int64_t)1 << 30));
+    q->add = q->fast ? (int32_t)add : 0;
+}
+
+/**
+ * Prepare channel (mult, shift) with output zero point zp, for accumulators bias + taps products
+ * (|x - x_zp| <= 255, |w| <= 128). The same decisions as mlc_dsp_rq_prepare_bound in 32-bit arithmetic,
+ * since the fully connected kernel prepares every output channel on every call.
+ */
+static inline void mlc_dsp_rq_prepare(mlc_dsp_rq_t *q, int32_t mult, int32_t shift, int32_t zp, int32_t bias,
+                                      int32_t taps)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const uint32_t abs_bias = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+    if (taps < 0 || taps > MLC_S8_MAX_TAPS_DSP || right > 22) { /* rare: the general form */
+        mlc_dsp_rq_prepare_bound(q, mult, shift, zp, (int64_t)abs_bias + (int64_t)(taps > 0 ? taps : 0) * 32640);
+    } else {
+        /* bound < 2^32: 65535 * 32640 + 2^31; right <= 22 keeps 2^(right-1) + zp * 2^right inside +-2^30 */
+        const uint32_t bound = abs_bias + (uint32_t)taps * 32640u;
+        q->mult = mult;
+        q->lsh = (uint8_t)(left + 1);
+        q->rsh = (uint8_t)right;
+        q->neg = (uint8_t)(right > 0);
+        q->fast = (uint8_t)(left <= 29 && bound <= (0x3FFFFFFFu >> left));
+        q->add = q->fast ? (right > 0 ? (int32_t)1 << (right - 1) : 0) + zp * ((int32_t)1 << right) : 0;
+    }
+    q->bias = bias;
+}
+
+/** requant.h's mlc_requant (an int32, no zero point, no clamp) of acc; needs q->fast with zp = 0. */
+static inline int32_t mlc_dsp_rq_raw(int32_t acc, const mlc_dsp_rq_t *q)
+{
+    const int32_t a2 = (int32_t)((uint32_t)acc << q->lsh);
+    const int32_t t = mlc_dsp_smmlar(a2, q->mult, q->add) - ((int32_t)q->neg & (acc >> 31));
+    return t >> q->rsh;
+}
+
+/** zero_point + requantized acc, saturated to int8 (the activation clamp follows); needs q->fast. */
+static inline int32_t mlc_dsp_rq(int32_t acc, const mlc_dsp_rq_t *q)
+{
+    const int32_t a2 = (int32_t)((uint32_t)acc << q->lsh);
+    int32_t t = mlc_dsp_smmlar(a2, q->mult, q->add);
+    t -= (int32_t)q->neg & (acc >> 31);
+    return mlc_dsp_ssat8(t >> q->rsh);
+}
+
+/** requant.h's function for a channel whose bound rules out the prepared form (shift from lsh and rsh). */
+MLC_DSP_COLD static int32_t mlc_dsp_rq_slow(int32_t acc, const mlc_dsp_rq_t *q, int32_t zp, int32_t lo, int32_t hi)
+{
+    return mlc_requant_s8(acc, q->mult, (int32_t)q->lsh - 1 - (int32_t)q->rsh, zp, lo, hi);
+}
+
+#if defined(__GNUC__)
+#define MLC_DSP_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define MLC_DSP_LIKELY(x) (x)
+#endif
+
+/** One output, saturated to int8 (the slow path's value is already clamped to [lo, hi]). */
+static inline int32_t mlc_dsp_rq1(int32_t acc, const mlc_dsp_rq_t *q, int32_t zp, int32_t lo, int32_t hi)
+{
+    return MLC_DSP_LIKELY(q->fast) ? mlc_dsp_rq(acc, q) : mlc_dsp_rq_slow(acc, q, zp, lo, hi);
+}
+
+/**
+ * Two outputs of one channel as bytes 0 and 1 (bytes 2, 3: garbage), clamped by the caller with
+ * mlc_dsp_clamp4 (a no-op on the slow path's values).
+ */
+static inline uint32_t mlc_dsp_rq2(int32_t a0, int32_t a1, const mlc_dsp_rq_t *q, int32_t zp, int32_t lo, int32_t hi)
+{
+    int32_t r0, r1;
+    if (MLC_DSP_LIKELY(q->fast)) {
+        r0 = mlc_dsp_rq(a0, q);
+        r1 = mlc_dsp_rq(a1, q);
+    } else {
+        r0 = mlc_dsp_rq_slow(a0, q, zp, lo, hi);
+        r1 = mlc_dsp_rq_slow(a1, q, zp, lo, hi);
+    }
+    return ((uint32_t)r0 & 0xFFu) | ((uint32_t)r1 << 8);
+}
+
+/** Bytes 0 and 1 of two int8 values (bytes 2, 3: garbage). */
+static inline uint32_t mlc_dsp_bytes2(int32_t b0, int32_t b1)
+{
+    return ((uint32_t)b0 & 0xFFu) | ((uint32_t)b1 << 8);
+}
+
+/* ------------------------------------------------------------------------------------------ windows */
+
+
+/** Range [*lo, *hi) of k in [0, k_n) with 0 <= start + k * step < limit (step > 0); as index_util.h. */
+static inline void mlc_dsp_window(int32_t start, int32_t step, int32_t k_n, int32_t limit, int32_t *lo, int32_t *hi)
+{
+    int32_t a = 0, b = k_n;
+    if (step == 1) {
+        if (start < 0) a = -start;
+        if (limit - start < b) b = limit - start;
+    } else {
+        if (start < 0) a = (-start + step - 1) / step;
+        if (limit - start <= 0) {
+            b = 0;
+        } else {
+            int32_t t = (limit - 1 - start) / step + 1;
+            if (t < b) b = t;
+        }
+    }
+    if (b < 0) b = 0;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+#endif /* MLC_KERNELS_DSP_UTIL_H */

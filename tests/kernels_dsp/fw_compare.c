@@ -1,0 +1,503 @@
+/*
+ * Test firmware: the DSP int8 kernels (mlc_*) against the reference kernels (ref_*, renamed at compile
+ * time) on seeded random cases, byte for byte, return codes included, on the board itself.
+ * Exits 0 when everything matches; on a mismatch prints the case on the semihosting console and exits with
+ * 1 + kernel index. Build: tests/kernels_dsp/dsp_fw.py (FW_SEED and FW_CASES may be -D'd).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "dsp_util.h"
+#include "mlc/kernels_s8.h"
+#include "mlc/port.h"
+#include "mlc/requant.h"
+
+#ifndef FW_SEED
+#define FW_SEED 1u
+#endif
+#ifndef FW_CASES
+#define FW_CASES 500
+#endif
+
+int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
+int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+              const int32_t *mult, const int32_t *shift, int8_t *y);
+int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
+int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
+int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+#define XB 24576
+#define WB 65536
+#define YB 24576
+#define CB 1024
+#define GUARD 64
+
+static int8_t xbuf[XB], x2buf[XB], wbuf[WB];
+static int8_t y_ref[YB + GUARD], y_dsp[YB + GUARD];
+static int32_t bias[CB], mult[CB], shift[CB];
+static int16_t scratch[WB / 2 + GUARD];
+static uint32_t rng_state = 0x9E3779B9u * (FW_SEED + 1u);
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+/* uniform in [lo, hi] */
+static int32_t rr(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static int chance(uint32_t percent)
+{
+    return rnd() % 100u < percent;
+}
+
+static void fill(int8_t *p, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) p[i] = (int8_t)(rnd() >> 24);
+}
+
+/* --------------------------------------------------------------------------------------- reporting */
+
+static char *put_i(char *o, int32_t v)
+{
+    char tmp[12];
+    int n = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (v < 0) *o++ = '-';
+    do {
+        tmp[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0u);
+    while (n > 0) *o++ = tmp[--n];
+    return o;
+}
+
+/* "kernel case k: v0 v1 ..." on the semihosting console */
+static void report(const char *kernel, int32_t k, const int32_t *vals, int32_t nvals)
+{
+    char line[400], *o = line;
+    int32_t i;
+    while (*kernel) *o++ = *kernel++;
+    *o++ = ' ';
+    o = put_i(o, k);
+    *o++ = ':';
+    for (i = 0; i < nvals && o < line + sizeof line - 16; ++i) {
+        *o++ = ' ';
+        o = put_i(o, vals[i]);
+    }
+    *o++ = '\n';
+    *o = '\0';
+    mlc_port_debug_write(line);
+}
+
+/* ------------------------------------------------------------------------------------- requant */
+
+static void random_requant(int32_t c, int32_t taps)
+{
+    const int mode = (int)(rnd() % 8u);
+    int32_t i, range = 1 << 23;
+    if (mode == 0 && taps < 30000) range = (int32_t)((1u << 30) - (uint32_t)taps * 32640u); /* slow path */
+    for (i = 0; i < c; ++i) {
+        bias[i] = rr(-range, range);
+        mult[i] = chance(5) ? 0 : (int32_t)(0x40000000u | (rnd() >> 2));
+        if (mode <= 1) {
+            shift[i] = rr(-31, 30);
+        } else if (mode == 2) {
+            shift[i] = rr(-2, 3);
+        } else {
+            shift[i] = rr(-14, 0);
+        }
+        if (mode == 3 && i > 0) { /* per tensor */
+            mult[i] = mult[0];
+            shift[i] = shift[0];
+        }
+    }
+}
+
+static void random_clamp(int32_t *lo, int32_t *hi, int32_t yzp)
+{
+    *lo = -128;
+    *hi = 127;
+    if (chance(25)) {
+        *lo = rr(-128, 127);
+        *hi = rr(*lo, 127);
+    } else if (chance(20)) {
+        *lo = yzp; /* relu */
+    }
+}
+
+static int32_t random_zp(void)
+{
+    const uint32_t r = rnd() % 8u;
+    return r == 0 ? -128 : r == 1 ? 127 : r == 2 ? 0 : rr(-128, 127);
+}
+
+/* The prepared requantization of dsp_util.h against requant.h, where it claims to be exact. */
+static int test_requant(void)
+{
+    int32_t k;
+    for (k = 0; k < 20000; ++k) {
+        const int32_t taps = rr(0, 5000), zp = random_zp();
+        int32_t b, acc, lo, hi, want, got;
+        mlc_dsp_rq_t q;
+        random_requant(1, taps);
+        random_clamp(&lo, &hi, zp);
+        b = bias[0];
+        if (chance(50)) { /* near zero, where the rounding ties of small right shifts are frequent */
+            acc = rr(-4096, 4096);
+            b = acc;
+        } else {
+            acc = b + rr(-taps, taps) * (chance(50) ? 32640 : rr(0, 32640));
+        }
+        mlc_dsp_rq_prepare(&q, mult[0], shift[0], zp, b, taps);
+        want = mlc_requant_s8(acc, mult[0], shift[0], zp, lo, hi);
+        got = (int32_t)(int8_t)(uint8_t)mlc_dsp_clamp4((uint32_t)mlc_dsp_rq1(acc, &q, zp, lo, hi), mlc_dsp_dup4(lo),
+                                                       mlc_dsp_dup4(hi));
+        if (want != got) {
+            const int32_t v[] = {acc, mult[0], shift[0], zp, lo, hi, b, taps, q.fast, want, got};
+            report("requant", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------- conv */
+
+/* The bytes after the scratch the kernel may use still hold the fill pattern. */
+static int scratch_intact(const int16_t *scr, int32_t cig, const mlc_conv2d_s8_params_t *p)
+{
+    const uint8_t *b = (const uint8_t *)scratch;
+    size_t i, used;
+    if (scr == NULL) return 1;
+    used = (size_t)(scr - scratch) * 2u + (size_t)MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
+    for (i = used; i < used + GUARD && i < sizeof scratch; ++i) {
+        if (b[i] != 0xA5) return 0;
+    }
+    return 1;
+}
+
+static int test_conv(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_conv2d_s8_params_t p;
+        const int kind = (int)(rnd() % 8u);
+        int32_t cig, taps, nx, nw, ny, pad_b, pad_r, rc_ref, rc_dsp, lo, hi, span;
+        int16_t *scr = scratch;
+        const int32_t *bp = bias;
+        memset(&p, 0, sizeof p);
+        p.n = chance(15) ? 2 : 1;
+        p.k_h = rr(1, 4);
+        p.k_w = rr(1, 4);
+        p.stride_h = chance(30) ? rr(2, 3) : 1;
+        p.stride_w = chance(30) ? rr(2, 3) : 1;
+        p.dil_h = chance(15) ? rr(2, 3) : 1;
+        p.dil_w = chance(15) ? rr(2, 3) : 1;
+        p.groups = 1;
+        p.h_in = rr(1, 12);
+        p.w_in = rr(1, 12);
+        switch (kind) {
+        case 0: /* depthwise 3x3, the special path (narrow and wide rows, some wider than its ring) */
+        case 1:
+            p.c_in = p.c_out = p.groups = rr(1, 8);
+            p.k_h = p.k_w = 3;
+            p.dil_h = p.dil_w = 1;
+            p.stride_w = chance(30) ? 2 : 1;
+            p.w_in = chance(15) ? rr(120, 150) : rr(1, 30);
+            p.h_in = rr(1, 10);
+            break;
+        case 2: /* depthwise or channel multiplier, any kernel */
+            p.groups = p.c_in = rr(1, 6);
+            p.c_out = p.c_in * rr(1, 2);
+            break;
+        case 3: /* grouped */
+            p.groups = rr(2, 3);
+            p.c_in = p.groups * rr(1, 4);
+            p.c_out = p.groups * rr(1, 5);
+            break;
+        case 4: /* pointwise fast path */
+            p.k_h = p.k_w = 1;
+            p.stride_h = p.stride_w = 1;
+            p.c_in = rr(1, 70);
+            p.c_out = rr(1, 70);
+            break;
+        case 5: /* 3x3 stride 1 pad 1, the im2col fast staging */
+            p.k_h = p.k_w = 3;
+            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+            p.c_in = rr(1, 20);
+            p.c_out = rr(1, 40);
+            p.h_in = rr(1, 10);
+            p.w_in = rr(1, 16);
+            break;
+        default:
+            p.c_in = rr(1, 12);
+            p.c_out = rr(1, 20);
+            break;
+        }
+        if (p.k_h == 1 && p.k_w == 1 && kind == 4) {
+            p.pad_top = p.pad_left = pad_b = pad_r = 0;
+        } else if (chance(70)) {
+            p.pad_top = rr(0, 2);
+            p.pad_left = rr(0, 2);
+            pad_b = rr(0, 2);
+            pad_r = rr(0, 2);
+        } else {
+            p.pad_top = p.pad_left = pad_b = pad_r = 0;
+        }
+        if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = 1;
+        if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
+        if (chance(5)) p.pad_left = -1;
+        span = p.h_in + p.pad_top + pad_b - p.dil_h * (p.k_h - 1) - 1;
+        p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
+        span = p.w_in + p.pad_left + pad_r - p.dil_w * (p.k_w - 1) - 1;
+        p.w_out = span < 0 ? 0 : span / p.stride_w + 1;
+        if (chance(5)) p.h_out += rr(0, 2); /* windows beyond the input are legal: padding */
+        if (chance(5)) p.w_out += rr(0, 2);
+        if (p.h_out == 0 || p.w_out == 0) {
+            --k;
+            continue;
+        }
+        cig = p.c_in / p.groups;
+        taps = cig * p.k_h * p.k_w;
+        nx = p.n * p.c_in * p.h_in * p.w_in;
+        nw = p.c_out * taps;
+        ny = p.n * p.c_out * p.h_out * p.w_out;
+        if (nx > XB || nw > WB || ny > YB || p.c_out > CB || 2 * taps > WB / 2) {
+            --k;
+            continue;
+        }
+        p.x_zero_point = random_zp();
+        p.y_zero_point = random_zp();
+        random_clamp(&lo, &hi, p.y_zero_point);
+        p.act_min = lo;
+        p.act_max = hi;
+        fill(xbuf, nx);
+        fill(wbuf, nw);
+        random_requant(p.c_out, taps);
+        if (chance(15)) bp = NULL;
+        if (chance(4)) scr = NULL;
+        if (chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
+        if (chance(4)) { /* invalid parameters: both must refuse */
+            switch (rnd() % 6u) {
+            case 0: p.x_zero_point = 128; break;
+            case 1: p.act_min = 5, p.act_max = 4; break;
+            case 2: shift[rr(0, p.c_out - 1)] = 31; break;
+            case 3: mult[rr(0, p.c_out - 1)] = -1; break;
+            case 4: p.stride_w = 0; break;
+            default: p.groups = p.c_in + 1; break;
+            }
+        }
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        memset(scratch, 0xA5, sizeof scratch);
+        rc_ref = ref_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_ref);
+        rc_dsp = mlc_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0 || !scratch_intact(scr, cig, &p)) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.n, p.c_in, p.h_in, p.w_in, p.c_out, p.h_out, p.w_out, p.k_h,
+                                 p.k_w, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.groups,
+                                 p.x_zero_point, p.y_zero_point, p.act_min, p.act_max, bp != NULL,
+                                 (int32_t)(scr - scratch), kind};
+            report("conv2d", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------------------------------------- fc */
+
+static int test_fc(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_fc_s8_params_t p;
+        const int32_t *bp = bias;
+        int32_t rc_ref, rc_dsp, lo, hi;
+        p.m = chance(20) ? rr(2, 3) : 1;
+        p.n = chance(50) ? rr(1, 12) : rr(1, 80);
+        p.k = chance(10) ? rr(0, 3) : chance(20) ? rr(513, 700) : rr(1, 300);
+        if (p.m * p.k > XB || p.n * p.k > WB || p.m * p.n > YB) {
+            --k;
+            continue;
+        }
+        p.x_zero_point = random_zp();
+        p.y_zero_point = random_zp();
+        random_clamp(&lo, &hi, p.y_zero_point);
+        p.act_min = lo;
+        p.act_max = hi;
+        fill(xbuf, p.m * p.k);
+        fill(wbuf, p.n * p.k);
+        random_requant(p.n, p.k);
+        if (chance(15)) bp = NULL;
+        if (chance(4)) {
+            switch (rnd() % 4u) {
+            case 0: p.y_zero_point = -129; break;
+            case 1: shift[rr(0, p.n - 1)] = -32; break;
+            case 2: p.k = MLC_S8_MAX_TAPS + 1; break;
+            default: p.m = -1; break;
+            }
+        }
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        rc_ref = ref_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
+        rc_dsp = mlc_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.m, p.n, p.k, p.x_zero_point, p.y_zero_point, p.act_min, p.act_max,
+                                 bp != NULL};
+            report("fc", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- pool, mean, add */
+
+static int test_avgpool(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_pool2d_s8_params_t p;
+        int32_t span, rc_ref, rc_dsp, lo, hi;
+        p.n = chance(20) ? 2 : 1;
+        p.c = rr(1, 4);
+        p.h_in = rr(1, 14);
+        p.w_in = rr(1, 40);
+        p.k_h = chance(40) ? 2 : rr(0, 3);
+        p.k_w = chance(40) ? 2 : rr(0, 4);
+        p.stride_h = chance(50) ? 2 : rr(1, 3);
+        p.stride_w = chance(50) ? 2 : rr(1, 3);
+        p.dil_h = chance(20) ? 2 : 1;
+        p.dil_w = chance(20) ? 2 : 1;
+        p.pad_top = chance(50) ? rr(0, 2) : 0;
+        p.pad_left = chance(50) ? rr(0, 2) : 0;
+        p.pad_bottom = chance(50) ? rr(0, 2) : 0;
+        p.pad_right = chance(50) ? rr(0, 2) : 0;
+        if (chance(5)) p.pad_left = -1;
+        span = p.h_in + p.pad_top + p.pad_bottom - p.dil_h * ((p.k_h > 0 ? p.k_h : 1) - 1) - 1;
+        p.h_out = (span < 0 ? 0 : span / p.stride_h + 1) + rr(0, 1);
+        span = p.w_in + p.pad_left + p.pad_right - p.dil_w * ((p.k_w > 0 ? p.k_w : 1) - 1) - 1;
+        p.w_out = (span < 0 ? 0 : span / p.stride_w + 1) + rr(0, 1);
+        p.count_include_pad = (int32_t)(rnd() & 1u);
+        p.zero_point = random_zp();
+        random_clamp(&lo, &hi, p.zero_point);
+        p.act_min = lo;
+        p.act_max = hi;
+        fill(xbuf, p.n * p.c * p.h_in * p.w_in);
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        rc_ref = ref_avgpool2d_s8(&p, xbuf, y_ref);
+        rc_dsp = mlc_avgpool2d_s8(&p, xbuf, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.n, p.c, p.h_in, p.w_in, p.h_out, p.w_out, p.k_h, p.k_w, p.stride_h,
+                                 p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right,
+                                 p.count_include_pad, p.zero_point, p.act_min, p.act_max};
+            report("avgpool2d", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int test_mean(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_mean_s8_params_t p;
+        int32_t rc_ref, rc_dsp, lo, hi;
+        p.outer = rr(0, 8);
+        p.axis = rr(0, 600);
+        p.inner = chance(50) ? 1 : rr(1, 4);
+        if (p.outer * p.axis * p.inner > XB) {
+            --k;
+            continue;
+        }
+        p.x_zero_point = random_zp();
+        p.y_zero_point = random_zp();
+        random_clamp(&lo, &hi, p.y_zero_point);
+        p.act_min = lo;
+        p.act_max = hi;
+        random_requant(1, 1);
+        p.mult = mult[0];
+        p.shift = shift[0];
+        fill(xbuf, p.outer * p.axis * p.inner);
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        rc_ref = ref_mean_s8(&p, xbuf, y_ref);
+        rc_dsp = mlc_mean_s8(&p, xbuf, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.outer, p.axis, p.inner, p.x_zero_point, p.y_zero_point, p.mult,
+                                 p.shift, p.act_min, p.act_max};
+            report("mean", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int test_add(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_binary_s8_params_t p;
+        int32_t d, sa = 1, sb = 1, size = 1, rc_ref, rc_dsp, lo, hi;
+        memset(&p, 0, sizeof p);
+        p.rank = rr(0, 4);
+        for (d = p.rank - 1; d >= 0; --d) { /* dense output, each operand broadcast along some axes */
+            p.dims[d] = rr(1, 8);
+            p.a_strides[d] = chance(25) ? 0 : sa;
+            p.b_strides[d] = chance(25) ? 0 : sb;
+            sa *= p.a_strides[d] ? p.dims[d] : 1;
+            sb *= p.b_strides[d] ? p.dims[d] : 1;
+            size *= p.dims[d];
+        }
+        p.a_zero_point = random_zp();
+        p.b_zero_point = random_zp();
+        p.y_zero_point = random_zp();
+        p.left_shift = chance(60) ? 20 : rr(0, 22);
+        p.a_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+        p.b_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+        p.y_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+        p.a_shift = chance(60) ? rr(-3, 0) : rr(-31, 0); /* input multipliers below 1, as add_params */
+        p.b_shift = chance(60) ? rr(-3, 0) : rr(-31, 0);
+        p.y_shift = chance(60) ? -rr(p.left_shift, p.left_shift + 7) : rr(-31, 30);
+        random_clamp(&lo, &hi, p.y_zero_point);
+        p.act_min = lo;
+        p.act_max = hi;
+        fill(xbuf, sa);
+        fill(x2buf, sb);
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        rc_ref = ref_add_s8(&p, xbuf, x2buf, y_ref);
+        rc_dsp = mlc_add_s8(&p, xbuf, x2buf, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.rank, size, p.a_zero_point, p.b_zero_point, p.y_zero_point,
+                                 p.left_shift, p.a_mult, p.a_shift, p.b_mult, p.b_shift, p.y_mult, p.y_shift, p.act_min,
+                                 p.act_max};
+            report("add", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(void)
+{
+    if (test_requant()) return 1;
+    if (test_conv()) return 2;
+    if (test_fc()) return 3;
+    if (test_avgpool()) return 4;
+    if (test_mean()) return 5;
+    if (test_add()) return 6;
+    mlc_port_debug_write("dsp kernels: all cases match\n");
+    return 0;
+}

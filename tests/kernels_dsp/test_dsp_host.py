@@ -1,0 +1,445 @@
+"""The DSP int8 kernels (runtime_c/kernels/dsp) on the host: their portable path (the same blocked
+algorithms, with C twins of the SIMD instructions) compiled with host gcc (strict C99, UBSan) and compared
+byte for byte, return codes included, with the reference kernels on seeded random cases, through the ctypes
+harness of tests/kernels_s8. Also: the sources compile -Werror for the DSP cores, stay integer-only and
+allocation-free, and define the reference's functions one per file."""
+
+from __future__ import annotations
+
+import ctypes as C
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "kernels_s8"))
+
+import mlc_s8_ctypes as mk  # noqa: E402
+from mlc_s8_ctypes import p8, p32  # noqa: E402
+
+DSP_DIR = mk.REPO / "runtime_c" / "kernels" / "dsp"
+INC = ["-I", str(mk.INCLUDE), "-I", str(mk.REF_DIR)]  # the DSP kernels share the reference's index_util.h
+DSP_SOURCES = sorted(DSP_DIR.glob("*.c"))
+DSP_FILES = DSP_SOURCES + sorted(DSP_DIR.glob("*.h"))
+ARM_CPUS = {
+    "cortex-m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+    "cortex-m7": ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
+    "cortex-m33": ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"],
+}
+_DEF = re.compile(r"^int (mlc_\w+)\(", re.M)
+_I8 = C.POINTER(C.c_int8)
+_I32 = C.POINTER(C.c_int32)
+
+
+def _ubsan_flags() -> list[str]:
+    probe = subprocess.run(["gcc", "-fsanitize=undefined", "-x", "c", "-", "-o", "/dev/null"],
+                           input="int main(void){return 0;}", capture_output=True, text=True)
+    return ["-fsanitize=undefined", "-fno-sanitize-recover=all"] if probe.returncode == 0 else []
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    return mk.load(mk.build(tmp_path_factory.mktemp("ref_s8")))
+
+
+@pytest.fixture(scope="module")
+def dsp(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dsp_s8") / "libmlc_dsp_s8.so"
+    cmd = ["gcc", *mk.CFLAGS, "-Wvla", "-O1", "-fPIC", "-shared", *_ubsan_flags(), *INC, "-I", str(DSP_DIR),
+           *map(str, DSP_SOURCES), str(HERE / "dsp_shim.c"), "-o", str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, " ".join(cmd) + "\n" + res.stderr
+    lib = C.CDLL(str(out))
+    for name in sorted({fn for src in DSP_SOURCES for fn in _DEF.findall(src.read_text())}):
+        ptype, args = mk.KERNELS[name]
+        getattr(lib, name).argtypes = [C.POINTER(ptype), *args]
+        getattr(lib, name).restype = C.c_int
+    lib.mlc_test_dsp_requant_s8.argtypes = [_I32] * 8 + [_I8, _I8, C.c_int32]
+    lib.mlc_test_dsp_requant_s8.restype = None
+    return lib
+
+
+def i32(a):
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def s8(rng, shape):
+    return rng.integers(-128, 128, size=shape).astype(np.int8)
+
+
+def random_zp(rng) -> int:
+    return int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+
+
+def random_clamp(rng, yzp: int) -> tuple[int, int]:
+    r = rng.random()
+    if r < 0.25:
+        lo = int(rng.integers(-128, 128))
+        return lo, int(rng.integers(lo, 128))
+    return (yzp, 127) if r < 0.4 else (-128, 127)
+
+
+def random_requant(rng, c: int, taps: int):
+    """bias (None sometimes), mult, shift: realistic, per-tensor, left shifts, and biases that force the
+    DSP kernels off their prepared requantization."""
+    mode = int(rng.integers(0, 8))
+    big = mode == 0 and taps < 30000
+    brange = (1 << 30) - taps * 32640 if big else 1 << 23
+    bias = None if rng.random() < 0.15 else i32(rng.integers(-brange, brange + 1, c))
+    mult = i32(rng.integers(1 << 30, 1 << 31, c))
+    mult[rng.random(c) < 0.05] = 0
+    if mode <= 1:
+        shift = rng.integers(-31, 31, c)
+    elif mode == 2:
+        shift = rng.integers(-2, 4, c)
+    else:
+        shift = rng.integers(-14, 1, c)
+    shift = i32(shift)
+    if mode == 3:
+        mult[:], shift[:] = mult[0], shift[0]
+    return bias, mult, shift
+
+
+# ------------------------------------------------------------------------------------------- requant
+
+def test_prepared_requant_is_requant_s8(ref, dsp):
+    """dsp_util.h's prepared form against requant.h on 2M inputs biased towards rounding ties."""
+    rng = np.random.default_rng(7)
+    n = 2_000_000
+    taps = i32(rng.integers(0, 5000, n))
+    shift = i32(np.where(rng.random(n) < 0.5, rng.integers(-31, 31, n), rng.integers(-8, 1, n)))
+    mult = i32(rng.integers(1 << 30, 1 << 31, n))
+    mult[rng.random(n) < 0.02] = 0
+    mult[rng.random(n) < 0.02] = (1 << 31) - 1
+    bias = i32(rng.integers(-(1 << 23), 1 << 23, n))
+    small = rng.random(n) < 0.5  # near zero, where the ties of small right shifts are frequent
+    acc = np.where(small, bias % 4096 - 2048 + rng.integers(-4, 5, n),
+                   bias.astype(np.int64) + rng.integers(-taps, taps + 1) * rng.integers(0, 32641, n))
+    acc = i32(np.clip(acc, -(1 << 31), (1 << 31) - 1))
+    zp = i32(rng.integers(-128, 128, n))
+    lo = i32(rng.integers(-128, 128, n))
+    hi = i32(np.maximum(lo, rng.integers(-128, 128, n)))
+    full = rng.random(n) < 0.5
+    lo[full], hi[full] = -128, 127
+    want = np.zeros(n, np.int8)
+    got = np.zeros(n, np.int8)
+    fast = np.zeros(n, np.int8)
+    ref.mlc_test_requant_s8(p32(acc), p32(mult), p32(shift), p32(zp), p32(lo), p32(hi), p8(want), n)
+    dsp.mlc_test_dsp_requant_s8(p32(acc), p32(mult), p32(shift), p32(zp), p32(lo), p32(hi), p32(bias), p32(taps),
+                                p8(got), p8(fast), n)
+    assert fast.mean() > 0.5  # the prepared form is what runs
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, [(int(acc[i]), int(mult[i]), int(shift[i]), int(zp[i]), int(want[i]), int(got[i]))
+                           for i in bad[:5]]
+
+
+# ---------------------------------------------------------------------------------------------- conv
+
+def conv_case(rng):
+    """Random mlc_conv2d_s8 parameters and data, spread over the DSP kernel's paths."""
+    kind = int(rng.integers(0, 8))
+    k = [int(rng.integers(1, 5)), int(rng.integers(1, 5))]
+    stride = [int(rng.integers(2, 4)) if rng.random() < 0.3 else 1 for _ in range(2)]
+    dil = [int(rng.integers(2, 4)) if rng.random() < 0.15 else 1 for _ in range(2)]
+    n, h, w, groups = (2 if rng.random() < 0.15 else 1), int(rng.integers(1, 13)), int(rng.integers(1, 13)), 1
+    if kind <= 1:  # depthwise 3x3 (narrow, wide and wider than the ring)
+        c_in = c_out = groups = int(rng.integers(1, 9))
+        k, dil, stride[1] = [3, 3], [1, 1], 2 if rng.random() < 0.3 else 1
+        w = int(rng.integers(120, 151)) if rng.random() < 0.15 else int(rng.integers(1, 31))
+        h = int(rng.integers(1, 11))
+    elif kind == 2:  # depthwise with any kernel, channel multiplier
+        groups = c_in = int(rng.integers(1, 7))
+        c_out = c_in * int(rng.integers(1, 3))
+    elif kind == 3:
+        groups = int(rng.integers(2, 4))
+        c_in, c_out = groups * int(rng.integers(1, 5)), groups * int(rng.integers(1, 6))
+    elif kind == 4:  # pointwise
+        k, stride = [1, 1], [1, 1]
+        c_in, c_out = int(rng.integers(1, 71)), int(rng.integers(1, 71))
+    elif kind == 5:  # 3x3 / stride 1 / pad 1
+        k, stride, dil = [3, 3], [1, 1], [1, 1]
+        c_in, c_out, h, w = int(rng.integers(1, 21)), int(rng.integers(1, 41)), int(rng.integers(1, 11)), \
+            int(rng.integers(1, 17))
+    else:
+        c_in, c_out = int(rng.integers(1, 13)), int(rng.integers(1, 21))
+    if kind == 4:
+        pads = [0, 0, 0, 0]
+    elif kind == 5:
+        pads = [1, 1, 1, 1]
+    else:
+        pads = [int(v) for v in rng.integers(0, 3, 4)] if rng.random() < 0.7 else [0, 0, 0, 0]
+    if rng.random() < 0.05:
+        pads[int(rng.integers(0, 4))] = -1  # legal for the reference: the windows start inside
+    ho = (h + pads[0] + pads[2] - dil[0] * (k[0] - 1) - 1) // stride[0] + 1
+    wo = (w + pads[1] + pads[3] - dil[1] * (k[1] - 1) - 1) // stride[1] + 1
+    if rng.random() < 0.05:
+        ho += int(rng.integers(0, 3))  # windows past the input are legal: padding
+    if rng.random() < 0.05:
+        wo += int(rng.integers(0, 3))
+    if ho <= 0 or wo <= 0:
+        return None
+    taps = c_in // groups * k[0] * k[1]
+    x = s8(rng, (n, c_in, h, w))
+    wt = s8(rng, (c_out, c_in // groups, *k))
+    bias, mult, shift = random_requant(rng, c_out, taps)
+    xzp, yzp = random_zp(rng), random_zp(rng)
+    lo, hi = random_clamp(rng, yzp)
+    p = mk.Conv2dS8Params(n, c_in, h, w, c_out, ho, wo, k[0], k[1], stride[0], stride[1], dil[0], dil[1], pads[0],
+                          pads[1], groups, xzp, yzp, lo, hi)
+    return p, x, wt, bias, mult, shift
+
+
+def run_conv(lib, p, x, wt, bias, mult, shift, scratch_mode="aligned"):
+    taps = p.c_in // p.groups * p.k_h * p.k_w if p.groups > 0 and p.k_h > 0 and p.k_w > 0 else 0
+    y = np.full(p.n * p.c_out * p.h_out * p.w_out + 64, 0x5A, np.uint8).view(np.int8)
+    buf = np.full(max(taps, 0) + 40, 0xA5A5A5A5, np.uint32)  # 4-byte aligned, 4 bytes per tap + guard
+    scr = None
+    if scratch_mode == "aligned":
+        scr = buf.ctypes.data
+    elif scratch_mode == "odd":
+        scr = buf.ctypes.data + 2
+    rc = lib.mlc_conv2d_s8(p, p8(x), p8(wt), p32(bias), p32(mult), p32(shift), scr, p8(y))
+    guard = buf.view(np.uint8)[4 * taps + (2 if scratch_mode == "odd" else 0):]
+    assert (guard[:64] == 0xA5).all(), "the kernel wrote past its scratch"
+    return rc, y
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_conv2d_random(ref, dsp, seed):
+    rng = np.random.default_rng(1000 + seed)
+    done = 0
+    while done < 120:
+        case = conv_case(rng)
+        if case is None:
+            continue
+        done += 1
+        mode = str(rng.choice(["aligned", "aligned", "aligned", "none", "odd"]))
+        want = run_conv(ref, *case, scratch_mode="none")
+        got = run_conv(dsp, *case, scratch_mode=mode)
+        p = case[0]
+        assert got[0] == want[0] == mk.MLC_OK
+        assert np.array_equal(got[1], want[1]), ({f: getattr(p, f) for f, _ in p._fields_}, mode)
+
+
+def test_conv2d_benchmark_shapes(ref, dsp):
+    """The layers of benchmarks/dsp_kernels.py, full size."""
+    rng = np.random.default_rng(3)
+    for c_in, c_out, h, w, k, groups in [(16, 16, 32, 32, 3, 1), (64, 64, 12, 12, 1, 1), (64, 64, 25, 5, 3, 64),
+                                         (32, 32, 24, 24, 3, 32)]:
+        x, wt = s8(rng, (1, c_in, h, w)), s8(rng, (c_out, c_in // groups, k, k))
+        bias, mult, shift = i32(rng.integers(-65536, 65536, c_out)), i32(rng.integers(1 << 30, 1 << 31, c_out)), \
+            i32(rng.integers(-10, -6, c_out))
+        p = mk.Conv2dS8Params(1, c_in, h, w, c_out, h, w, k, k, 1, 1, 1, 1, k // 2, k // 2, groups, -3, 5, -128, 127)
+        assert np.array_equal(run_conv(dsp, p, x, wt, bias, mult, shift)[1],
+                              run_conv(ref, p, x, wt, bias, mult, shift, "none")[1])
+
+
+def test_conv2d_same_refusals(ref, dsp):
+    """Every invalid parameter the reference refuses, the DSP kernel refuses, before writing anything."""
+    rng = np.random.default_rng(5)
+    x, wt = s8(rng, (1, 4, 5, 5)), s8(rng, (4, 4, 3, 3))
+    good = dict(n=1, c_in=4, h_in=5, w_in=5, c_out=4, h_out=5, w_out=5, k_h=3, k_w=3, stride_h=1, stride_w=1,
+                dil_h=1, dil_w=1, pad_top=1, pad_left=1, groups=1, x_zero_point=0, y_zero_point=0, act_min=-128,
+                act_max=127)
+    mult, shift = i32([1 << 30] * 4), i32([-3] * 4)
+    bad = [dict(groups=0), dict(groups=3), dict(groups=2, c_out=5), dict(stride_h=0), dict(stride_w=-1), dict(dil_h=0),
+           dict(dil_w=0), dict(k_h=0), dict(k_w=-2), dict(x_zero_point=128), dict(x_zero_point=-129),
+           dict(y_zero_point=200), dict(act_min=5, act_max=4), dict(act_max=128), dict(act_min=-129),
+           dict(c_in=4 * 8000, groups=4)]
+    for change in bad:
+        p = mk.Conv2dS8Params(**{**good, **change})
+        assert run_conv(ref, p, x, wt, None, mult, shift, "none")[0] == mk.MLC_EINVAL, change
+        rc, y = run_conv(dsp, p, x, wt, None, mult, shift)
+        assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), change
+    p = mk.Conv2dS8Params(**good)
+    for m, s in ((i32([1 << 30, -1, 0, 0]), shift), (mult, i32([0, 0, 31, 0])), (mult, i32([-32, 0, 0, 0]))):
+        assert run_conv(ref, p, x, wt, None, m, s, "none")[0] == mk.MLC_EINVAL
+        assert run_conv(dsp, p, x, wt, None, m, s)[0] == mk.MLC_EINVAL
+    for change in (dict(n=0), dict(h_out=0), dict(c_out=0, c_in=0), dict(h_in=0), dict(c_in=0, c_out=4)):
+        p = mk.Conv2dS8Params(**{**good, **change})
+        m4 = mult if p.c_out == 4 else mult[:max(p.c_out, 1)]
+        want = run_conv(ref, p, x, wt, None, m4, shift, "none")
+        got = run_conv(dsp, p, x, wt, None, m4, shift)
+        assert got[0] == want[0] and np.array_equal(got[1], want[1]), change
+
+
+# ------------------------------------------------------------------------------------------------ fc
+
+def run_fc(lib, p, x, w, bias, mult, shift):
+    y = np.full(max(p.m * p.n, 0) + 64, 0x5A, np.uint8).view(np.int8)
+    return lib.mlc_fc_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(y)), y
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fc_random(ref, dsp, seed):
+    rng = np.random.default_rng(2000 + seed)
+    for _ in range(150):
+        m = int(rng.integers(2, 4)) if rng.random() < 0.2 else 1
+        n = int(rng.integers(1, 13)) if rng.random() < 0.5 else int(rng.integers(1, 81))
+        r = rng.random()
+        k = int(rng.integers(0, 4)) if r < 0.1 else int(rng.integers(513, 701)) if r < 0.3 else int(rng.integers(1, 301))
+        x, w = s8(rng, (m, k)), s8(rng, (n, k))
+        bias, mult, shift = random_requant(rng, n, k)
+        xzp, yzp = random_zp(rng), random_zp(rng)
+        lo, hi = random_clamp(rng, yzp)
+        p = mk.FcS8Params(m, n, k, xzp, yzp, lo, hi)
+        want, got = run_fc(ref, p, x, w, bias, mult, shift), run_fc(dsp, p, x, w, bias, mult, shift)
+        assert got[0] == want[0] == mk.MLC_OK
+        assert np.array_equal(got[1], want[1]), (m, n, k, xzp, yzp, lo, hi)
+
+
+def test_fc_same_refusals(ref, dsp):
+    x, w = np.zeros((1, 8), np.int8), np.zeros((2, 8), np.int8)
+    mult, shift = i32([1 << 30] * 2), i32([0, 0])
+    for args in ((1, 2, 8, 128, 0, -128, 127), (1, 2, 8, 0, -129, -128, 127), (1, 2, 8, 0, 0, 3, 2),
+                 (-1, 2, 8, 0, 0, -128, 127), (1, -2, 8, 0, 0, -128, 127), (1, 2, 70000, 0, 0, -128, 127)):
+        p = mk.FcS8Params(*args)
+        assert run_fc(ref, p, x, w, None, mult, shift)[0] == mk.MLC_EINVAL
+        rc, y = run_fc(dsp, p, x, w, None, mult, shift)
+        assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all()
+    p = mk.FcS8Params(1, 2, 8, 0, 0, -128, 127)
+    for m, s in ((i32([-5, 1]), shift), (mult, i32([0, 31]))):
+        assert run_fc(ref, p, x, w, None, m, s)[0] == run_fc(dsp, p, x, w, None, m, s)[0] == mk.MLC_EINVAL
+
+
+# ------------------------------------------------------------------------------------ pool, mean, add
+
+def _out(n):
+    return np.full(max(n, 0) + 64, 0x5A, np.uint8).view(np.int8)
+
+
+def test_avgpool_random(ref, dsp):
+    rng = np.random.default_rng(3000)
+    for _ in range(400):
+        k = [int(rng.integers(0, 4)), int(rng.integers(0, 5))]
+        if rng.random() < 0.4:
+            k = [2, 2]
+        stride = [int(rng.integers(1, 4)), int(rng.integers(1, 4))] if rng.random() < 0.6 else [2, 2]
+        dil = [int(rng.integers(1, 3)), int(rng.integers(1, 3))] if rng.random() < 0.2 else [1, 1]
+        pads = [int(v) for v in rng.integers(0, 3, 4)] if rng.random() < 0.5 else [0, 0, 0, 0]
+        if rng.random() < 0.05:
+            pads[int(rng.integers(0, 4))] = -1
+        n, c, h, w = 1 + int(rng.random() < 0.2), int(rng.integers(1, 5)), int(rng.integers(1, 14)), \
+            int(rng.integers(1, 40))
+        ho = max((h + pads[0] + pads[2] - dil[0] * (max(k[0], 1) - 1) - 1) // stride[0] + 1, 0) + int(rng.integers(0, 2))
+        wo = max((w + pads[1] + pads[3] - dil[1] * (max(k[1], 1) - 1) - 1) // stride[1] + 1, 0) + int(rng.integers(0, 2))
+        zp = random_zp(rng)
+        lo, hi = random_clamp(rng, zp)
+        p = mk.Pool2dS8Params(n, c, h, w, ho, wo, k[0], k[1], stride[0], stride[1], dil[0], dil[1], pads[0], pads[1],
+                              pads[2], pads[3], int(rng.random() < 0.5), zp, lo, hi)
+        x = s8(rng, (n, c, h, w))
+        want, got = _out(n * c * ho * wo), _out(n * c * ho * wo)
+        assert ref.mlc_avgpool2d_s8(p, p8(x), p8(want)) == dsp.mlc_avgpool2d_s8(p, p8(x), p8(got))
+        assert np.array_equal(got, want), {f: getattr(p, f) for f, _ in p._fields_}
+
+
+def test_mean_random(ref, dsp):
+    rng = np.random.default_rng(3001)
+    for _ in range(300):
+        outer, axis, inner = int(rng.integers(0, 6)), int(rng.integers(0, 300)), int(rng.integers(1, 4))
+        if rng.random() < 0.5:
+            inner = 1
+        if rng.random() < 0.02:
+            outer, axis, inner = 1, (1 << 23) - 1, 1  # the longest axis the kernel accepts
+        x = s8(rng, (outer, axis, inner))
+        if axis > 10000:
+            x[:] = -128 if rng.random() < 0.5 else 127
+        xzp, yzp = random_zp(rng), random_zp(rng)
+        lo, hi = random_clamp(rng, yzp)
+        _, mult, shift = random_requant(rng, 1, 1)
+        p = mk.MeanS8Params(outer, axis, inner, xzp, yzp, int(mult[0]), int(shift[0]), lo, hi)
+        want, got = _out(outer * inner), _out(outer * inner)
+        assert ref.mlc_mean_s8(p, p8(x), p8(want)) == dsp.mlc_mean_s8(p, p8(x), p8(got))
+        assert np.array_equal(got, want), {f: getattr(p, f) for f, _ in p._fields_}
+    for bad in (dict(axis=1 << 23), dict(outer=-1), dict(shift=31), dict(mult=-1), dict(x_zero_point=128)):
+        args = {**dict(outer=1, axis=4, inner=1, x_zero_point=0, y_zero_point=0, mult=1 << 30, shift=0, act_min=-128,
+                       act_max=127), **bad}
+        p = mk.MeanS8Params(**args)
+        x = np.zeros(8, np.int8)
+        assert ref.mlc_mean_s8(p, p8(x), p8(_out(1))) == dsp.mlc_mean_s8(p, p8(x), p8(_out(1))) == mk.MLC_EINVAL
+
+
+def test_add_random(ref, dsp):
+    rng = np.random.default_rng(3002)
+    for _ in range(300):
+        rank = int(rng.integers(0, 5))
+        shape = [int(v) for v in rng.integers(1, 7, rank)]
+        a_shape = [d if rng.random() < 0.7 else 1 for d in shape]
+        b_shape = [d if rng.random() < 0.7 else 1 for d in shape][int(rng.integers(0, rank + 1)):]
+        a, b = s8(rng, a_shape), s8(rng, b_shape)
+        ls = 20 if rng.random() < 0.6 else int(rng.integers(0, 23))
+        mode = rng.random()
+        mults = i32(rng.integers(1 << 30, 1 << 31, 3))
+        # the input multipliers are below 1 (add_params: s_a / (2 max(s_a, s_b))), else a' + b' overflows
+        shifts = i32(rng.integers(-3, 1, 3) if mode < 0.6 else rng.integers(-31, 1, 3))
+        shifts[2] = -int(rng.integers(ls, ls + 8)) if mode < 0.6 else int(rng.integers(-31, 31))
+        zps = [random_zp(rng) for _ in range(3)]
+        lo, hi = random_clamp(rng, zps[2])
+        p = mk.BinaryS8Params(rank, mk.dims(shape), mk.dims(mk.bcast_strides(a_shape, shape)),
+                              mk.dims(mk.bcast_strides(b_shape, shape)), zps[0], zps[1], zps[2], ls, int(mults[0]),
+                              int(shifts[0]), int(mults[1]), int(shifts[1]), int(mults[2]), int(shifts[2]), lo, hi)
+        size = int(np.prod(shape)) if rank else 1
+        want, got = _out(size), _out(size)
+        assert ref.mlc_add_s8(p, p8(a), p8(b), p8(want)) == dsp.mlc_add_s8(p, p8(a), p8(b), p8(got)) == mk.MLC_OK
+        assert np.array_equal(got, want), (shape, a_shape, b_shape, ls, mults, shifts, zps, lo, hi)
+    # in place: y is a
+    a, b = s8(rng, (100,)), s8(rng, (100,))
+    p = mk.BinaryS8Params(1, mk.dims([100]), mk.dims([1]), mk.dims([1]), 3, -2, 1, 20, 1 << 30, 0, 3 << 29, -1,
+                          1 << 30, -20, -128, 127)
+    want = _out(100)
+    ref.mlc_add_s8(p, p8(a), p8(b), p8(want))
+    dsp.mlc_add_s8(p, p8(a), p8(b), p8(a))
+    assert np.array_equal(a, want[:100])
+
+
+# ------------------------------------------------------------------------------------------- sources
+
+def _code(path: Path) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", path.read_text(), flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return re.sub(r'"(\\.|[^"\\])*"', '""', text)
+
+
+def test_one_reference_function_per_file():
+    header = (mk.INCLUDE / "mlc" / "kernels_s8.h").read_text()
+    ref_dir = mk.REPO / "runtime_c" / "kernels" / "ref"
+    assert DSP_SOURCES
+    for src in DSP_SOURCES:
+        defined = _DEF.findall(src.read_text())
+        assert len(defined) == 1, (src.name, defined)
+        assert f"int {defined[0]}(" in header
+        assert defined[0] in _DEF.findall((ref_dir / src.name).read_text()), "same file name as the reference"
+
+
+@pytest.mark.parametrize("src", DSP_FILES, ids=lambda p: p.name)
+def test_integer_only_no_allocation(src):
+    code = _code(src)
+    assert not re.search(r"\b(float|double|_Float\w*)\b", code), src.name
+    assert not re.search(r"\d\.\d*f?\b|\d[eE][-+]?\d", code), src.name
+    assert not re.search(r"\b(malloc|calloc|realloc|free|alloca|printf)\b", code), src.name
+    assert not re.search(r"^static\s+(?!inline|void|int|uint|const|MLC_)\w+\s+\w+\s*[\[=;]", code, re.M), src.name
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_host_gcc_strict(tmp_path, opt):
+    cmd = ["gcc", *mk.CFLAGS, "-Wvla", opt, *INC, "-c", *map(str, DSP_SOURCES)]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("cpu,opt", [(cpu, "-O2") for cpu in sorted(ARM_CPUS)] + [("cortex-m4", "-O0"),
+                                                                                  ("cortex-m4", "-Os")])
+def test_arm_strict(tmp_path, cpu, opt):
+    """Warning-free for each DSP core, and at -O2 the DSP path is what got compiled."""
+    cmd = ["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wvla", opt, *ARM_CPUS[cpu], *INC,
+           "-S", *map(str, DSP_SOURCES)]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    asm = (tmp_path / "conv2d_s8.s").read_text()
+    assert "smlad" in asm and "sxtb16" in asm

@@ -1,0 +1,42 @@
+"""Board integration of the DSP kernels: the boards with a DSP core search runtime_c/kernels/dsp before
+ref, every other board uses ref, and the build takes each called function from the first directory that
+defines it (toolchain/boards.py `kernels`, toolchain/build.py `_kernel_sources`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from toolchain.boards import list_boards, load_board
+from toolchain.build import _kernel_sources
+from toolchain.errors import UsageError
+
+DSP_BOARDS = {"cortex-m4", "cortex-m7", "cortex-m33", "nucleo-l4r5zi", "nucleo-f746zg", "stm32f4-discovery",
+              "nrf52840dk"}
+
+
+def test_board_kernel_directories():
+    boards = {b.name: b for b in list_boards()}
+    assert DSP_BOARDS <= set(boards)
+    for name, b in boards.items():
+        assert b.kernels == (("dsp", "ref") if name in DSP_BOARDS else ("ref",)), name
+        assert b.kernels[-1] == "ref"
+
+
+def test_each_function_from_the_first_directory_that_defines_it():
+    program = SimpleNamespace(kernels=["mlc_conv2d_s8", "mlc_fc_s8", "mlc_softmax_s8", "mlc_conv2d_f32"])
+    dsp = {p.parent.name + "/" + p.name for p in _kernel_sources(program, load_board("cortex-m4"))}
+    assert {"dsp/conv2d_s8.c", "dsp/fc_s8.c", "ref/softmax_s8.c", "ref/conv2d_f32.c", "ref/unary_f32.c"} == dsp
+    for board in (load_board("cortex-m0"), load_board("host"), None):
+        ref = {p.parent.name for p in _kernel_sources(program, board)}
+        assert ref == {"ref"}
+
+
+def test_unknown_kernel_directory_is_a_usage_error(tmp_path):
+    text = (Path(load_board("cortex-m4").path)).read_text().replace('kernels = ["dsp", "ref"]',
+                                                                      'kernels = ["neon", "ref"]')
+    (tmp_path / "x.toml").write_text(text)
+    with pytest.raises(UsageError, match="unknown kernel directory 'neon'"):
+        load_board(str(tmp_path / "x.toml"))
