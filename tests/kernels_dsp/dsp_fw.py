@@ -20,7 +20,7 @@ from port_fw import REPO, RUNTIME, define_flags, load_boards, port_sources, rend
 
 DSP_DIR = RUNTIME / "kernels" / "dsp"
 REF_DIR = RUNTIME / "kernels" / "ref"
-DSP_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33")
+DSP_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 CFLAGS = ["-std=c99", "-O2", "-g", "-Wall", "-Wextra", "-Werror"]
 _DEF = re.compile(r"^int\s+(mlc_\w+)\s*\(", re.M)
 

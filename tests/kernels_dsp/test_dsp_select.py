@@ -13,7 +13,7 @@ from toolchain.boards import list_boards, load_board
 from toolchain.build import _kernel_sources
 from toolchain.errors import UsageError
 
-DSP_BOARDS = {"cortex-m4", "cortex-m7", "cortex-m33", "nucleo-l4r5zi", "nucleo-f746zg", "stm32f4-discovery",
+DSP_BOARDS = {"cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "nucleo-l4r5zi", "nucleo-f746zg", "stm32f4-discovery",
               "nrf52840dk"}
 
 
