@@ -87,14 +87,14 @@ def _top1(arr: np.ndarray) -> np.ndarray:
 
 def run_test(model: Path, board: Board, data: Path | None, port: str | None = None,
              input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
-             json_path: Path | None = None, quiet: bool = False) -> int:
+             json_path: Path | None = None, quiet: bool = False, emit: str = "c") -> int:
     from toolchain.run import execute
 
     compiled = compile_model(model, input_shapes, name)
     program = compiled.program
     batch, labels = load_test_data(data, program.inputs)  # bad test data fails before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:
-        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet, emit=emit)
         dev = execute(res, board, batch, port, quiet=quiet)
     ref = reference(model, program.inputs, batch)
     err, scale = 0.0, 1.0

@@ -1,0 +1,46 @@
+"""mlc_conv2d_f32 (runtime_c/kernels/ref/conv2d_f32.c) specialised to one layer's constant shape.
+
+Output rows and columns are split into runs with the same valid kernel window (borders and interior),
+so every loop has a constant trip count and no tap needs a bounds check. Accumulation order per output
+is the C kernel's: bias, then taps in (kh, kw, input channel) order."""
+
+from __future__ import annotations
+
+from toolchain.llvm.builder import KernelBuilder, f32_const, segments, window_range
+
+
+def conv2d(kb: KernelBuilder, p: dict, args: list) -> bool:
+    x, w, bias, y = args
+    groups = p["groups"]
+    if groups <= 0 or p["c_in"] % groups or p["c_out"] % groups or min(p["stride_h"], p["stride_w"], p["dil_h"],
+                                                                          p["dil_w"], p["k_h"], p["k_w"]) <= 0:
+        return False
+    cig, cog = p["c_in"] // groups, p["c_out"] // groups
+    h_in, w_in, h_out, w_out, k_h, k_w = p["h_in"], p["w_in"], p["h_out"], p["w_out"], p["k_h"], p["k_w"]
+    plane_in, ksize = h_in * w_in, k_h * k_w
+    hseg = segments(h_out, lambda o: window_range(o * p["stride_h"] - p["pad_top"], p["dil_h"], k_h, h_in))
+    wseg = segments(w_out, lambda o: window_range(o * p["stride_w"] - p["pad_left"], p["dil_w"], k_w, w_in))
+    with kb.loop(0, p["n"], "n") as n, kb.loop(0, groups, "g") as g, kb.loop(0, cog, "oc") as oci:
+        oc = kb.lin(0, (g, cog), (oci, 1))
+        xg = kb.lin(0, (n, p["c_in"] * plane_in), (g, cig * plane_in))
+        woc = kb.mul(oc, cig * ksize)
+        b0 = kb.load(bias, oc) if bias is not None else f32_const(0.0)
+        ybase = kb.lin(0, (n, p["c_out"] * h_out * w_out), (oc, h_out * w_out))
+        for h0, h1, (kh0, kh1) in hseg:
+            with kb.loop(h0, h1, "oh") as oh:
+                ih0 = kb.lin(-p["pad_top"], (oh, p["stride_h"]))
+                for w0, w1, (kw0, kw1) in wseg:
+                    with kb.loop(w0, w1, "ow") as ow:
+                        iw0 = kb.lin(-p["pad_left"], (ow, p["stride_w"]))
+                        acc = kb.var(b0)
+                        if kh0 < kh1 and kw0 < kw1:
+                            with kb.loop(kh0, kh1, "kh") as kh, kb.loop(kw0, kw1, "kw") as kw:
+                                xp = kb.lin(0, (xg, 1), (ih0, w_in), (kh, p["dil_h"] * w_in), (iw0, 1),
+                                            (kw, p["dil_w"]))
+                                wp = kb.lin(0, (woc, 1), (kh, k_w), (kw, 1))
+                                with kb.loop(0, cig, "ic") as ic:
+                                    prod = kb.fmul(kb.load(x, kb.lin(0, (xp, 1), (ic, plane_in))),
+                                                   kb.load(w, kb.lin(0, (wp, 1), (ic, ksize))))
+                                    kb.set(acc, kb.fadd(kb.get(acc), prod))
+                        kb.store(kb.act(p["act"], kb.get(acc)), y, kb.lin(0, (ybase, 1), (oh, w_out), (ow, 1)))
+    return True

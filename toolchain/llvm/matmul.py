@@ -1,0 +1,51 @@
+"""mlc_matmul_f32 (runtime_c/kernels/ref/matmul_f32.c) specialised to one layer: every stride, the batch
+offsets and alpha/beta are constants. Per output: 0, products in k order, times alpha, plus beta * bias."""
+
+from __future__ import annotations
+
+import itertools
+
+from llvmlite import ir
+
+from toolchain.llvm.builder import I32, KernelBuilder, f32_const
+
+
+def matmul(kb: KernelBuilder, p: dict, args: list) -> bool:
+    a, b, bias, y = args
+    m_, n_, k_ = p["m"], p["n"], p["k"]
+    if min(m_, n_, k_) < 0:
+        return False
+    rank = p["batch_rank"]
+    dims = p["batch_dims"][:rank]
+    offs = [(sum(i * s for i, s in zip(idx, p["a_batch_strides"])), sum(i * s for i, s in zip(idx, p["b_batch_strides"])))
+            for idx in itertools.product(*[range(d) for d in dims])]
+    if not offs or m_ == 0 or n_ == 0:
+        return True
+    if len(offs) == 1:
+        tables = None
+    else:
+        tables = [kb.const_global("batch_off", ir.Constant(ir.ArrayType(I32, len(offs)), [I32(o[j]) for o in offs]))
+                  for j in (0, 1)]
+    alpha, beta = float(p["alpha"]), float(p["beta"])
+    with kb.loop(0, len(offs), "bt") as bt:
+        if tables is None:
+            aoff, boff = offs[0]
+        else:
+            aoff, boff = (kb.b.load(kb.b.gep(t, [I32(0), bt], inbounds=True), typ=I32) for t in tables)
+        with kb.loop(0, m_, "m") as m, kb.loop(0, n_, "n") as n:
+            pa = kb.lin(0, (aoff, 1), (m, p["a_stride_m"]))
+            pb = kb.lin(0, (boff, 1), (n, p["b_stride_n"]))
+            acc = kb.var(f32_const(0.0))
+            if k_ > 0:
+                with kb.loop(0, k_, "k") as k:
+                    prod = kb.fmul(kb.load(a, kb.lin(0, (pa, 1), (k, p["a_stride_k"]))),
+                                   kb.load(b, kb.lin(0, (pb, 1), (k, p["b_stride_k"]))))
+                    kb.set(acc, kb.fadd(kb.get(acc), prod))
+            v = kb.get(acc)
+            if alpha != 1.0:  # x * 1.0f == x exactly: the C kernel's multiply is skipped only then
+                v = kb.fmul(v, f32_const(alpha))
+            if bias is not None:
+                bv = kb.load(bias, kb.lin(0, (m, p["bias_stride_m"]), (n, p["bias_stride_n"])))
+                v = kb.fadd(v, bv if beta == 1.0 else kb.fmul(f32_const(beta), bv))
+            kb.store(kb.act(p["act"], v), y, kb.lin(0, (bt, m_ * n_), (m, n_), (n, 1)))
+    return True
