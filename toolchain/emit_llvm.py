@@ -4,10 +4,10 @@ as constant globals. A call without an IR generator becomes a call of the C refe
 parameter struct as a constant global. model.c (emit_c) keeps the model descriptor and the I/O glue and
 calls the layer functions declared in model_layers.h. Renders; decides nothing.
 
-Hard-float Arm targets: llvmlite's target machine passes floats in core registers and marks no
-Tag_ABI_VFP_args, so every function defined or called here uses the arm_aapcs_vfpcc calling convention
-and the object gets the build attributes of an empty object compiled by the board's GCC
-(PLATFORM.md, "llvmlite for ARM")."""
+Hard-float Arm targets (PLATFORM.md, "llvmlite for ARM"): the triple is normalised (normalize_triple; a
+three-part "thumbv7em-none-eabihf" silently gives the soft-float ABI), every function defined or called here
+uses the arm_aapcs_vfpcc calling convention explicitly, and 32-bit Arm objects get the build attributes of an
+empty object compiled by the board's GCC, so the linker sees exactly the attributes of the C objects."""
 
 from __future__ import annotations
 
@@ -39,7 +39,17 @@ def _llvm_settings(board: Board) -> tuple[str, str, str, str]:
     if not cfg.get("triple"):
         raise BoardError(f"board {board.name} has no [llvm] triple; add triple, cpu and features to its board file "
                          "or build with --emit c")
-    return cfg["triple"], cfg.get("cpu", ""), cfg.get("features", ""), cfg.get("reloc", "static")
+    return normalize_triple(cfg["triple"]), cfg.get("cpu", ""), cfg.get("features", ""), cfg.get("reloc", "static")
+
+
+def normalize_triple(triple: str) -> str:
+    """arch-vendor-os-environment. llvmlite does not normalise: given "thumbv7em-none-eabihf" LLVM reads no
+    eabihf environment, so it passes floats in core registers and calls libgcc's __addsf3 instead of the
+    EABI's __aeabi_fadd (which the armv6-m libgcc lacks); "thumbv7em-unknown-none-eabihf" is what it needs."""
+    parts = triple.split("-")
+    if len(parts) == 3 and parts[1] == "none":
+        parts.insert(1, "unknown")
+    return "-".join(parts)
 
 
 def is_arm32(board: Board) -> bool:
