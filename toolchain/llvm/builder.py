@@ -15,6 +15,8 @@ I32 = ir.IntType(32)
 F32 = ir.FloatType()
 PTR = ir.PointerType()
 ACT_TYPE = ir.LiteralStructType([I32, F32, F32])  # mlc_act_t
+LANES = 4  # outputs computed together by the blocked loops (one MVE/NEON/SSE register of floats)
+VEC = ir.VectorType(F32, LANES)
 
 Index = int | ir.Value  # a Python int folds; an ir.Value is computed at run time
 
@@ -126,6 +128,31 @@ class KernelBuilder:
 
     def set(self, slot: ir.Value, v: ir.Value) -> None:
         self.b.store(v, slot)
+
+    # ---- vectors of LANES independent outputs (each lane keeps the scalar accumulation order) --------
+    def splat(self, x: ir.Value) -> ir.Value:
+        v = self.b.insert_element(ir.Constant(VEC, None), x, I32(0))
+        return self.b.shuffle_vector(v, ir.Constant(VEC, None), ir.Constant(ir.VectorType(I32, LANES), [0] * LANES))
+
+    def vload(self, base: ir.Value, idx: Index, stride: int) -> ir.Value:
+        """x[idx + j * stride] for the LANES lanes j: one vector load when contiguous."""
+        if stride == 1:
+            return self.b.load(self.ptr(base, idx), typ=VEC, align=4)
+        v = ir.Constant(VEC, None)
+        for j in range(LANES):
+            v = self.b.insert_element(v, self.load(base, self.add(idx, j * stride)), I32(j))
+        return v
+
+    def vvar(self, init: ir.Value, name: str = "vacc") -> ir.Value:
+        slot = self.alloca(VEC, name=self.uid(name))
+        self.b.store(init, slot)
+        return slot
+
+    def vget(self, slot: ir.Value) -> ir.Value:
+        return self.b.load(slot, typ=VEC)
+
+    def lane(self, v: ir.Value, j: int) -> ir.Value:
+        return self.b.extract_element(v, I32(j))
 
     # ---- calls ---------------------------------------------------------------------------------
     def declare(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
