@@ -101,7 +101,7 @@ def module_ir(program: Program, board: Board, source_name: str) -> str:
     mod.triple = _llvm_settings(board)[0]
     mod.data_layout = str(tm.target_data)
     used = {a.name for layer in program.layers for c in layer.calls for a in c.args if a.kind == "const"}
-    consts = {}
+    consts, arrays = {}, {}
     for c in program.constants:
         if c.name not in used:
             continue
@@ -110,6 +110,7 @@ def module_ir(program: Program, board: Board, source_name: str) -> str:
         g.linkage, g.global_constant, g.align = "private", True, 16
         g.initializer = ir.Constant(ir.ArrayType(I8, len(raw)), raw)
         consts[c.name] = g
+        arrays[g.name] = c.data
     offsets = {**program.offsets, **program.scratch}
     fnty = ir.FunctionType(I32, [PTR])
     for li, (layer, sym) in enumerate(zip(program.layers, layer_symbols(program))):
@@ -119,6 +120,7 @@ def module_ir(program: Program, board: Board, source_name: str) -> str:
             fn.calling_convention = cconv
         fn.args[0].name = "arena"
         kb = KernelBuilder(mod, fn, cconv)
+        kb.arrays = arrays
         for k, call in enumerate(layer.calls):
             args = _arg_values(kb, call.args, fn.args[0], offsets, consts)
             gen = GENERATORS.get(call.fn)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 from llvmlite import ir
 
 I8 = ir.IntType(8)
@@ -38,6 +39,7 @@ class KernelBuilder:
         self.b = ir.IRBuilder(start)
         self._start = start
         self._ids = 0
+        self.arrays: dict[str, np.ndarray] = {}  # constant global name -> its data (for repacking)
 
     def finish(self) -> None:
         with self.b.goto_block(self.entry):
@@ -179,6 +181,20 @@ class KernelBuilder:
         g.global_constant = True
         g.unnamed_addr = True
         g.initializer = value
+        return g
+
+    def array_of(self, v: ir.Value | None) -> np.ndarray | None:
+        """The data of a constant argument (a weight), None for an arena tensor or NULL."""
+        if isinstance(v, ir.GlobalVariable) and v.name in self.arrays:
+            return self.arrays[v.name]
+        return None
+
+    def packed(self, stem: str, data: np.ndarray) -> ir.GlobalVariable:
+        """A float32 constant global holding `data` (a generator's own layout of a weight), 16-aligned."""
+        flat = np.ascontiguousarray(data, dtype=np.float32).reshape(-1)
+        ty = ir.ArrayType(I8, max(flat.nbytes, 4))
+        g = self.const_global(stem, ir.Constant(ty, bytearray(flat.tobytes()) or bytearray(4)))
+        g.align = 16
         return g
 
     # ---- floats --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from llvmlite import ir
 
 from toolchain.llvm.builder import I32, LANES, KernelBuilder, f32_const
@@ -39,6 +40,15 @@ def matmul(kb: KernelBuilder, p: dict, args: list) -> bool:
             v = kb.fadd(v, bv if beta == 1.0 else kb.fmul(f32_const(beta), bv))
         kb.store(kb.act(p["act"], v), y, kb.lin(0, (bt, m_ * n_), (m, n_), (n, 1)))
 
+    # A constant B read across its rows (Gemm with transB) gets the generator's own copy, laid out
+    # [n block][k][LANES], so the LANES values of one k are one vector load.
+    bdata = kb.array_of(b)
+    bpk = None
+    if bdata is not None and len(offs) == 1 and bsn != 1 and n_ >= LANES and k_ > 0:
+        flat = np.asarray(bdata, np.float32).reshape(-1)
+        kk, nn = np.meshgrid(np.arange(k_), np.arange(n_ // LANES * LANES), indexing="ij")
+        dense = flat[offs[0][1] + kk * bsk + nn * bsn]  # [k][n]
+        bpk = kb.packed("bpk", dense.reshape(k_, n_ // LANES, LANES).transpose(1, 0, 2))
     with kb.loop(0, len(offs), "bt") as bt:
         if tables is None:
             aoff, boff = offs[0]
@@ -55,8 +65,11 @@ def matmul(kb: KernelBuilder, p: dict, args: list) -> bool:
                     if k_ > 0:
                         with kb.loop(0, k_, "k") as k:
                             av = kb.splat(kb.load(a, kb.lin(0, (pa, 1), (k, ask))))
-                            prod = kb.b.fmul(av, kb.vload(b, kb.lin(0, (pb, 1), (k, bsk)), bsn))
-                            kb.b.store(kb.b.fadd(kb.vget(vacc), prod), vacc)
+                            if bpk is not None:
+                                bv = kb.vload(bpk, kb.lin(0, (nb, k_ * LANES), (k, LANES)), 1)
+                            else:
+                                bv = kb.vload(b, kb.lin(0, (pb, 1), (k, bsk)), bsn)
+                            kb.b.store(kb.b.fadd(kb.vget(vacc), kb.b.fmul(av, bv)), vacc)
                     v = kb.vget(vacc)
                     for j in range(LANES):
                         finish(kb.lane(v, j), bt, m, kb.add(n0, j))
