@@ -4,7 +4,7 @@ deterministic), code size, and agreement of the outputs.
 
     python benchmarks/llvm_vs_c.py                       # the float bench nets on cortex-m4, table to stdout
     python benchmarks/llvm_vs_c.py --board cortex-m55 --models a.onnx b.onnx
-    python benchmarks/llvm_vs_c.py --update docs/benchmarks.md   # rewrite the table between its markers
+    python benchmarks/llvm_vs_c.py --update docs/benchmarks.md   # rewrite the board's table between its markers
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from toolchain.io_arrays import Batch  # noqa: E402
 from toolchain.run import execute  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "models" / "bench"
-BEGIN, END = "<!-- llvm_vs_c:begin -->", "<!-- llvm_vs_c:end -->"
+
+def markers(board: str) -> tuple[str, str]:
+    return f"<!-- llvm_vs_c:{board}:begin -->", f"<!-- llvm_vs_c:{board}:end -->"
 
 
 def measure(model: Path, board_name: str) -> dict:
@@ -66,7 +68,8 @@ def main() -> int:
     ap.add_argument("--board", default="cortex-m4")
     ap.add_argument("--models", nargs="*", type=Path,
                     default=sorted(p for p in SHARED.glob("*.onnx") if "_qdq" not in p.name))
-    ap.add_argument("--update", type=Path, help=f"markdown file whose {BEGIN} ... {END} block gets the table")
+    ap.add_argument("--update", type=Path, help="markdown file whose <!-- llvm_vs_c:BOARD:begin --> ... "
+                    "<!-- llvm_vs_c:BOARD:end --> block gets the table")
     args = ap.parse_args()
     rows = []
     for m in args.models:
@@ -75,6 +78,7 @@ def main() -> int:
     text = table(rows, args.board)
     print(text, end="")
     if args.update:
+        BEGIN, END = markers(args.board)
         doc = args.update.read_text()
         if BEGIN not in doc or END not in doc:
             print(f"{args.update}: no {BEGIN} ... {END} block", file=sys.stderr)
