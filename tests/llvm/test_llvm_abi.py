@@ -76,3 +76,16 @@ def test_param_struct_layouts_match_the_c_compiler(tmp_path: Path) -> None:
     for k, n in enumerate(names):
         size = tm.target_data.get_abi_size(parsed.get_global_variable(f"g{k}").global_value_type)
         assert size == int(c_sizes[n]), n
+
+
+def test_board_without_llvm_settings_is_a_one_line_board_error(tmp_path: Path) -> None:
+    from toolchain.errors import BoardError
+
+    text = (Path(__file__).resolve().parents[2] / "boards" / "host.toml").read_text().split("[llvm]")[0]
+    (tmp_path / "nollvm.toml").write_text(text.replace('name = "host"', 'name = "nollvm"'))
+    board = load_board(str(tmp_path / "nollvm.toml"))
+    from toolchain.emit_llvm import target_machine
+
+    with pytest.raises(BoardError, match="no \\[llvm\\] triple") as exc:
+        target_machine(board)
+    assert "\n" not in str(exc.value)
