@@ -23,7 +23,6 @@ class Board:
     cflags: tuple[str, ...]
     ldflags: tuple[str, ...]
     float_abi: str  # "hard", "soft" or "native"
-    kernels: str  # kernel set under runtime_c/kernels/
     toolchain_prefix: str  # "" for the host compiler, "arm-none-eabi-" ...
     ram_bytes: int  # usable data RAM (arena + static data + stack must fit)
     flash_bytes: int  # code + constants
@@ -31,6 +30,9 @@ class Board:
     memory: dict[str, int]  # flash_origin, flash_length, ram_origin, ram_length
     port: dict[str, Any]  # family, uart, uart_base, counter, counter_base, ...
     flash: dict[str, Any]  # runner ("qemu", "openocd", "pyocd", "st-flash", "uf2", "none") and its settings
+    # Kernel directories under runtime_c/kernels/, in search order: each kernel comes from the first that
+    # defines it ("dsp" before "ref" on cores with the DSP extension).
+    kernels: tuple[str, ...] = ("ref",)
     llvm: dict[str, Any] = field(default_factory=dict)  # triple, cpu, features
     path: Path | None = None
 
@@ -53,6 +55,20 @@ def boards_dir() -> Path:
     return resource_dir("boards")
 
 
+def _kernel_dirs(value: Any, path: Path) -> tuple[str, ...]:
+    """`kernels` of a board file: a list of directory names under runtime_c/kernels/ (a single name is
+    accepted too); the reference set is the default."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise UsageError(f"board file {path}: kernels must be a list of kernel directories, e.g. [\"dsp\", \"ref\"]")
+    known = {d.name for d in (resource_dir("runtime_c") / "kernels").iterdir() if d.is_dir()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"board file {path}: unknown kernel directory {unknown[0]!r}; "
+                         f"choose from {', '.join(sorted(known))} (runtime_c/kernels/)")
+    return tuple(names)
+
+
 def _load(path: Path) -> Board:
     try:
         data = tomllib.loads(path.read_text())
@@ -67,7 +83,7 @@ def _load(path: Path) -> Board:
             cflags=tuple(data.get("cflags", ())),
             ldflags=tuple(data.get("ldflags", ())),
             float_abi=data.get("float_abi", "native"),
-            kernels=data.get("kernels", "ref"),
+            kernels=_kernel_dirs(data.get("kernels", ["ref"]), path),
             toolchain_prefix=data.get("toolchain_prefix", ""),
             ram_bytes=int(data["ram_bytes"]),
             flash_bytes=int(data["flash_bytes"]),

@@ -21,7 +21,9 @@ from toolchain.emit_c import BANNER, environment, render
 from toolchain.errors import BoardError, MlcError, ModelError, UsageError
 from toolchain.ir import Graph
 from toolchain.lower import Program, lower
-from toolchain.plan import Plan, plan
+from toolchain.plan import Plan, plan_best_order
+from toolchain.quant import ptq, qdq
+from toolchain.quant.integerize import external_io, integerize
 from toolchain.resources import resource_dir
 from toolchain.sizes import SizeReport, measure
 
@@ -31,37 +33,78 @@ ARM_COMMON = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sect
               "-fno-common"]
 
 
+@dataclass(frozen=True)
+class QuantOptions:
+    """`--quantize int8 --calib CALIB [--observer O]`: post-training quantization of a float model."""
+
+    mode: str = "int8"
+    calib: str | None = None
+    observer: str = "minmax"
+
+
 @dataclass
 class Compiled:
     graph: Graph
     plan: Plan
     program: Program
     source: Path
+    quantization: str = "float"  # "float" | "int8 (calibrated, <observer>)" | "int8 (pre-quantized model)"
 
 
 def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None = None,
-                  name: str | None = None) -> Compiled:
-    """Import, run the passes, plan and lower: everything before code generation."""
+                  name: str | None = None, quant: QuantOptions | None = None) -> Compiled:
+    """Import, run the passes, (quantize,) plan and lower: everything before code generation.
+    A QDQ or QOperator model always compiles to an integer program; a float model when `quant` is given."""
     path = Path(model)
-    g = onnx_import.load(path, input_shapes)
+    onnx_model, g = onnx_import.load_with_model(path, input_shapes)
+    g = qdq.absorb(g)
     g = passes.run_all(g, str(path))
-    p = plan(g)
-    return Compiled(g, p, lower(g, p, name or g.name), path)
+    kind = "float"
+    if qdq.is_quantized(g):
+        kind = "int8 (pre-quantized model)"
+    elif quant is not None:
+        if quant.mode != "int8":
+            raise UsageError(f"--quantize {quant.mode}: only int8 is supported")
+        if not quant.calib:
+            raise UsageError(f"{path}: --quantize int8 needs calibration inputs: add --calib CALIB.npy or "
+                             "CALIB.npz[:key] with representative samples")
+        g = ptq.quantize(onnx_model, g, quant.calib, quant.observer)
+        kind = f"int8 (calibrated, {quant.observer})"
+    if kind != "float":
+        g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
+    p = plan_best_order(g, external_io(g) if kind != "float" else frozenset())
+    return Compiled(g, p, lower(g, p, name or g.name), path, kind)
 
 
-def _kernel_sources(program: Program) -> list[Path]:
-    """The reference kernel files that define the functions the program calls (plus shared helpers)."""
-    ref = resource_dir("runtime_c") / "kernels" / "ref"
+def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
+    """The kernel files that define the functions the program calls (plus shared helpers). Each function
+    comes from the first directory of the board's `kernels` list (runtime_c/kernels/<dir>) that defines it,
+    e.g. the DSP kernels before the reference ones; without a board, the reference kernels."""
+    root = resource_dir("runtime_c") / "kernels"
+    dirs = (board.kernels if board is not None else None) or ("ref",)
+    dirs = (dirs,) if isinstance(dirs, str) else tuple(dirs)
     defined: dict[str, Path] = {}
-    for src in sorted(ref.glob("*.c")):
-        for fn in re.findall(r"^int\s+(mlc_\w+)\s*\(", src.read_text(), re.M):
-            defined[fn] = src
+    defines: dict[Path, set[str]] = {}
+    for name in dirs:
+        for src in sorted((root / name).glob("*.c")):
+            defines[src] = set(re.findall(r"^int\s+(mlc_\w+)\s*\(", src.read_text(), re.M))
+            for fn in defines[src]:
+                defined.setdefault(fn, src)
     wanted = {defined[fn] for fn in program.kernels if fn in defined}
     missing = [fn for fn in program.kernels if fn not in defined]
     if missing:
         raise ModelError(f"runtime_c has no kernel {', '.join(missing)}; this mlc installation is incomplete")
-    unary = ref / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
-    return sorted(wanted | {unary})
+    unary = root / "ref" / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
+    chosen = sorted(wanted | {unary})
+    # The project copies kernel files side by side and links them together: no file name twice, no
+    # function from two files (a multi-function reference file next to a DSP file of one of its functions).
+    names = [src.name for src in chosen]
+    every = [fn for src in chosen for fn in defines.get(src, ())]
+    twice = {fn for fn in every if every.count(fn) > 1}
+    if len(set(names)) != len(names) or twice:
+        raise MlcError(f"kernel directories {', '.join(dirs)} clash ({', '.join(sorted(twice)) or 'file names'}); "
+                       "a kernel directory must define every function of each reference file it replaces")
+    return chosen
 
 
 def _port_sources(board: Board) -> list[Path]:
@@ -77,13 +120,16 @@ def _copy_runtime(program: Program, board: Board, dst: Path) -> dict[str, list[s
     rt = resource_dir("runtime_c")
     shutil.copytree(rt / "include", dst / RUNTIME / "include")
     lists: dict[str, list[str]] = {"kernels": [], "host": [], "device": [], "port": []}
-    for src in _kernel_sources(program):
+    for src in _kernel_sources(program, board):
         target = dst / RUNTIME / "kernels" / src.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
         lists["kernels"].append(f"{RUNTIME}/kernels/{src.name}")
-    for header in sorted((rt / "kernels" / "ref").glob("*.h")):
-        shutil.copyfile(header, dst / RUNTIME / "kernels" / header.name)
+    dirs = board.kernels if not isinstance(board.kernels, str) else (board.kernels,)
+    for name in dict.fromkeys([*dirs, "ref"]):  # private headers of every kernel directory (first one wins)
+        for header in sorted((rt / "kernels" / name).glob("*.h")):
+            if not (dst / RUNTIME / "kernels" / header.name).exists():
+                shutil.copyfile(header, dst / RUNTIME / "kernels" / header.name)
     (dst / RUNTIME / "host").mkdir(parents=True)
     shutil.copyfile(rt / "host" / "main_host.c", dst / RUNTIME / "host" / "main_host.c")
     lists["host"].append(f"{RUNTIME}/host/main_host.c")
@@ -207,12 +253,21 @@ def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
     ops: dict[str, int] = {}
     for n in c.graph.nodes:
         ops[n.op] = ops.get(n.op, 0) + 1
-    io = lambda ts: [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in ts]  # noqa: E731
+    def io(ts: list) -> list[dict]:
+        rows = []
+        for t in ts:
+            row = {"name": t.name, "shape": list(t.shape), "dtype": t.dtype}
+            if t.q_offset >= 0:  # the int8 API's side of a quantized model's input or output
+                row["int8"] = {"scale": t.scale, "zero_point": t.zero_point}
+            rows.append(row)
+        return rows
+
     return {
         "mlc_manifest_version": 1,
         "model": c.source.name, "model_sha256": p.sha256, "name": p.name, "board": board.name,
         "arena_bytes": p.arena_size, "arena_lower_bound_bytes": p.lower_bound, "arena_linear_bytes": p.linear_size,
-        "constants_bytes": p.const_bytes, "macs": p.macs,
+        "constants_bytes": p.const_bytes, "macs": p.macs, "quantization": c.quantization,
+        "int8_api": f"mlc_{p.name}_run_s8" if p.raw_api else None,
         "ram": {"arena": p.arena_size, "static_data": sizes.static_data, "stack": sizes.stack, "total": sizes.ram_total},
         "flash": {"code": sizes.code, "constants": sizes.constants, "total": sizes.flash_total},
         "inputs": io(p.inputs), "outputs": io(p.outputs),
@@ -245,7 +300,7 @@ class BuildResult:
 
 def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
           name: str | None = None, compiled: Compiled | None = None, quiet: bool = True,
-          emit: str = "c") -> BuildResult:
+          quant: QuantOptions | None = None, emit: str = "c") -> BuildResult:
     """Write and build the project; `compiled` reuses an earlier compile_model() of the same model.
     `quiet=False` shows the stage on a terminal. `emit` is the code generator: "c" or "llvm"."""
     from toolchain.progress import Stages
@@ -258,7 +313,7 @@ def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[s
     stages = Stages(["compile model", "write project", "build C", "reports"], "mlc build", quiet)
     stages.step("compile model")
     try:
-        c = compiled or compile_model(model, input_shapes, name)
+        c = compiled or compile_model(model, input_shapes, name, quant)
         check_fits(c, board)
     except BaseException:
         stages.close()

@@ -19,6 +19,23 @@ def _common_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
                    help="fix the shape of an input with symbolic dimensions (repeatable)")
     p.add_argument("--name", help="C identifier prefix of the generated API (default: the model file name)")
+    p.add_argument("--quantize", choices=["int8"], help="quantize a float model (QDQ / QOperator models are "
+                   "compiled as int8 without it)")
+    p.add_argument("--calib", metavar="CALIB.npy|CALIB.npz[:key]", help="representative inputs for --quantize")
+    p.add_argument("--observer", choices=["minmax", "percentile", "mse"], default="minmax",
+                   help="how calibration picks each activation's range (default minmax)")
+
+
+def _quant(args: argparse.Namespace):
+    """QuantOptions from --quantize/--calib/--observer (None for a float build)."""
+    from toolchain.build import QuantOptions
+    from toolchain.errors import UsageError
+
+    if args.quantize is None:
+        if args.calib:
+            raise UsageError("--calib is only used with --quantize int8; add --quantize int8")
+        return None
+    return QuantOptions(args.quantize, args.calib, args.observer)
 
 
 def _kib(n: int) -> str:
@@ -33,9 +50,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     out = Path(args.output or "out")
     res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name, quiet=args.quiet,
-                emit=args.emit)
+                quant=_quant(args), emit=args.emit)
     s, p = res.sizes, res.compiled.program
-    print(f"built {res.artifact} for {board.name}; report in {out / 'report.md'}")
+    print(f"built {res.artifact} for {board.name} ({res.compiled.quantization}); report in {out / 'report.md'}")
     print(f"RAM   {_kib(s.ram_total)}: arena {p.arena_size} (lower bound {p.lower_bound}), "
           f"static data {s.static_data}, stack {s.stack}")
     print(f"flash {_kib(s.flash_total)}: code {s.code}, constants {s.constants}, other {s.other_rodata + s.data}")
@@ -49,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     board = load_board(args.board)
     run_model(args.model, board, Path(args.input), Path(args.output), parse_input_shapes(args.input_shape),
-              args.name, port=getattr(args, "port", None), quiet=args.quiet, emit=args.emit)
+              args.name, port=getattr(args, "port", None), quiet=args.quiet, quant=_quant(args), emit=args.emit)
     print(f"wrote {args.output}")
     return 0
 
@@ -67,7 +84,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             raise UsageError(f"{opt} {path}: folder {path.parent} does not exist; create it or pick another path")
     if args.plot and Path(args.plot).suffix.lower() not in (".svg", ".png"):
         raise UsageError(f"--plot {args.plot}: the picture must end in .svg or .png")
-    ins = inspect_model(args.model, board, parse_input_shapes(args.input_shape), args.name)
+    ins = inspect_model(args.model, board, parse_input_shapes(args.input_shape), args.name, _quant(args))
     if args.plot:
         from toolchain.memory_plot import plot_memory
 
@@ -94,7 +111,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                          "another path")
     return run_test(Path(args.model), board, Path(args.data) if args.data else None, args.port,
                     parse_input_shapes(args.input_shape), args.name, Path(args.json) if args.json else None,
-                    quiet=args.quiet, emit=args.emit)
+                    quiet=args.quiet, quant=_quant(args), emit=args.emit)
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
@@ -130,6 +147,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"mlc: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from toolchain.bench import render, run_bench, to_json
+    from toolchain.boards import load_board
+    from toolchain.errors import UsageError
+    from toolchain.onnx_import import parse_input_shapes
+
+    board = load_board(args.board)
+    if args.json and not Path(args.json).parent.is_dir():
+        raise UsageError(f"--json {args.json}: folder {Path(args.json).parent} does not exist; create it or pick "
+                         "another path")
+    rep = run_bench(Path(args.model), board, parse_input_shapes(args.input_shape), _quant(args), args.per_layer,
+                    args.port, args.emit)
+    sys.stdout.write(render(rep))
+    if args.json:
+        Path(args.json).write_text(to_json(rep))
+    return 0
 
 
 def cmd_ops(args: argparse.Namespace) -> int:
@@ -185,6 +220,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--emit", choices=["c", "llvm"], default="c",
                    help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     t.set_defaults(func=cmd_test)
+
+    be = sub.add_parser("bench", help="instructions per inference, MACs, arena and flash of a model on a board",
+                        epilog=EXIT_CODES_HELP)
+    _common_model_args(be)
+    be.add_argument("--emit", choices=["c"], default="c", help="code generator (default c)")
+    be.add_argument("--per-layer", action="store_true", help="also each layer's instructions and MACs (PROFILE)")
+    be.add_argument("--json", metavar="FILE", help="also write the figures as JSON (keys: docs/benchmarks.md)")
+    be.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
+    be.set_defaults(func=cmd_bench)
 
     f = sub.add_parser("flash", help="flash firmware to a board (emulated boards: start QEMU and serve its UART)",
                        epilog=EXIT_CODES_HELP)

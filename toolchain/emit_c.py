@@ -86,32 +86,38 @@ def c_array_body(data: np.ndarray, per_line: int = 8) -> list[str]:
     return [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)] or ["0"]
 
 
-def c_arg(arg: Arg, offsets: dict[str, int], ctype: str = "float") -> str:
+def c_arg(arg: Arg, offsets: dict[str, int], io_index: dict[str, int]) -> str:
     if arg.kind == "null":
         return "NULL"
     if arg.kind == "const":
         return arg.name
-    return f"({ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
+    if arg.kind == "input":
+        return f"(const {arg.ctype} *)inputs[{io_index[arg.name]}]"
+    if arg.kind == "output":
+        return f"({arg.ctype} *)outputs[{io_index[arg.name]}]"
+    return f"({arg.ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
 
 
 def render(program: Program, source_name: str, board_name: str, layer_fns: list[str] | None = None,
            layer_header: str = "") -> dict[str, str]:
     """File name -> contents of the model sources. With `layer_fns` (the LLVM backend), layer i is one call
-    `layer_fns[i](arena)` declared in `layer_header`, and only constants the outputs need stay in model.c."""
+    `layer_fns[i](arena, inputs, outputs)` declared in `layer_header`, and only constants the outputs need stay in model.c."""
     env = environment()
     offsets = {**program.offsets, **program.scratch}
+    io_index = {t.name: k for k, t in enumerate(program.inputs)} | {t.name: k for k, t in enumerate(program.outputs)}
     layers = []
     for i, layer in enumerate(program.layers):
         calls = []
         if layer_fns is not None:
-            calls.append({"fn": layer_fns[i], "ptype": "", "pname": "", "params": "", "args": "arena"})
+            calls.append({"fn": layer_fns[i], "ptype": "", "pname": "", "params": "", "args": "arena, inputs, outputs"})
         for k, call in enumerate(layer.calls if layer_fns is None else []):
             pname = f"p_{len(layers)}_{k}"
             calls.append({
                 "fn": call.fn, "ptype": call.params_type, "pname": pname, "params": c_value(call.params),
-                "args": ", ".join(c_arg(a, offsets) for a in call.args),
+                "args": ", ".join(c_arg(a, offsets, io_index) for a in call.args),
             })
-        layers.append({"name": layer.name, "op": layer.op, "fused": layer.fused, "calls": calls})
+        layers.append({"name": layer.name, "op": layer.op, "fused": layer.fused, "calls": calls,
+                       "boundary": layer.boundary})
     constants = [
         {"name": c.name, "ctype": C_TYPES[c.data.dtype.name] if c.data.dtype.name in C_TYPES else "float",
          "size": max(int(c.data.size), 1), "shape": list(c.data.shape), "lines": c_array_body(c.data)}

@@ -80,13 +80,19 @@ def target_machine(board: Board):
     return target.create_target_machine(cpu=cpu, features=features, opt=OPT_LEVEL, reloc=reloc, codemodel="small")
 
 
-def _arg_values(kb: KernelBuilder, args, arena, offsets: dict[str, int], consts: dict) -> list:
+def _arg_values(kb: KernelBuilder, args, fn_args, offsets: dict[str, int], consts: dict,
+                io_index: dict[str, int]) -> list:
+    arena, inputs, outputs = fn_args
     out = []
     for a in args:
         if a.kind == "null":
             out.append(None)
         elif a.kind == "const":
             out.append(consts[a.name])
+        elif a.kind in ("input", "output"):  # a graph input / output in the caller's buffer (plan.external)
+            table = inputs if a.kind == "input" else outputs
+            slot = kb.b.gep(table, [I32(io_index[a.name])], inbounds=True, source_etype=PTR)
+            out.append(kb.b.load(slot, typ=PTR))
         else:
             off = offsets[a.name]
             out.append(kb.b.gep(arena, [I32(off)], inbounds=True, source_etype=I8) if off else arena)
@@ -112,17 +118,18 @@ def module_ir(program: Program, board: Board, source_name: str) -> str:
         consts[c.name] = g
         arrays[g.name] = c.data
     offsets = {**program.offsets, **program.scratch}
-    fnty = ir.FunctionType(I32, [PTR])
+    fnty = ir.FunctionType(I32, [PTR, PTR, PTR])  # arena, inputs[], outputs[]
+    io_index = {t.name: k for k, t in enumerate(program.inputs)} | {t.name: k for k, t in enumerate(program.outputs)}
     for li, (layer, sym) in enumerate(zip(program.layers, layer_symbols(program))):
         fn = ir.Function(mod, fnty, name=sym)
         fn.attributes.add("nounwind")
         if cconv:
             fn.calling_convention = cconv
-        fn.args[0].name = "arena"
+        fn.args[0].name, fn.args[1].name, fn.args[2].name = "arena", "inputs", "outputs"
         kb = KernelBuilder(mod, fn, cconv)
         kb.arrays = arrays
         for k, call in enumerate(layer.calls):
-            args = _arg_values(kb, call.args, fn.args[0], offsets, consts)
+            args = _arg_values(kb, call.args, fn.args, offsets, consts, io_index)
             gen = GENERATORS.get(call.fn)
             if gen is not None and gen(kb, call.params, args):
                 continue
@@ -191,6 +198,7 @@ def render_header(program: Program, banner: str) -> str:
     guard = f"MLC_{program.name.upper()}_LAYERS_H"
     lines = [f"/* {banner} */", "/* The layer functions of the LLVM object model_llvm.o, called by model.c. */",
              f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", ""]
-    lines += [f"int {sym}(uint8_t *arena);" for sym in layer_symbols(program)]
+    lines += [f"int {sym}(uint8_t *arena, const void *const *inputs, void *const *outputs);"
+              for sym in layer_symbols(program)]
     lines += ["", f"#endif /* {guard} */", ""]
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 # Non-deterministic or stateful operators are never folded.
-_NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+# DequantizeLinear of an initializer stays: toolchain.quant.qdq keeps its exact integers for int8 kernels.
+_NEVER_FOLD = {"DequantizeLinear", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 # Folding must not blow a small model up into a huge constant (ConstantOfShape, Expand, Tile ...).
 MAX_FOLDED_ELEMENTS = 1 << 22
 

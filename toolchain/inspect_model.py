@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from toolchain.boards import Board
-from toolchain.build import Compiled, compile_model
+from toolchain.build import Compiled, QuantOptions, compile_model
 from toolchain.ops import opdef
 from toolchain.sizes import SizeReport
 
@@ -157,8 +157,8 @@ def inspect_compiled(c: Compiled, board: Board, sizes: SizeReport | None = None)
 
 
 def inspect_model(model: str | Path, board: Board, input_shapes: dict[str, list[int]] | None = None,
-                  name: str | None = None) -> Inspection:
-    return inspect_compiled(compile_model(model, input_shapes, name), board)
+                  name: str | None = None, quant: QuantOptions | None = None) -> Inspection:
+    return inspect_compiled(compile_model(model, input_shapes, name, quant), board)
 
 
 # ---- rendering ---------------------------------------------------------------------------------

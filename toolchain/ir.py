@@ -17,12 +17,49 @@ RUNTIME_DTYPES = ("float32", "int64", "int32", "bool")
 ARENA_ITEMSIZE = 4
 
 
+@dataclass(frozen=True)
+class QParams:
+    """Linear quantization real = scale * (q - zero_point): per tensor (axis None, scalar arrays) or per
+    slice along `axis` (weights). `q` keeps the exact integers of a constant that arrived quantized
+    (a DequantizeLinear of an initializer), so integer kernels use them instead of re-rounding."""
+
+    scale: np.ndarray  # float32
+    zero_point: np.ndarray  # int32 values, in the range of the integer type (int8 after import)
+    axis: int | None = None
+    q: np.ndarray | None = None
+
+    @staticmethod
+    def of(scale: float, zero_point: int) -> QParams:
+        return QParams(np.asarray(scale, np.float32), np.asarray(zero_point, np.int32))
+
+    @property
+    def per_tensor(self) -> bool:
+        return self.axis is None or self.scale.size == 1
+
+    @property
+    def s(self) -> float:
+        """The scale of a per-tensor quantization."""
+        return float(self.scale.reshape(-1)[0])
+
+    @property
+    def zp(self) -> int:
+        """The zero point of a per-tensor quantization."""
+        return int(self.zero_point.reshape(-1)[0])
+
+    def same(self, other: QParams | None) -> bool:
+        return (other is not None and self.scale.shape == other.scale.shape
+                and np.array_equal(self.scale, other.scale) and np.array_equal(self.zero_point, other.zero_point))
+
+
 @dataclass
 class Tensor:
     name: str
     shape: tuple[int, ...]
     dtype: str  # numpy dtype name: "float32", "int64", "int8", ...
     data: np.ndarray | None = None  # set for constants (weights, folded values)
+    # Quantization: on a float tensor, the int8 form it takes in an integer program; on an int8 run-time
+    # tensor, what its values mean. None: not quantized.
+    quant: QParams | None = None
 
     @property
     def is_const(self) -> bool:
@@ -49,6 +86,7 @@ class Activation:
     op: str
     attrs: dict[str, Any]
     name: str
+    input: str = ""  # the tensor between the producer and the activation before fusion
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 
 from toolchain.ir import Graph
 from toolchain.ops import opdef
-from toolchain.ops.base import Constant, KernelCall, LowerCtx
+from toolchain.ops.base import Constant, KernelCall, LowerCtx, runs_s8
 from toolchain.plan import Plan
 
 C_TYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int32": "int32_t", "int16": "int16_t",
@@ -28,6 +28,9 @@ class Layer:
     fused: list[str]
     calls: list[KernelCall]
     macs: int
+    # A QuantizeLinear of a graph input or DequantizeLinear of a graph output: the float wrapper of the
+    # int8 API, skipped by the raw int8 entry point.
+    boundary: bool = False
 
 
 @dataclass
@@ -42,6 +45,12 @@ class IOTensor:
     # "" copies bytes (float32, or a constant output); "s64" / "s32" / "bool" convert between the
     # external type and the float32 the arena holds.
     convert: str = ""
+    # Int8 side of a quantized program's input or output (the raw API): the int8 tensor's arena offset,
+    # scale and zero point; -1 when the tensor has no such int8 twin.
+    q_offset: int = -1
+    scale: float = 0.0
+    zero_point: int = 0
+    external: bool = False  # read / written by the kernels in the caller's buffer (not copied to the arena)
 
     @property
     def dims6(self) -> list[int]:
@@ -68,6 +77,15 @@ class Program:
     scratch: dict[str, int] = field(default_factory=dict)  # "<node>#scratch" -> arena offset
 
     @property
+    def quantized(self) -> bool:
+        return any(fn.endswith("_s8") or "_s8_" in fn for fn in self.kernels)
+
+    @property
+    def raw_api(self) -> bool:
+        """Every input and output has an int8 twin: the model gets an int8 entry point too."""
+        return self.quantized and all(t.q_offset >= 0 for t in self.inputs + self.outputs)
+
+    @property
     def conversions(self) -> list[str]:
         """The boundary conversion helpers the model uses ("in_s64", "out_bool", ...), sorted."""
         return sorted({f"in_{t.convert}" for t in self.inputs if t.convert and t.nbytes}
@@ -88,7 +106,7 @@ C_RESERVED = frozenset("""
     auto break case char const continue default do double else enum extern float for goto if inline int long
     register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
     _Bool _Complex _Imaginary
-    arena inputs outputs rc cb ctx run_layers input_info output_info layer_names
+    arena inputs outputs rc cb ctx run_layers run_body raw input_info output_info layer_names
     NULL NAN INFINITY HUGE_VAL HUGE_VALF HUGE_VALL size_t ptrdiff_t wchar_t offsetof memcpy memset
     int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t intptr_t uintptr_t intmax_t uintmax_t
 """.split())
@@ -114,24 +132,50 @@ def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx, used: set[str]) -
         if t.is_const:
             const = ctx.const(name, np.asarray(t.data)).name
         convert = "" if t.is_const else BOUNDARY_CONVERSIONS.get(t.dtype, "")
+        external = name in plan.external
         result.append(IOTensor(name, c_name, t.shape, t.dtype, t.nbytes,
-                               -1 if t.is_const else plan.offset_of(name), const, convert))
+                               -1 if t.is_const or external else plan.offset_of(name), const, convert,
+                               external=external))
     return result
 
 
+def _int8_boundaries(g: Graph, plan: Plan, inputs: list[IOTensor], outputs: list[IOTensor]) -> set[str]:
+    """Fill the int8 side of inputs read only by one QuantizeLinear and outputs written by a
+    DequantizeLinear; returns the names of those boundary nodes."""
+    from toolchain.ops.quantize import boundary_params
+
+    boundary: set[str] = set()
+    for t in inputs:
+        users = g.consumers(t.name)
+        if t.dtype == "float32" and len(users) == 1 and users[0].op == "QuantizeLinear" and t.name not in g.outputs:
+            q = users[0]
+            t.scale, t.zero_point = boundary_params(q, g)
+            t.q_offset = plan.offset_of(q.outputs[0])
+            boundary.add(q.name)
+    for t in outputs:
+        d = g.producer(t.name)
+        if t.dtype == "float32" and d is not None and d.op == "DequantizeLinear" and t.name not in g.inputs:
+            t.scale, t.zero_point = boundary_params(d, g)
+            t.q_offset = plan.offset_of(d.inputs[0])
+            boundary.add(d.name)
+    return boundary
+
+
 def lower(g: Graph, plan: Plan, name: str) -> Program:
-    ctx = LowerCtx(g)
+    ctx = LowerCtx(g, external=plan.external)
+    used: set[str] = set()
+    inputs = _io(g, plan, g.inputs, ctx, used)
+    outputs = _io(g, plan, g.outputs, ctx, used)
+    boundary = _int8_boundaries(g, plan, inputs, outputs)
     layers = []
     for n in g.nodes:
         d = opdef(n)
         assert d is not None
         if d.alias:
             continue
-        layers.append(Layer(n.name, n.op, [a.op for a in n.fused], d.lower(n, ctx), d.macs(n, g)))
-    used: set[str] = set()
-    inputs = _io(g, plan, g.inputs, ctx, used)
-    outputs = _io(g, plan, g.outputs, ctx, used)
-    offsets = {t: plan.offsets[r] for t, r in plan.root.items()}
+        calls = d.lower_s8(n, ctx) if runs_s8(n, g) else d.lower(n, ctx)
+        layers.append(Layer(n.name, n.op, [a.op for a in n.fused], calls, d.macs(n, g), n.name in boundary))
+    offsets = {t: plan.offsets[r] for t, r in plan.root.items() if r in plan.offsets}
     kernels = sorted({c.fn for layer in layers for c in layer.calls})
     scratch = {b: off for b, off in plan.offsets.items() if b.endswith("#scratch")}
     return Program(c_ident(name), g.source_sha256, plan.arena_size, plan.lower_bound, plan.linear_size, layers,

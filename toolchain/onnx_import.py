@@ -15,6 +15,7 @@ from toolchain.errors import ModelError, UsageError
 from toolchain.fold import fold_constants
 from toolchain.ir import Graph, Node, Tensor
 from toolchain.ops import opdef
+from toolchain.quant import qop
 
 MIN_OPSET = 7
 
@@ -151,13 +152,20 @@ def _attr_value(attr: onnx.AttributeProto):
 
 def load(path: str | Path, input_shapes: dict[str, list[int]] | None = None) -> Graph:
     """Read, validate, fix shapes, fold constants and convert an ONNX model to a Graph."""
+    return load_with_model(path, input_shapes)[1]
+
+
+def load_with_model(path: str | Path, input_shapes: dict[str, list[int]] | None = None
+                    ) -> tuple[onnx.ModelProto, Graph]:
+    """As load, also returning the folded ONNX model the Graph was made from (calibration runs it)."""
     path = Path(path)
     model, sha = read_model(path)
     opset = _opset(model, path)
+    model = qop.expand(model, str(path))
     _apply_input_shapes(model, input_shapes or {}, path)
     model = _infer(model, path)
     model = fold_constants(model, lambda m: _infer(m, path))
-    return _to_graph(model, opset, sha, path)
+    return model, _to_graph(model, opset, sha, path)
 
 
 def _to_graph(model: onnx.ModelProto, opset: int, sha: str, path: Path) -> Graph:

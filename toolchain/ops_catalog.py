@@ -70,7 +70,8 @@ def op_info(op: str) -> OpInfo:
     versions = tuple(sorted({low} | {v for v in history if v > low}))
     return OpInfo(
         op=op, opset_min=low, opset_max=newest, versions=versions,
-        dtypes=tuple(d.dtypes_for(op) if hasattr(d, "dtypes_for") else getattr(d, "dtypes", DEFAULT_DTYPES)),
+        dtypes=tuple(d.dtypes_for(op) if hasattr(d, "dtypes_for") else getattr(d, "dtypes", DEFAULT_DTYPES))
+        + (("int8 (quantized)",) if d.has_s8(op) and "int8" not in d.dtypes_for(op) else ()),
         rejects=tuple(d.rejects_for(op) if hasattr(d, "rejects_for") else getattr(d, "rejects", ())),
         view=bool(getattr(d, "alias", False)),
         fuses_activation=bool(getattr(d, "fuses_activation", False)),

@@ -10,6 +10,7 @@ import numpy as np
 from toolchain.errors import ModelError
 from toolchain.ir import RUNTIME_DTYPES, Activation, Graph, Node, Tensor
 from toolchain.ops import Unsupported, opdef
+from toolchain.ops.base import BOUNDARY_OPS
 from toolchain.ops.norm import batchnorm_affine
 
 
@@ -51,7 +52,7 @@ def fold_batchnorm(g: Graph) -> Graph:
         if bn.op != "BatchNormalization" or int(bn.attrs.get("training_mode", 0)) or any(bn.outputs[1:]):
             continue
         prod = g.producer(bn.inputs[0])
-        if prod is None or prod.fused or not _single_use(g, bn.inputs[0]):
+        if prod is None or prod.fused or not _single_use(g, bn.inputs[0]) or g.tensors[bn.inputs[0]].quant:
             continue
         try:
             scale, shift = batchnorm_affine(bn, g)
@@ -97,13 +98,15 @@ def fuse_activations(g: Graph) -> Graph:
         pd = opdef(prod) if prod is not None else None
         if prod is None or pd is None or not pd.fuses_activation or prod.fused or not _single_use(g, act.inputs[0]):
             continue
+        if g.tensors[act.inputs[0]].quant is not None and act.op not in ("Relu", "Clip"):
+            continue  # a quantized tensor in between is a rounding point; int8 kernels only fuse clamps
         if act.op == "Clip":
             # The bounds become attributes so the fused form does not depend on dropped inputs.
             lo, hi = d.activation(act, g)["alpha"], d.activation(act, g)["beta"]
             attrs = {"min": lo, "max": hi}
         else:
             attrs = dict(act.attrs)
-        prod.fused.append(Activation(act.op, attrs, act.name))
+        prod.fused.append(Activation(act.op, attrs, act.name, act.inputs[0]))
         prod.outputs[0] = act.outputs[0]
         removed.add(id(act))
     g.nodes = [n for n in g.nodes if id(n) not in removed]
@@ -135,7 +138,7 @@ def _check_runtime_types(n: Node, g: Graph) -> None:
     """Every run-time tensor must be representable in the float arena (see ir.RUNTIME_DTYPES)."""
     for name in [i for i in n.inputs if i] + [o for o in n.outputs if o]:
         t = g.tensors.get(name)
-        if t is not None and not t.is_const and t.dtype not in RUNTIME_DTYPES:
+        if t is not None and not t.is_const and t.dtype not in RUNTIME_DTYPES and n.op not in BOUNDARY_OPS:
             raise Unsupported(f"tensor {name!r} is {t.dtype} at run time; run-time tensors must be "
                               f"{', '.join(RUNTIME_DTYPES)}")
 

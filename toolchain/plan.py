@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from toolchain.ir import Graph
+from toolchain.ir import Graph, Node
 from toolchain.ops import opdef
 
 ALIGN = 16
@@ -47,32 +47,64 @@ class Plan:
     arena_size: int
     lower_bound: int
     linear_size: int
+    external: frozenset[str] = frozenset()
 
     def offset_of(self, tensor: str) -> int:
         return self.offsets[self.root[tensor]]
 
 
-def roots(g: Graph) -> dict[str, str]:
-    """Run-time tensor -> the tensor whose buffer holds it (itself unless it is a view)."""
+def _last_use(g: Graph) -> dict[str, int]:
+    """Step of the last node reading each tensor (graph outputs: past the end)."""
+    last: dict[str, int] = {}
+    for i, n in enumerate(g.nodes):
+        for name in n.inputs:
+            if name:
+                last[name] = i
+    for name in g.outputs:
+        last[name] = len(g.nodes)
+    return last
+
+
+def roots(g: Graph, external: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Run-time tensor -> the tensor whose buffer holds it: itself, its source for a view, or the input an
+    elementwise node overwrites in place (OpDef.in_place_inputs) when no tensor in that buffer is read
+    later, none is a graph input or output, and the sizes match."""
     root: dict[str, str] = {}
     for name in g.inputs:
         root[name] = name
-    for n in g.nodes:
+    last = _last_use(g)
+    members: dict[str, list[str]] = {name: [name] for name in g.inputs}
+    pinned = set(g.inputs) | set(g.outputs) | set(external)
+    for i, n in enumerate(g.nodes):
         d = opdef(n)
         for k, out in enumerate(n.outputs):
             if not out:
                 continue
             src = n.inputs[0] if d is not None and d.alias and k == 0 else ""
-            root[out] = root.get(src, src) if src and g.const(src) is None else out
+            if src and g.const(src) is None:
+                root[out] = root.get(src, src)
+            else:
+                root[out] = out
+                if k == 0 and d is not None and out not in pinned:
+                    for j in d.in_place_inputs(n, g):
+                        r = root.get(n.inputs[j])
+                        group = members.get(r, []) if r is not None else []
+                        if group and all(last.get(t, -1) <= i and t not in pinned for t in group) and \
+                                g.tensors[r].arena_nbytes == g.tensors[out].arena_nbytes:
+                            root[out] = r
+                            break
+            members.setdefault(root[out], []).append(out)
     return root
 
 
-def lifetimes(g: Graph, root: dict[str, str]) -> dict[str, Buffer]:
+def lifetimes(g: Graph, root: dict[str, str], external: frozenset[str] = frozenset()) -> dict[str, Buffer]:
     start: dict[str, int] = {}
     end: dict[str, int] = {}
     last = len(g.nodes)
 
     def touch(name: str, step: int) -> None:
+        if name in external:
+            return
         r = root[name]
         start[r] = min(start.get(r, step), step)
         end[r] = max(end.get(r, step), step)
@@ -176,12 +208,70 @@ def lower_bound(buffers: dict[str, Buffer]) -> int:
     return max(sum(b.size for b in buffers.values() if b.start <= s <= b.end) for s in range(lo, hi + 1))
 
 
-def plan(g: Graph) -> Plan:
-    root = roots(g)
-    buffers = lifetimes(g, root)
+def plan(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
+    """`external`: graph inputs and outputs the kernels read or write in the caller's buffers (no arena)."""
+    root = roots(g, external)
+    buffers = lifetimes(g, root, external)
     offsets = place(buffers)
     arena = max((offsets[b.name] + b.size for b in buffers.values()), default=0)
     return Plan(
         schedule=[n.name for n in g.nodes], buffers=buffers, offsets=offsets, root=root,
         arena_size=arena, lower_bound=lower_bound(buffers), linear_size=sum(b.size for b in buffers.values()),
+        external=external,
     )
+
+
+def memory_order(g: Graph) -> list[Node]:
+    """A topological order that keeps little data alive: of the ready nodes, run the one that allocates
+    least net of what it frees (ties: one that makes a reader ready, then the model's order). Chains have one order; this matters for
+    branches (residual blocks, parallel heads)."""
+    index = {id(n): k for k, n in enumerate(g.nodes)}
+    producer = {o: n for n in g.nodes for o in n.outputs if o}
+    readers: dict[str, int] = {}
+    for n in g.nodes:
+        for t in set(i for i in n.inputs if i):
+            readers[t] = readers.get(t, 0) + 1
+    deps = {id(n): {id(producer[i]) for i in n.inputs if i in producer} for n in g.nodes}
+    done: set[int] = set()
+    order: list[Node] = []
+
+    def size(t: str) -> int:
+        tensor = g.tensors.get(t)
+        return 0 if tensor is None or tensor.is_const else tensor.arena_nbytes
+
+    def cost(n: Node) -> int:
+        d = opdef(n)
+        alloc = 0 if d is not None and d.alias else sum(size(o) for o in n.outputs if o)
+        alloc += d.scratch_bytes(n, g) if d is not None else 0
+        freed = sum(size(t) for t in set(i for i in n.inputs if i) if readers.get(t) == 1 and t not in g.outputs)
+        return alloc - freed
+
+    consumers = {id(n): [c for c in g.nodes if id(n) in deps[id(c)]] for n in g.nodes}
+
+    def enables(n: Node) -> int:
+        """0 when running n makes one of its readers ready (progress along a chain), else 1."""
+        after = done | {id(n)}
+        return 0 if any(deps[id(c)] <= after for c in consumers[id(n)]) else 1
+
+    while len(order) < len(g.nodes):
+        ready = [n for n in g.nodes if id(n) not in done and deps[id(n)] <= done]
+        n = min(ready, key=lambda m: (cost(m), enables(m), index[id(m)]))
+        order.append(n)
+        done.add(id(n))
+        for t in set(i for i in n.inputs if i):
+            readers[t] -= 1
+    return order
+
+
+def plan_best_order(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
+    """Plan the model's order and the memory-aware order; keep the smaller arena (the model's on ties).
+    The graph's node list becomes the chosen schedule."""
+    best = plan(g, external)
+    original = list(g.nodes)
+    g.nodes = memory_order(g)
+    if [id(n) for n in g.nodes] != [id(n) for n in original]:
+        other = plan(g, external)
+        if other.arena_size < best.arena_size:
+            return other
+    g.nodes = original
+    return best

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from toolchain.boards import Board
-from toolchain.build import BuildResult, build, compile_model
+from toolchain.build import BuildResult, QuantOptions, build, compile_model
 from toolchain.device_types import DeviceRun
 from toolchain.errors import BoardError, MlcError, UsageError
 from toolchain.io_arrays import Batch, load_inputs, records, save_outputs, shape_outputs, split_records
@@ -53,12 +53,13 @@ def execute(res: BuildResult, board: Board, batch: Batch, port: str | None = Non
 
 def run_model(model: Path | str, board: Board, input_path: Path, output_path: Path,
               input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
-              port: str | None = None, quiet: bool = True, emit: str = "c") -> list[np.ndarray]:
+              port: str | None = None, quiet: bool = True, quant: QuantOptions | None = None,
+              emit: str = "c") -> list[np.ndarray]:
     if output_path.suffix not in (".npy", ".npz"):
         raise UsageError(f"{output_path}: output must end in .npy or .npz")
     if not output_path.parent.is_dir():
         raise UsageError(f"{output_path}: folder {output_path.parent} does not exist; create it or pick another --output")
-    compiled = compile_model(model, input_shapes, name)
+    compiled = compile_model(model, input_shapes, name, quant)
     batch = load_inputs(input_path, compiled.program.inputs)  # bad inputs fail before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
         res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet, emit=emit)

@@ -36,10 +36,16 @@ def _runtime(g: Graph, name: str) -> bool:
     return bool(name) and g.const(name) is None
 
 
-def _expected_roots(g: Graph) -> dict[str, str]:
-    """Run-time tensor -> the tensor that owns its storage, from the ops' alias flags."""
+def _expected_roots(g: Graph, planned: dict[str, str] | None = None) -> dict[str, str]:
+    """Run-time tensor -> the tensor that owns its storage, from the ops' alias flags; an in-place output
+    the plan put into an input's buffer is accepted when that is legal: the op declares the input
+    overwritable, nothing in that buffer is read later or is a graph input or output, sizes match."""
     root = {name: name for name in g.inputs}
-    for n in g.nodes:
+    last = {}
+    for i, n in enumerate(g.nodes):
+        for t in n.inputs:
+            last[t] = i
+    for i, n in enumerate(g.nodes):
         d = opdef(n)
         for k, out in enumerate(n.outputs):
             if not out:
@@ -47,6 +53,15 @@ def _expected_roots(g: Graph) -> dict[str, str]:
             src = n.inputs[0] if n.inputs else ""
             if d is not None and d.alias and k == 0 and _runtime(g, src):
                 root[out] = root[src]
+            elif planned is not None and planned.get(out, out) != out:
+                r = planned[out]
+                assert k == 0 and d is not None, f"{out}: only output 0 may be in place"
+                assert any(root.get(n.inputs[j]) == r for j in d.in_place_inputs(n, g)), f"{out}: not overwritable"
+                group = [t for t, rr in root.items() if rr == r]
+                assert all(last.get(t, -1) <= i for t in group), f"{out}: overwrites {group} still read later"
+                assert not set(group + [out]) & set(g.inputs + g.outputs), f"{out}: in place on a graph input/output"
+                assert g.tensors[r].nbytes == g.tensors[out].nbytes
+                root[out] = r
             else:
                 root[out] = out
     return root
@@ -89,7 +104,7 @@ def _scratch(g: Graph) -> dict[str, tuple[int, int]]:
 def check_plan(g: Graph, p: Plan) -> None:
     """Every planner invariant for plan `p` of graph `g` (assertions name the culprits)."""
     assert p.schedule == [n.name for n in g.nodes]
-    root = _expected_roots(g)
+    root = _expected_roots(g, p.root)
     # Views share their source's storage; every run-time tensor has a buffer.
     for t, r in root.items():
         assert p.root[t] == r, f"{t}: planned in buffer {p.root[t]!r}, expected {r!r}"
@@ -386,8 +401,9 @@ def test_checker_catches_broken_plans() -> None:
     g = m.graph([out])
     good = plan(g)
     check_plan(g, good)
-    # b written on top of x, which the last node still reads
-    offsets = dict(good.offsets, **{b: good.offsets["x"]})
+    # b (in place on a's buffer) written on top of x, which the last node still reads
+    assert good.root[b] == good.root[a], "Relu overwrites its dead input in place"
+    offsets = dict(good.offsets, **{good.root[b]: good.offsets["x"]})
     with pytest.raises((AssertionError, pytest.fail.Exception)):
         check_plan(g, dataclasses.replace(good, offsets=offsets))
     # the view given a buffer of its own
@@ -501,3 +517,29 @@ def test_chain_like_models_reach_lower_bound(rel: str) -> None:
     (greedy by size alone left VWW 36 KiB above it)."""
     c = compile_model(MODELS / rel, FLOAT_MODELS[rel])
     assert c.plan.arena_size == c.plan.lower_bound
+
+
+def test_memory_order_runs_a_late_consumed_branch_late() -> None:
+    """ONNX order computes a big side tensor first and keeps it alive through a long chain; the
+    memory-aware order computes it just before its reader, and the plan keeps the smaller arena."""
+    from toolchain.plan import memory_order, plan_best_order
+
+    m = GraphMaker({"x": 16})
+    side = m.op("Sigmoid", ["x"], 1000)
+    cur = "x"
+    for _ in range(4):
+        cur = m.op("Softmax", [cur], 1000)
+    joined = m.op("Add", [side, cur], 1000)
+    out = m.op("Relu", [joined], 1000)
+    g = m.graph([out])
+    model_order = plan(g)
+    order = memory_order(g)
+    pos = {n.name: k for k, n in enumerate(order)}
+    for n in g.nodes:  # topological
+        for i in n.inputs:
+            prod = next((p for p in g.nodes if i in p.outputs), None)
+            assert prod is None or pos[prod.name] < pos[n.name]
+    best = plan_best_order(g)
+    check_plan(g, best)
+    assert best.arena_size < model_order.arena_size
+    assert [n.op for n in g.nodes][-3:] == ["Sigmoid", "Add", "Relu"]

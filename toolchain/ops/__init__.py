@@ -9,6 +9,7 @@ from toolchain.ops import (  # noqa: F401  (imported for registration)
     movement,
     norm,
     pool,
+    quantize,
     recurrent,
     reduce,
     reshape,

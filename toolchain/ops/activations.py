@@ -7,9 +7,33 @@ from typing import Any
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
-from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, register, shape
+from toolchain.ir import Graph, Node, QParams
+from toolchain.ops import s8
+from toolchain.ops.base import (
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    check_float,
+    register,
+    same_shape_inputs,
+    shape,
+)
 from toolchain.ops.elementwise import binary_call
+from toolchain.quant.lut import node_function
+from toolchain.quant.requant import lut_table
+
+# Output quantization of the int8 tables when calibration does not decide it (TFLite's fixed choices).
+FIXED_S8_OUT = {"Tanh": QParams.of(1.0 / 128.0, 0), "Sigmoid": QParams.of(1.0 / 256.0, -128)}
+
+
+def lut_call(node: Node, ctx: LowerCtx) -> KernelCall:
+    """Any elementwise function of one int8 tensor as a 256-entry table computed at compile time."""
+    g = ctx.graph
+    xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+    table = lut_table(node_function(node, g), xq.s, xq.zp, yq.s, yq.zp)
+    return KernelCall("mlc_lut_s8", "mlc_lut_s8_params_t", {"size": int(np.prod(shape(g, node.outputs[0]) or (1,)))},
+                      [ctx.tensor(node.inputs[0]), ctx.const(node.name + "_table", table), ctx.tensor(node.outputs[0])])
 
 # ONNX op -> (mlc_unary_op_t, default alpha, default beta, attribute names for alpha and beta)
 UNARY: dict[str, tuple[int, float, float, str, str]] = {
@@ -70,6 +94,22 @@ class Unary(OpDef):
             "alpha": float(node.attrs.get(a_name, alpha)) if a_name else alpha,
             "beta": float(node.attrs.get(b_name, beta)) if b_name else beta,
         }
+
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        return same_shape_inputs(node, g, (0,))
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        if node.op == "Clip" and _runtime_bounds(node, g):
+            raise Unsupported("Clip with run-time bounds on int8")
+        s8.qp(g, node.inputs[0])
+        s8.qp(g, node.outputs[0])
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return FIXED_S8_OUT.get(node.op)
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return [lut_call(node, ctx)]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

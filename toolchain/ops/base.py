@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolchain.ir import RUNTIME_DTYPES, Graph, Node
+from toolchain.ir import RUNTIME_DTYPES, Graph, Node, QParams
 
 
 class Unsupported(Exception):
@@ -23,8 +23,11 @@ class Unsupported(Exception):
 class Arg:
     """A kernel argument: an activation in the arena, a constant array, or NULL."""
 
-    kind: str  # "tensor" | "const" | "null" | "scratch" (the node's scratch buffer, name "<node>#scratch")
+    # "tensor" | "const" | "null" | "scratch" (the node's scratch buffer, name "<node>#scratch") |
+    # "input" / "output": a graph input or output read or written in the caller's buffer (plan.external)
+    kind: str
     name: str = ""
+    ctype: str = "float"  # element type of an arena pointer ("tensor", "scratch")
 
 
 NULL = Arg("null")
@@ -50,6 +53,7 @@ class LowerCtx:
 
     graph: Graph
     constants: dict[str, Constant] = field(default_factory=dict)
+    external: frozenset[str] = frozenset()
 
     def const(self, hint: str, data: np.ndarray) -> Arg:
         """Register a constant array; identical contents are stored once."""
@@ -64,16 +68,19 @@ class LowerCtx:
         self.constants[name] = Constant(name, data)
         return Arg("const", name)
 
-    def scratch(self, node: Node) -> Arg:
+    def scratch(self, node: Node, ctype: str = "float") -> Arg:
         """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes)."""
-        return Arg("scratch", f"{node.name}#scratch")
+        return Arg("scratch", f"{node.name}#scratch", ctype)
 
     def tensor(self, name: str) -> Arg:
         """An input or output tensor of a node: run-time tensors live in the arena; constants in flash."""
         data = self.graph.const(name)
         if data is not None:
             return self.const(name, data.astype(np.float32) if data.dtype != np.float32 else data)
-        return Arg("tensor", name)
+        ctype = "int8_t" if self.graph.tensors[name].dtype == "int8" else "float"
+        if name in self.external:
+            return Arg("input" if name in self.graph.inputs else "output", name, ctype)
+        return Arg("tensor", name, ctype)
 
 
 class OpDef:
@@ -110,8 +117,36 @@ class OpDef:
     def scratch_bytes(self, node: Node, g: Graph) -> int:
         return 0
 
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        """Inputs whose buffer output 0 may overwrite (the kernel reads element i before writing element i
+        and reads nothing else there); the planner uses one when that input is dead after this node."""
+        return ()
+
     def macs(self, node: Node, g: Graph) -> int:
         return 0
+
+    # ---- int8 (see toolchain.quant.integerize). Before integerization the run-time tensors are float32
+    # carrying `quant`; check_s8 decides from those whether the node can run on int8 data, lower_s8 then
+    # sees int8 tensors with the same `quant`.
+
+    # Of op_types, those with an int8 kernel (None: all of them, when check_s8 is defined).
+    s8_op_types: ClassVar[tuple[str, ...] | None] = None
+
+    def has_s8(self, op: str) -> bool:
+        """`op` can run on int8 data (what `mlc ops` lists)."""
+        defined = type(self).check_s8 is not OpDef.check_s8
+        return defined and (self.s8_op_types is None or op in self.s8_op_types)
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        """Raise Unsupported unless the node can run integer-only with its tensors' quantization."""
+        raise Unsupported(f"{node.op} has no int8 kernel")
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        raise NotImplementedError
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        """The output quantization the int8 kernel implies (calibration decides when None)."""
+        return None
 
 
 REGISTRY: dict[str, OpDef] = {}
@@ -128,6 +163,18 @@ def opdef(node: Node) -> OpDef | None:
     if node.domain not in ("", "ai.onnx"):
         return None
     return REGISTRY.get(node.op)
+
+
+BOUNDARY_OPS = ("QuantizeLinear", "DequantizeLinear")
+
+
+def runs_s8(node: Node, g: Graph) -> bool:
+    """The node is an int8 kernel: an int8 run-time input or output (QuantizeLinear / DequantizeLinear are
+    the float boundary and lower themselves)."""
+    if node.op in BOUNDARY_OPS:
+        return False
+    names = [i for i in node.inputs if i] + [o for o in node.outputs if o]
+    return any((t := g.tensors.get(n)) is not None and not t.is_const and t.dtype == "int8" for n in names)
 
 
 # ---- helpers shared by operator definitions -------------------------------------------------
@@ -200,6 +247,13 @@ def fill(values: list[int], n: int = 6, value: int = 0) -> list[int]:
 
 
 IDENTITY_ACT: dict[str, Any] = {"op": 0, "alpha": 0.0, "beta": 0.0}
+
+
+def same_shape_inputs(node: Node, g: Graph, indices: tuple[int, ...]) -> tuple[int, ...]:
+    """Of `indices`, the inputs with exactly the output's shape and element size (elementwise in place)."""
+    out = g.tensors[node.outputs[0]]
+    return tuple(i for i in indices if node.input(i) and (t := g.tensors.get(node.input(i))) is not None
+                 and not t.is_const and t.shape == out.shape and t.arena_nbytes == out.arena_nbytes)
 
 
 def fused_act(node: Node, g: Graph) -> dict[str, Any]:

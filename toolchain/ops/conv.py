@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node
+from toolchain.ops import s8
 from toolchain.ops.base import (
     KernelCall,
     LowerCtx,
@@ -73,6 +74,34 @@ class Conv(OpDef):
             "stride_h": s2[0], "stride_w": s2[1], "dil_h": d2[0], "dil_w": d2[1],
             "pad_top": b2[0], "pad_left": b2[1], "groups": int(node.attrs.get("group", 1)),
         }
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._s8_params(node, g)
+
+    def _s8_params(self, node: Node, g: Graph):
+        """Kernel parameters and the constant weights, bias, multipliers and shifts of mlc_conv2d_s8."""
+        xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+        geo = self._geometry(node, g)
+        taps = geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]
+        w_q, w_scales, b = s8.weights_and_bias(g, node.inputs[1], node.input(2), 0, xq.s, taps)
+        s8.check_accumulator(taps, b, "convolution")
+        mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
+        lo, hi = s8.clamp(node, g, yq)
+        params = {**geo, "x_zero_point": xq.zp, "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
+        return params, w_q, b, mult, shift
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        params, w_q, b, mult, shift = self._s8_params(node, ctx.graph)
+        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, b, mult, shift),
+                ctx.scratch(node, "int16_t"), ctx.tensor(node.outputs[0])]
+        return [KernelCall("mlc_conv2d_s8", "mlc_conv2d_s8_params_t", params, args)]
+
+    def scratch_bytes(self, node: Node, g: Graph) -> int:
+        if g.tensors[node.inputs[0]].dtype != "int8":
+            return 0
+        geo = self._geometry(node, g)
+        return 4 * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]  # MLC_CONV2D_S8_SCRATCH_BYTES
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import Graph, Node, QParams
+from toolchain.ops import s8
 from toolchain.ops.base import (
     NUMERIC,
     KernelCall,
@@ -18,8 +19,23 @@ from toolchain.ops.base import (
     fill,
     fused_act,
     register,
+    same_shape_inputs,
     shape,
 )
+from toolchain.quant.requant import add_params, mul_params
+
+
+def const_qparams(data: np.ndarray) -> QParams:
+    """Per-tensor int8 quantization of a constant operand covering its range and zero."""
+    lo, hi = min(float(np.min(data)), 0.0), max(float(np.max(data)), 0.0)
+    scale = (hi - lo) / 255.0 if hi > lo else 1.0
+    zp = int(np.clip(np.rint(-128.0 - lo / scale), -128, 127))
+    return QParams.of(np.float32(scale), zp)
+
+
+def operand_s8(ctx_graph: Graph, name: str) -> QParams:
+    data = ctx_graph.const(name)
+    return const_qparams(np.asarray(data, np.float64)) if data is not None else s8.qp(ctx_graph, name)
 
 # ONNX op -> mlc_binary_op_t
 BINARY_OPS = {"Add": 0, "Sub": 1, "Mul": 2, "Div": 3}
@@ -42,6 +58,7 @@ def binary_call(node: Node, ctx: LowerCtx, op: int, a: str, b: str, fuse: bool =
 @register
 class Binary(OpDef):
     op_types = tuple(BINARY_OPS)
+    s8_op_types = ("Add", "Mul")
     dtypes = NUMERIC
     rejects = ("rank > 6",)
     fuses_activation = True
@@ -50,6 +67,47 @@ class Binary(OpDef):
         check_dtypes(node, g, node.inputs[:2], NUMERIC)
         if len(shape(g, node.outputs[0])) > 6:
             raise Unsupported("rank > 6")
+
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        return same_shape_inputs(node, g, (0, 1))
+
+    def _s8(self, node: Node, g: Graph) -> dict:
+        if node.op not in ("Add", "Mul"):
+            raise Unsupported(f"{node.op} on int8 (Add and Mul only)")
+        out = shape(g, node.outputs[0]) or (1,)
+        if len(out) > 6:
+            raise Unsupported("rank > 6")
+        a, b = node.inputs[0], node.inputs[1]
+        aq, bq, yq = operand_s8(g, a), operand_s8(g, b), s8.qp(g, node.outputs[0])
+        lo, hi = s8.clamp(node, g, yq)
+        try:
+            scales = (add_params(aq.s, bq.s, yq.s) if node.op == "Add" else mul_params(aq.s, bq.s, yq.s))
+        except ValueError as exc:
+            raise Unsupported(f"rescale factor out of range ({exc})") from exc
+        return {"rank": len(out), "dims": fill(list(out)),
+                "a_strides": fill(broadcast_strides(shape(g, a) or (1,), out)),
+                "b_strides": fill(broadcast_strides(shape(g, b) or (1,), out)),
+                "a_zero_point": aq.zp, "b_zero_point": bq.zp, "y_zero_point": yq.zp, **scales,
+                "act_min": lo, "act_max": hi}
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._s8(node, g)
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        params = self._s8(node, g)
+        args = []
+        for name in node.inputs[:2]:
+            data = g.const(name)
+            if data is None:
+                args.append(ctx.tensor(name))
+                continue
+            q = const_qparams(np.asarray(data, np.float64))
+            args.append(ctx.const(f"{node.name}_{name}_q", np.clip(np.rint(np.asarray(data, np.float64) / q.s) + q.zp,
+                                                                  -128, 127).astype(np.int8)))
+        fn = "mlc_add_s8" if node.op == "Add" else "mlc_mul_s8"
+        return [KernelCall(fn, "mlc_binary_s8_params_t", params, args + [ctx.tensor(node.outputs[0])])]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

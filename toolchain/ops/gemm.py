@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node
+from toolchain.ops import s8
 from toolchain.ops.base import (
     NULL,
     KernelCall,
@@ -73,6 +74,32 @@ def _matmul_call(node: Node, ctx: LowerCtx, a: str, b: str, trans_a: bool, trans
                       [ctx.tensor(a), b_arg, bias_arg, ctx.tensor(node.outputs[0])])
 
 
+def _fc_s8(node: Node, g: Graph, a: str, b: str, trans_b: bool, bias: str, alpha: float, beta: float):
+    """mlc_fc_s8 parameters and constants for y[m][n] = a[m][k] * op(B) + bias: B constant 2-D."""
+    sa, sb = shape(g, a), shape(g, b)
+    if len(sb) != 2 or g.const(b) is None:
+        raise Unsupported("int8 needs a constant 2-D weight matrix")
+    k = sa[-1]
+    m = int(np.prod(sa[:-1]))
+    n = sb[0] if trans_b else sb[1]
+    xq, yq = s8.qp(g, a), s8.qp(g, node.outputs[0])
+    if bias and (len(shape(g, bias)) > 1 and shape(g, bias)[0] != 1):
+        raise Unsupported("int8 needs a bias broadcast along the rows")
+    w_q, w_scales, bq = s8.weights_and_bias(g, b, bias, 0 if trans_b else 1, xq.s, k, float(alpha), float(beta))
+    w_q = w_q if trans_b else w_q.T
+    s8.check_accumulator(k, bq, "matrix product")
+    mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
+    lo, hi = s8.clamp(node, g, yq)
+    params = {"m": m, "n": n, "k": k, "x_zero_point": xq.zp, "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
+    return params, np.ascontiguousarray(w_q), bq, mult, shift
+
+
+def _fc_s8_call(node: Node, ctx: LowerCtx, a: str, consts) -> KernelCall:
+    params, w_q, bq, mult, shift = consts
+    return KernelCall("mlc_fc_s8", "mlc_fc_s8_params_t", params,
+                      [ctx.tensor(a), *s8.weight_args(ctx, node, w_q, bq, mult, shift), ctx.tensor(node.outputs[0])])
+
+
 @register
 class Gemm(OpDef):
     op_types = ("Gemm",)
@@ -85,6 +112,20 @@ class Gemm(OpDef):
             raise Unsupported("A and B must be 2-D")
         if node.input(2) and len(shape(g, node.inputs[2])) > 2:
             raise Unsupported("C of rank > 2")
+
+    def _s8(self, node: Node, g: Graph):
+        a = node.attrs
+        if a.get("transA", 0):
+            raise Unsupported("transA=1 on int8")
+        return _fc_s8(node, g, node.inputs[0], node.inputs[1], bool(a.get("transB", 0)), node.input(2),
+                      a.get("alpha", 1.0), a.get("beta", 1.0))
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._s8(node, g)
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return [_fc_s8_call(node, ctx, node.inputs[0], self._s8(node, ctx.graph))]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         a = node.attrs
@@ -105,6 +146,15 @@ class MatMul(OpDef):
 
     def check(self, node: Node, g: Graph) -> None:
         check_float(node, g)
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        if len(shape(g, node.inputs[0])) < 2:
+            raise Unsupported("1-D A on int8")
+        _fc_s8(node, g, node.inputs[0], node.inputs[1], False, "", 1.0, 1.0)
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        consts = _fc_s8(node, ctx.graph, node.inputs[0], node.inputs[1], False, "", 1.0, 1.0)
+        return [_fc_s8_call(node, ctx, node.inputs[0], consts)]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         return [_matmul_call(node, ctx, node.inputs[0], node.inputs[1], False, False)]

@@ -74,6 +74,8 @@ UNARY_TYPES = {"Abs": NUMERIC, "Neg": NUMERIC, "Sign": NUMERIC, "Shrink": NUMERI
 @register
 class MathUnary(Unary):
     op_types = tuple(MATH_UNARY)
+    # On int8 every float function of one tensor is a lookup table; the predicates return bool.
+    s8_op_types = tuple(op for op in MATH_UNARY if op not in ("IsNaN", "IsInf", "Not"))
     dtypes = ("float32", "int64", "int32", "bool")
     table = MATH_UNARY
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import Graph, Node, QParams
 from toolchain.ops.base import (
     ANY,
     NUMERIC,
@@ -28,7 +28,27 @@ def copy_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: li
         "rank": len(dims), "dims": fill(dims), "in_strides": fill(in_strides), "out_strides": fill(out_strides),
         "in_offset": in_offset, "out_offset": out_offset,
     }
-    return KernelCall("mlc_copy_f32", "mlc_copy_params_t", params, [ctx.tensor(src), ctx.tensor(dst)])
+    fn = "mlc_copy_s8" if ctx.graph.tensors[dst].dtype == "int8" else "mlc_copy_f32"
+    return KernelCall(fn, "mlc_copy_params_t", params, [ctx.tensor(src), ctx.tensor(dst)])
+
+
+class Movement(OpDef):
+    """Data movement: on int8 the same copies, when every run-time input and output shares one quantization."""
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        names = [t for t in list(node.inputs) + list(node.outputs) if t and g.const(t) is None]
+        first = g.tensors[names[0]].quant
+        if first is None or not all(first.same(g.tensors[t].quant) for t in names[1:]):
+            raise Unsupported("inputs and outputs quantized differently (a copy cannot rescale)")
+        if any(g.const(t) is not None for t in node.inputs[:1]):
+            raise Unsupported("constant data on int8")
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return self.lower(node, ctx)
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant
 
 
 def transpose_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], perm: list[int]) -> KernelCall:
@@ -39,7 +59,7 @@ def transpose_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], perm: lis
 
 
 @register
-class Transpose(OpDef):
+class Transpose(Movement):
     op_types = ("Transpose",)
     dtypes = ANY
     rejects = ("rank > 6",)
@@ -56,7 +76,7 @@ class Transpose(OpDef):
 
 
 @register
-class Concat(OpDef):
+class Concat(Movement):
     op_types = ("Concat",)
     dtypes = ANY
     rejects = ("rank > 6",)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import Graph, Node, QParams
+from toolchain.ops import s8
 from toolchain.ops.base import (
     IDENTITY_ACT,
     KernelCall,
@@ -20,6 +21,31 @@ from toolchain.ops.base import (
     shape,
 )
 from toolchain.ops.conv import as_2d, spatial_pads
+from toolchain.quant.requant import mean_multiplier, quantize_multiplier
+
+
+def requantize_call(node: Node, ctx: LowerCtx, src: str, x: QParams, y: QParams, lo: int, hi: int) -> KernelCall:
+    """In-place rescale of an int8 tensor from quantization x to y, then the clamp [lo, hi]."""
+    mult, shift = quantize_multiplier(x.s / y.s)
+    params = {"size": int(np.prod(shape(ctx.graph, src) or (1,))), "x_zero_point": x.zp, "y_zero_point": y.zp,
+              "mult": mult, "shift": shift, "act_min": lo, "act_max": hi}
+    return KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params, [ctx.tensor(src), ctx.tensor(src)])
+
+
+def mean_call(node: Node, ctx: LowerCtx, outer: int, count: int) -> KernelCall:
+    """mlc_mean_s8 over `count` contiguous values per output (global average pooling, whole-input windows)."""
+    g = ctx.graph
+    xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+    mult, shift = mean_multiplier(xq.s, yq.s, count)
+    lo, hi = s8.clamp(node, g, yq)
+    params = {"outer": outer, "axis": count, "inner": 1, "x_zero_point": xq.zp, "y_zero_point": yq.zp,
+              "mult": mult, "shift": shift, "act_min": lo, "act_max": hi}
+    return KernelCall("mlc_mean_s8", "mlc_mean_s8_params_t", params,
+                      [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])
+
+
+S8_POOL_KEYS = ("n", "c", "h_in", "w_in", "h_out", "w_out", "k_h", "k_w", "stride_h", "stride_w", "dil_h", "dil_w",
+                "pad_top", "pad_left", "pad_bottom", "pad_right", "count_include_pad")
 
 
 def _indices_used(node: Node, g: Graph) -> bool:
@@ -50,6 +76,7 @@ class Pool(OpDef):
     scratch, then a pool over D of that with the (H, W) plane as the inner axis."""
 
     op_types = ("MaxPool", "AveragePool", "LpPool")
+    s8_op_types = ("MaxPool", "AveragePool")
     fuses_activation = True
     rejects = ("MaxPool Indices with storage_order=1", "MaxPool Indices of 3-D pooling", "pooling over more than 3 axes",
                "LpPool p < 1")
@@ -78,6 +105,43 @@ class Pool(OpDef):
     def scratch_bytes(self, node: Node, g: Graph) -> int:
         x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
         return 4 * x[0] * x[1] * x[2] * y[3] * y[4] if len(x) == 5 else 0
+
+    def _whole_window(self, node: Node, g: Graph) -> bool:
+        """The window covers the whole input exactly once: average pooling is a mean."""
+        x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
+        k, _, d, begin, end = self._window(node, g)
+        return list(k) == list(x[2:]) and all(v == 1 for v in y[2:]) and not any(begin) and not any(end) \
+            and all(v == 1 for v in d)
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        if node.op == "LpPool" or len(shape(g, node.inputs[0])) == 5 or _indices_used(node, g):
+            raise Unsupported(f"{node.op} {'with Indices ' if _indices_used(node, g) else ''}on int8 (1-D and 2-D "
+                              "MaxPool and AveragePool only)")
+        s8.clamp(node, g, s8.qp(g, node.outputs[0]))
+        s8.qp(g, node.inputs[0])
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant if node.op == "MaxPool" else None
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
+        xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+        if node.op == "AveragePool" and self._whole_window(node, g):
+            return [mean_call(node, ctx, x[0] * x[1], int(np.prod(x[2:])))]
+        k, s, d, begin, end = self._window(node, g)
+        geo = _pool2d(node, x[0], x[1], list(x[2:]), list(y[2:]), k, s, d, begin, end, dict(IDENTITY_ACT))
+        lo, hi = s8.clamp(node, g, yq)
+        same = xq.same(yq)
+        params = {key: geo[key] for key in S8_POOL_KEYS}
+        params.update(zero_point=xq.zp, act_min=lo if same else -128, act_max=hi if same else 127)
+        fn = "mlc_maxpool2d_s8" if node.op == "MaxPool" else "mlc_avgpool2d_s8"
+        calls = [KernelCall(fn, "mlc_pool2d_s8_params_t", params,
+                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+        if not same:
+            calls.append(requantize_call(node, ctx, node.outputs[0], xq, yq, lo, hi))
+        return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
@@ -112,6 +176,33 @@ class GlobalPool(OpDef):
         check_float(node, g)
         if len(shape(g, node.inputs[0])) > 6:
             raise Unsupported("rank > 6")
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        if len(shape(g, node.inputs[0])) < 3:
+            raise Unsupported("rank < 3 on int8")
+        s8.qp(g, node.inputs[0])
+        s8.clamp(node, g, s8.qp(g, node.outputs[0]))
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant if node.op == "GlobalMaxPool" else None
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        x = list(shape(g, node.inputs[0]))
+        if node.op == "GlobalAveragePool":
+            return [mean_call(node, ctx, x[0] * x[1], int(np.prod(x[2:])))]
+        xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+        plane = int(np.prod(x[2:]))
+        params = {key: 0 for key in S8_POOL_KEYS}
+        params.update(n=x[0], c=x[1], h_in=1, w_in=plane, h_out=1, w_out=1, k_h=1, k_w=plane, stride_h=1,
+                      stride_w=1, dil_h=1, dil_w=1, zero_point=xq.zp, act_min=-128, act_max=127)
+        calls = [KernelCall("mlc_maxpool2d_s8", "mlc_pool2d_s8_params_t", params,
+                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+        lo, hi = s8.clamp(node, g, yq)
+        if not xq.same(yq) or (lo, hi) != (-128, 127):
+            calls.append(requantize_call(node, ctx, node.outputs[0], xq, yq, lo, hi))
+        return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         x = list(shape(ctx.graph, node.inputs[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import Graph, Node, QParams
 from toolchain.ops.base import ANY, OpDef, Unsupported, check_unused_outputs, register
 
 
@@ -14,6 +14,15 @@ class Alias(OpDef):
     dtypes = ANY
     rejects = ("Dropout training_mode true or at run time", "Dropout mask output")
     alias = True
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        xq, yq = g.tensors[node.inputs[0]].quant, g.tensors[node.outputs[0]].quant
+        if xq is None or not xq.same(yq):
+            raise Unsupported("input and output quantization differ (a view cannot rescale)")
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant
 
     def check(self, node: Node, g: Graph) -> None:
         if node.op == "Dropout":

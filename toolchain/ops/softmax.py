@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
-from toolchain.ops.base import KernelCall, LowerCtx, OpDef, check_float, norm_axis, register, shape
+from toolchain.ir import Graph, Node, QParams
+from toolchain.ops import s8
+from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, norm_axis, register, shape
+from toolchain.ops.pool import requantize_call
+from toolchain.quant.requant import softmax_table
+
+# The int8 softmax writes probabilities with scale 1/256 and zero point -128 (TFLite's int8 softmax output).
+SOFTMAX_S8_OUT = QParams.of(1.0 / 256.0, -128)
 
 MODES = {"Softmax": 0, "LogSoftmax": 1, "Hardmax": 2}
 
@@ -13,6 +19,7 @@ MODES = {"Softmax": 0, "LogSoftmax": 1, "Hardmax": 2}
 @register
 class Softmax(OpDef):
     op_types = tuple(MODES)
+    s8_op_types = ("Softmax",)
 
     def check(self, node: Node, g: Graph) -> None:
         check_float(node, g)
@@ -26,6 +33,27 @@ class Softmax(OpDef):
         if legacy:  # coerced to 2-D [outer, rest]
             return outer, int(np.prod(dims[axis:])), 1
         return outer, dims[axis], int(np.prod(dims[axis + 1:]))
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        if node.op != "Softmax":
+            raise Unsupported(f"{node.op} on int8")
+        s8.qp(g, node.inputs[0])
+        s8.qp(g, node.outputs[0])
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return SOFTMAX_S8_OUT
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        outer, axis, inner = self._split(node, g)
+        xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
+        table = ctx.const(node.name + "_exp", softmax_table(xq.s))
+        calls = [KernelCall("mlc_softmax_s8", "mlc_softmax_s8_params_t", {"outer": outer, "axis": axis, "inner": inner},
+                            [ctx.tensor(node.inputs[0]), table, ctx.tensor(node.outputs[0])])]
+        if not SOFTMAX_S8_OUT.same(yq):
+            calls.append(requantize_call(node, ctx, node.outputs[0], SOFTMAX_S8_OUT, yq, -128, 127))
+        return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         outer, axis, inner = self._split(node, ctx.graph)

@@ -27,7 +27,7 @@ from toolchain.ops.base import (
     require_const,
     shape,
 )
-from toolchain.ops.movement import copy_call, transpose_call
+from toolchain.ops.movement import Movement, copy_call, transpose_call
 
 
 def _rank6(node: Node, g: Graph, name: str) -> None:
@@ -42,7 +42,7 @@ def _unary(ctx: LowerCtx, src: str, dst: str, op: dict) -> KernelCall:
 
 
 @register
-class Slice(OpDef):
+class Slice(Movement):
     """Slice with constant starts/ends/axes/steps (attributes before opset 10), negative steps included."""
 
     op_types = ("Slice",)
@@ -91,7 +91,7 @@ class Slice(OpDef):
 
 
 @register
-class Split(OpDef):
+class Split(Movement):
     """Split along `axis` into the sizes shape inference gave the outputs (split attribute/input, num_outputs)."""
 
     op_types = ("Split",)
@@ -120,7 +120,7 @@ class Split(OpDef):
 
 
 @register
-class Expand(OpDef):
+class Expand(Movement):
     """Expand to the (constant) shape: a copy with stride 0 along broadcast axes."""
 
     op_types = ("Expand",)
@@ -163,7 +163,7 @@ class Tile(OpDef):
 
 
 @register
-class DepthSpace(OpDef):
+class DepthSpace(Movement):
     """DepthToSpace and SpaceToDepth (modes DCR and CRD): one 6-D permuting copy."""
 
     op_types = ("DepthToSpace", "SpaceToDepth")

@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "mlc/kernels_f32.h" /* mlc_copy_params_t */
 #include "mlc/types.h"
 
 #ifdef __cplusplus
@@ -168,6 +169,9 @@ typedef struct {
     int32_t act_min, act_max;
 } mlc_requantize_s8_params_t;
 int mlc_requantize_s8(const mlc_requantize_s8_params_t *p, const int8_t *x, int8_t *y);
+
+/** Strided int8 copy with mlc_copy_f32's parameters (kernels_f32.h): data movement keeps quantization. */
+int mlc_copy_s8(const mlc_copy_params_t *p, const int8_t *x, int8_t *y);
 
 /**
  * The float boundary (ONNX QuantizeLinear / DequantizeLinear, per tensor):

@@ -1,0 +1,45 @@
+"""PTQ of small float graphs through operators that become int8 lookup tables or copies: the int8
+program stays within a few output steps of the float model, and host C equals the simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from tests.quant.util import run_built
+from toolchain.build import QuantOptions, compile_model
+from toolchain.quant.simulate import simulate_batch
+
+
+def _model(op: str, attrs: dict) -> onnx.ModelProto:
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node(op, ["c"], ["u"], **attrs),
+             helper.make_node("Transpose", ["u"], ["t"], perm=[0, 2, 3, 1]),
+             helper.make_node("Concat", ["t", "t"], ["y"], axis=3)]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5, 5, 8])], [w])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("op,attrs", [("LeakyRelu", {"alpha": 0.1}), ("Elu", {}), ("HardSwish", {}),
+                                      ("Sigmoid", {}), ("Tanh", {}), ("Exp", {}), ("Abs", {}), ("Softsign", {})])
+def test_lookup_table_ops(tmp_path, op, attrs):
+    import onnxruntime as ort
+
+    path = tmp_path / "m.onnx"
+    onnx.save(_model(op, attrs), path)
+    x = np.random.default_rng(1).random((32, 1, 3, 5, 5), dtype=np.float32)
+    np.save(tmp_path / "calib.npy", x)
+    c = compile_model(path, quant=QuantOptions("int8", str(tmp_path / "calib.npy")))
+    kernels = [k.fn for layer in c.program.layers for k in layer.calls]
+    assert "mlc_lut_s8" in kernels and "mlc_copy_s8" in kernels, kernels
+    got = run_built(c, "host", x[:8])
+    assert simulate_batch(c.program, [x[:8]])[0].reshape(got.shape).tobytes() == got.tobytes()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
+    step = c.program.outputs[0].scale
+    assert np.max(np.abs(got - want)) <= 4 * step, (np.max(np.abs(got - want)) / step)

@@ -1,0 +1,40 @@
+"""Quantized programs on the emulated Cortex-M4: byte-identical to the host C and the Python simulator,
+and PTQ accuracy on the board."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.conftest import MODELS, requires_shared
+from tests.quant.util import PRE_QUANTIZED, PTQ, calib_inputs, compiled, run_built
+from toolchain.quant.simulate import simulate_batch
+
+pytestmark = [requires_shared(),
+              pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")]
+
+
+def _count(rel: str) -> int:
+    # Host-to-guest UART under QEMU moves about 16 KB/s: big float inputs get fewer samples.
+    return 2 if "vww" in rel else 4 if "ic_" in rel else 8
+
+
+@pytest.mark.parametrize("rel", PRE_QUANTIZED + sorted(PTQ))
+def test_emulator_host_and_simulator_byte_identical(rel):
+    c = compiled(rel)
+    x = calib_inputs(rel, _count(rel))
+    board = run_built(c, "cortex-m4", x)
+    host = run_built(c, "host", x)
+    sim = simulate_batch(c.program, [x])[0].reshape(board.shape)
+    assert board.tobytes() == host.tobytes() == sim.tobytes()
+
+
+@pytest.mark.parametrize("rel", sorted(PTQ))
+def test_ptq_accuracy_on_cortex_m4(rel):
+    data = np.load(MODELS / "digits_data.npz")
+    x, y = data["test_x"].astype(np.float32), data["test_y"]
+    got = run_built(compiled(rel), "cortex-m4", x)
+    float_acc = {"digits_cnn.onnx": 0.9924, "digits_mlp.onnx": 0.9798}[rel]  # models.json
+    assert np.mean(got.argmax(1) == y) >= float_acc - 0.01

@@ -1,0 +1,138 @@
+"""Helpers shared by the int8 lowerings: activation parameters, weights, biases, multipliers and clamps.
+
+The scheme is kernels_s8.h's: activations int8 asymmetric per tensor, weights int8 symmetric per output
+channel, int32 biases with scale x_scale * w_scale, rescaling by toolchain.quant.requant's one rounding rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolchain.ir import Graph, Node, QParams
+from toolchain.ops.base import Arg, LowerCtx, Unsupported, fused_act
+from toolchain.quant.requant import activation_range, quantize_bias, quantize_multipliers, quantize_weights_per_channel
+
+ACC_LIMIT = 2**31 - 1
+BIAS_TOLERANCE = 1e-5  # relative: a bias scale this close to x_scale * w_scale is taken as given
+
+
+def qp(g: Graph, name: str) -> QParams:
+    """The per-tensor quantization of a run-time tensor (Unsupported when it has none)."""
+    t = g.tensors[name]
+    if t.quant is None:
+        raise Unsupported(f"tensor {name!r} has no quantization parameters")
+    if not t.quant.per_tensor:
+        raise Unsupported(f"tensor {name!r} is quantized per axis; int8 activations must be per tensor")
+    if not -128 <= t.quant.zp <= 127 or not t.quant.s > 0:
+        raise Unsupported(f"tensor {name!r} has scale {t.quant.s} and zero point {t.quant.zp} (int8 needs scale > 0)")
+    return t.quant
+
+
+def clamp(node: Node, g: Graph, y: QParams) -> tuple[int, int]:
+    """(act_min, act_max) of the node's fused activation on its int8 output (Relu and Clip only)."""
+    if not node.fused:
+        return activation_range(y.s, y.zp, "none")
+    if len(node.fused) > 1:
+        raise Unsupported("more than one fused activation on int8")
+    act = fused_act(node, g)
+    if act["op"] == 1:
+        return activation_range(y.s, y.zp, "relu")
+    if act["op"] == 2:
+        return activation_range(y.s, y.zp, "clip", float(act["alpha"]), float(act["beta"]))
+    raise Unsupported(f"fused {node.fused[0].op} on int8 (only Relu and Clip clamp an int8 output)")
+
+
+def weights(g: Graph, name: str, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Int8 weights (zero point 0) in the tensor's own layout and the float64 scale per slice along `axis`.
+    Weights that arrived quantized keep their integers when the zero point can be folded into them."""
+    t = g.tensors[name]
+    if t.data is None:
+        raise Unsupported(f"weights {name!r} must be a constant for int8")
+    data = np.asarray(t.data)
+    axis = axis % data.ndim
+    channels = data.shape[axis]
+    quant = t.quant
+    if quant is not None and quant.q is not None:
+        q = quant.q.astype(np.int64)
+        if quant.per_tensor:
+            shifted = q - int(quant.zero_point.reshape(-1)[0])
+            scales = np.full(channels, float(quant.scale.reshape(-1)[0]))
+        elif quant.axis is not None and quant.axis % data.ndim == axis:
+            view = [1] * data.ndim
+            view[axis] = -1
+            shifted = q - quant.zero_point.astype(np.int64).reshape(view)
+            scales = quant.scale.astype(np.float64).reshape(-1)
+        else:
+            shifted, scales = None, None
+        if shifted is not None and shifted.min(initial=0) >= -128 and shifted.max(initial=0) <= 127:
+            return shifted.astype(np.int8), scales
+    q8, scales = quantize_weights_per_channel(data, axis)
+    return q8, scales
+
+
+def bias(g: Graph, name: str, x_scale: float, w_scales: np.ndarray, beta: float = 1.0) -> np.ndarray:
+    """Int32 bias per output channel (broadcast to len(w_scales)); a quantized bias whose scale is
+    x_scale * w_scale keeps its integers."""
+    n = w_scales.size
+    t = g.tensors[name]
+    if t.data is None:
+        raise Unsupported(f"bias {name!r} must be a constant for int8")
+    want = float(x_scale) * w_scales
+    quant = t.quant
+    if quant is not None and quant.q is not None and beta == 1.0 and not np.any(quant.zero_point):
+        scale = np.broadcast_to(quant.scale.astype(np.float64).reshape(-1), (n,))
+        if np.all(np.abs(scale - want) <= BIAS_TOLERANCE * want):
+            return np.broadcast_to(quant.q.astype(np.int64).reshape(-1), (n,)).astype(np.int32)
+    data = np.broadcast_to(np.asarray(t.data, np.float64).reshape(-1) * beta, (n,))
+    return quantize_bias(data, x_scale, w_scales)
+
+
+def weights_and_bias(g: Graph, w_name: str, b_name: str, axis: int, x_scale: float, taps: int,
+                     alpha: float = 1.0, beta: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Int8 weights, their scales (times alpha) and the int32 bias of a conv / fc. When a float model's
+    channel has weights so small that its bias would not fit the int32 accumulator next to `taps`
+    products, that channel's weight scale is raised until it does (coarser weights, exact bias)."""
+    w_q, w_scales = weights(g, w_name, axis)
+    w_scales = w_scales * float(alpha)
+    if not np.all(w_scales > 0):
+        raise Unsupported("alpha must be positive for int8")
+    if not b_name:
+        return w_q, w_scales, None
+    b = bias(g, b_name, x_scale, w_scales, beta)
+    room = ACC_LIMIT - taps * 255 * 128
+    t = g.tensors[w_name]
+    if np.any(np.abs(b.astype(np.int64)) >= room) and t.quant is None and room > 0:
+        real_b = np.broadcast_to(np.asarray(g.tensors[b_name].data, np.float64).reshape(-1) * beta, w_scales.shape)
+        need = np.abs(real_b) / (float(x_scale) * room * 0.5) / float(alpha)
+        data = np.moveaxis(np.asarray(t.data, np.float64), axis, 0)
+        base = w_scales / float(alpha)
+        scales = np.maximum(base, need)
+        shape = (-1,) + (1,) * (data.ndim - 1)
+        q = np.clip(np.rint(data / scales.reshape(shape)), -127, 127).astype(np.int8)
+        w_q, w_scales = np.moveaxis(q, 0, axis), scales * float(alpha)
+        b = bias(g, b_name, x_scale, w_scales, beta)
+    return w_q, w_scales, b
+
+
+def check_accumulator(taps: int, b: np.ndarray | None, what: str) -> None:
+    """The int32 accumulator of `taps` products of (x - zp) in [-255, 255] and |w| <= 128 plus the bias
+    must not overflow."""
+    worst = taps * 255 * 128 + (int(np.max(np.abs(b.astype(np.int64)))) if b is not None and b.size else 0)
+    if worst > ACC_LIMIT:
+        raise Unsupported(f"{what}: {taps} taps and the bias may overflow the int32 accumulator")
+
+
+def multipliers(x_scale: float, w_scales: np.ndarray, y_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        return quantize_multipliers(float(x_scale) * w_scales / float(y_scale))
+    except ValueError as exc:
+        raise Unsupported(f"rescale factor out of range ({exc})") from exc
+
+
+def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None, mult: np.ndarray,
+                shift: np.ndarray) -> list[Arg]:
+    """Constant arguments w, bias (or NULL), mult, shift of the conv / fc kernels."""
+    args = [ctx.const(node.name + "_wq", w_q)]
+    args.append(ctx.const(node.name + "_bq", b) if b is not None else Arg("null"))
+    args += [ctx.const(node.name + "_mult", mult), ctx.const(node.name + "_shift", shift)]
+    return args

@@ -1,0 +1,134 @@
+"""A float graph with quantized tensors (Tensor.quant) -> an integer program graph.
+
+Every operator whose run-time inputs and outputs are all quantized, and whose definition accepts them
+(OpDef.check_s8), runs on int8; everything else stays float. Where a tensor crosses between the two, a
+QuantizeLinear or DequantizeLinear node is inserted, so the float parts compute exactly what they computed
+before on the dequantized values. Graph inputs and outputs keep their names and float types: the float
+wrapper of the device API; the int8 names are `<tensor>_q`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from toolchain.ir import Graph, Node, QParams, Tensor
+from toolchain.ops import Unsupported, opdef
+from toolchain.ops.base import BOUNDARY_OPS
+
+
+def _runtime(g: Graph, name: str) -> bool:
+    t = g.tensors.get(name) if name else None
+    return t is not None and not t.is_const
+
+
+def int8_decisions(g: Graph) -> dict[str, str]:
+    """Node name -> "" when it runs on int8, else the reason it stays float."""
+    out: dict[str, str] = {}
+    for n in g.nodes:
+        d = opdef(n)
+        if d is None or n.op in BOUNDARY_OPS:
+            out[n.name] = "float boundary"
+            continue
+        names = [i for i in n.inputs if _runtime(g, i)] + [o for o in n.outputs if _runtime(g, o)]
+        missing = [t for t in names if g.tensors[t].quant is None or g.tensors[t].dtype != "float32"]
+        if missing:
+            out[n.name] = f"tensor {missing[0]!r} is not quantized"
+            continue
+        try:
+            d.check_s8(n, g)
+            out[n.name] = ""
+        except Unsupported as exc:
+            out[n.name] = str(exc)
+    return out
+
+
+def _fresh(g: Graph, hint: str) -> str:
+    name, k = hint, 1
+    while name in g.tensors:
+        name, k = f"{hint}_{k}", k + 1
+    return name
+
+
+def _params(g: Graph, t: str, q: QParams) -> list[str]:
+    s = _fresh(g, f"{t}_scale")
+    g.tensors[s] = Tensor(s, (), "float32", np.asarray(q.s, np.float32))
+    z = _fresh(g, f"{t}_zero_point")
+    g.tensors[z] = Tensor(z, (), "int8", np.asarray(q.zp, np.int8))
+    return [s, z]
+
+
+def _through_views(g: Graph) -> None:
+    """A view (Reshape, Flatten, ...) of an unquantized tensor into a quantized one takes that quantization
+    on its input too: quantizing before or after a view is the same, and before keeps the view int8."""
+    for n in reversed(g.nodes):
+        d = opdef(n)
+        if d is None or not d.alias or not n.inputs or not _runtime(g, n.inputs[0]):
+            continue
+        x, y = g.tensors[n.inputs[0]], g.tensors[n.outputs[0]]
+        if x.quant is None and y.quant is not None and x.dtype == "float32" and len(g.consumers(x.name)) == 1:
+            x.quant = y.quant
+
+
+def integerize(g: Graph) -> Graph:
+    _through_views(g)
+    decisions = int8_decisions(g)
+    as_int8: dict[str, str] = {}  # float tensor -> its int8 twin
+    as_float: set[str] = {n for n in g.inputs}
+    nodes: list[Node] = []
+
+    def int8_of(t: str) -> str:
+        if t not in as_int8:
+            q = g.tensors[t].quant
+            assert q is not None
+            name = _fresh(g, f"{t}_q")
+            g.tensors[name] = Tensor(name, g.tensors[t].shape, "int8", None, q)
+            nodes.append(Node("QuantizeLinear", f"{t}_quantize", [t] + _params(g, t, q), [name]))
+            as_int8[t] = name
+        return as_int8[t]
+
+    def float_of(t: str) -> str:
+        if t not in as_float:
+            src = as_int8[t]
+            q = g.tensors[src].quant
+            assert q is not None
+            nodes.append(Node("DequantizeLinear", f"{t}_dequantize", [src] + _params(g, t, q), [t]))
+            as_float.add(t)
+        return t
+
+    for n in g.nodes:
+        if decisions[n.name] == "":
+            n.inputs = [int8_of(i) if _runtime(g, i) else i for i in n.inputs]
+            outs = []
+            for o in n.outputs:
+                if not o:
+                    outs.append(o)
+                    continue
+                name = _fresh(g, f"{o}_q")
+                g.tensors[name] = Tensor(name, g.tensors[o].shape, "int8", None, g.tensors[o].quant)
+                as_int8[o] = name
+                outs.append(name)
+            n.outputs = outs
+        else:
+            n.inputs = [float_of(i) if _runtime(g, i) and g.tensors[i].dtype == "float32" else i for i in n.inputs]
+            as_float.update(o for o in n.outputs if o)
+        nodes.append(n)
+    for o in g.outputs:
+        if g.tensors[o].dtype == "float32" and not g.tensors[o].is_const:
+            float_of(o)
+    g.nodes = nodes
+    return g
+
+
+def external_io(g: Graph) -> frozenset[str]:
+    """Float graph inputs read only by QuantizeLinear and outputs written by DequantizeLinear (and read by
+    nothing else): those kernels use the caller's buffers directly, so the float tensors take no arena."""
+    ext = set()
+    for name in g.inputs:
+        users = g.consumers(name)
+        if users and all(u.op in BOUNDARY_OPS for u in users) and name not in g.outputs:
+            ext.add(name)
+    for name in g.outputs:
+        d = g.producer(name)
+        if d is not None and d.op == "DequantizeLinear" and not g.consumers(name) and name not in g.inputs:
+            ext.add(name)
+    return frozenset(ext)
