@@ -224,7 +224,8 @@ def parser() -> argparse.ArgumentParser:
     be = sub.add_parser("bench", help="instructions per inference, MACs, arena and flash of a model on a board",
                         epilog=EXIT_CODES_HELP)
     _common_model_args(be)
-    be.add_argument("--emit", choices=["c"], default="c", help="code generator (default c)")
+    be.add_argument("--emit", choices=["c", "llvm"], default="c",
+                    help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     be.add_argument("--per-layer", action="store_true", help="also each layer's instructions and MACs (PROFILE)")
     be.add_argument("--json", metavar="FILE", help="also write the figures as JSON (keys: docs/benchmarks.md)")
     be.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
