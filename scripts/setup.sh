@@ -10,9 +10,11 @@ what="${1:-demo}"
 case "$what" in demo|test|install) ;; *) echo "usage: $0 demo|test|install" >&2; exit 2 ;; esac
 
 # Debian packages: host compiler and tools, the Arm cross compiler with newlib, QEMU's Arm machines,
-# cppcheck (tests/models/test_static_analysis.py).
+# cppcheck (tests/models/test_static_analysis.py), and for the Cortex-A Linux boards (cortex-a53, cortex-a7)
+# the aarch64 and armhf Linux cross compilers with their C libraries and QEMU user mode.
 packages=(ca-certificates gcc libc6-dev make cmake python3 python3-venv
-          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck)
+          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cppcheck
+          gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -63,16 +63,16 @@ def run_bench(model: Path, board: Board, input_shapes: dict[str, list[int]] | No
               emit: str = "c") -> BenchReport:
     from toolchain.run import execute
 
-    if emit != "c":
-        raise UsageError(f"--emit {emit}: this mlc has only the C backend")
+    if emit not in ("c", "llvm"):
+        raise UsageError(f"--emit {emit}: choose c or llvm")
     t0 = time.perf_counter()
     compiled = compile_model(model, input_shapes, None, quant)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
-        res = build(model, board, Path(tmp) / "out", compiled=compiled)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled, emit=emit)
         t2 = time.perf_counter()
         batch = bench_input(compiled.program.inputs)
-        if board.is_host:
+        if board.is_host or board.runs_runner:
             dev = execute(res, board, batch, port)
         else:
             from toolchain.device_run import run_batch

@@ -13,7 +13,8 @@ from toolchain.resources import resource_dir
 
 @dataclass(frozen=True)
 class Board:
-    """One target. `kind` is "host", "qemu" (emulated) or "hardware"."""
+    """One target. `kind` is "host", "qemu" (emulated), "linux" (Linux user space, run under QEMU user mode)
+    or "hardware"."""
 
     name: str
     description: str
@@ -38,6 +39,12 @@ class Board:
     @property
     def is_host(self) -> bool:
         return self.kind == "host"
+
+    @property
+    def runs_runner(self) -> bool:
+        """The build makes the host runner (mlc_runner), not firmware: the host itself, or a Linux board
+        (kind "linux") whose runner runs under its [flash] command (QEMU user mode)."""
+        return self.kind in ("host", "linux")
 
     @property
     def is_emulated(self) -> bool:

@@ -133,7 +133,7 @@ def _copy_runtime(program: Program, board: Board, dst: Path) -> dict[str, list[s
     (dst / RUNTIME / "host").mkdir(parents=True)
     shutil.copyfile(rt / "host" / "main_host.c", dst / RUNTIME / "host" / "main_host.c")
     lists["host"].append(f"{RUNTIME}/host/main_host.c")
-    if not board.is_host:
+    if not board.runs_runner:
         for sub, files in (("device", sorted((rt / "device").glob("*.[ch]"))), ("port", _port_sources(board))):
             for src in files:
                 rel = src.relative_to(rt)
@@ -155,35 +155,56 @@ def _port_defines(board: Board) -> list[str]:
     return [f"-D{k}={v}" for k, v in sorted(board.port.get("defines", {}).items())]
 
 
-def _project_context(c: Compiled, board: Board, lists: dict[str, list[str]]) -> dict:
+def _project_context(c: Compiled, board: Board, lists: dict[str, list[str]], objects: list[str]) -> dict:
     inc = ["-I.", f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels"]
     family = board.port.get("family", "")
     if family:
         inc.append(f"-I{RUNTIME}/port/{family}")
-    cross = not board.is_host
+    cross = not board.runs_runner
+    # A Linux board builds the host runner with its cross compiler (statically linked: see its board file).
+    linux = board.kind == "linux"
     return {
         "banner": BANNER.format(source=c.source.name), "board": board, "cross": cross,
-        "host_cc": "gcc", "host_cflags": HOST_FLAGS + inc, "host_ldflags": ["-Wl,--gc-sections"],
+        "host_cc": f"{board.toolchain_prefix}gcc" if linux else "gcc",
+        "host_cflags": HOST_FLAGS + (list(board.cflags) if linux else []) + inc,
+        "host_ldflags": ["-Wl,--gc-sections"] + (list(board.cflags) + list(board.ldflags) if linux else []),
         "host_libs": ["m"],
         "cc": f"{board.toolchain_prefix}gcc" if cross else "gcc",
         "cflags": ARM_COMMON + list(board.cflags) + _port_defines(board) + inc if cross else HOST_FLAGS + inc,
         "ldflags": list(board.cflags) + list(board.ldflags) + ["-T", "link.ld", "-Wl,--gc-sections"] if cross else [],
-        "model_sources": ["model.c"] + lists["kernels"], "host_sources": lists["host"],
+        "model_sources": ["model.c"] + lists["kernels"], "model_objects": objects, "host_sources": lists["host"],
         "device_sources": lists["device"] + lists["port"],
         "target": "build/firmware.elf" if cross else "build/mlc_runner",
     }
 
 
-def write_project(c: Compiled, board: Board, dst: Path) -> None:
-    files = render(c.program, c.source.name, board.name)
+EMITS = ("c", "llvm")
+
+
+def write_project(c: Compiled, board: Board, dst: Path, emit: str = "c") -> None:
+    """`emit` "c": model.c holds every kernel call. "llvm": the layers are compiled by llvmlite into
+    model_llvm.o (IR text beside it as model_llvm.ll), which model.c calls (toolchain/emit_llvm.py)."""
+    objects: list[str] = []
+    if emit == "llvm":
+        from toolchain import emit_llvm
+
+        banner = BANNER.format(source=c.source.name)
+        files = render(c.program, c.source.name, board.name, emit_llvm.layer_symbols(c.program),
+                       emit_llvm.HEADER_FILE)
+        files[emit_llvm.HEADER_FILE] = emit_llvm.render_header(c.program, banner)
+        files[emit_llvm.LL_FILE] = f"; {banner}\n" + emit_llvm.module_ir(c.program, board, c.source.name)
+        emit_llvm.write_object(files[emit_llvm.LL_FILE], board, dst / emit_llvm.OBJ_FILE)
+        objects.append(emit_llvm.OBJ_FILE)
+    else:
+        files = render(c.program, c.source.name, board.name)
     for name, text in files.items():
         (dst / name).write_text(text)
     lists = _copy_runtime(c.program, board, dst)
     env = environment()
-    ctx = _project_context(c, board, lists)
+    ctx = _project_context(c, board, lists, objects)
     for name in ("SConstruct", "Makefile", "CMakeLists.txt"):
         (dst / name).write_text(env.get_template(f"project/{name}.j2").render(ctx))
-    if not board.is_host:
+    if not board.runs_runner:
         (dst / "link.ld").write_text(env.get_template("link.ld.j2").render(
             memory=board.memory, stack_bytes=board.stack_bytes, banner=ctx["banner"], board=board))
 
@@ -201,7 +222,9 @@ def require_compiler(board: Board) -> None:
     """A missing compiler is a tool problem of the board (exit 3), named with its install command."""
     cc = f"{board.toolchain_prefix}gcc" if not board.is_host else "gcc"
     if shutil.which(cc) is None:
-        package = "gcc-arm-none-eabi libnewlib-arm-none-eabi" if cc.startswith("arm-none-eabi") else "gcc"
+        package = {"arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+                   "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+                   "arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"}.get(cc, "gcc")
         raise BoardError(f"{cc} is not installed (needed for board {board.name}); install it with: "
                          f"sudo apt-get install --no-install-recommends {package}")
 
@@ -277,12 +300,14 @@ class BuildResult:
 
 def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[str, list[int]] | None = None,
           name: str | None = None, compiled: Compiled | None = None, quiet: bool = True,
-          quant: QuantOptions | None = None) -> BuildResult:
+          quant: QuantOptions | None = None, emit: str = "c") -> BuildResult:
     """Write and build the project; `compiled` reuses an earlier compile_model() of the same model.
-    `quiet=False` shows the stage on a terminal."""
+    `quiet=False` shows the stage on a terminal. `emit` is the code generator: "c" or "llvm"."""
     from toolchain.progress import Stages
 
     out = Path(out)
+    if emit not in EMITS:
+        raise UsageError(f"--emit {emit}: choose one of {', '.join(EMITS)}")
     if out.exists() and not (out / "manifest.json").is_file() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out}: exists and is not an mlc output directory; choose another -o")
     stages = Stages(["compile model", "write project", "build C", "reports"], "mlc build", quiet)
@@ -301,10 +326,10 @@ def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[s
         raise UsageError(f"{out}: cannot create the output directory here ({exc.strerror}); choose another -o") from None
     try:
         stages.step("write project")
-        write_project(c, board, tmp)
+        write_project(c, board, tmp, emit)
         stages.step("build C")
         run_scons(tmp)
-        artifact_rel = "build/firmware.elf" if not board.is_host else "build/mlc_runner"
+        artifact_rel = "build/firmware.elf" if not board.runs_runner else "build/mlc_runner"
         sizes = measure(tmp / artifact_rel, c.program, board)
         check_fits(c, board, sizes)
         stages.step("reports")

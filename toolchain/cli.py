@@ -50,7 +50,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     out = Path(args.output or "out")
     res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name, quiet=args.quiet,
-                quant=_quant(args))
+                quant=_quant(args), emit=args.emit)
     s, p = res.sizes, res.compiled.program
     print(f"built {res.artifact} for {board.name} ({res.compiled.quantization}); report in {out / 'report.md'}")
     print(f"RAM   {_kib(s.ram_total)}: arena {p.arena_size} (lower bound {p.lower_bound}), "
@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     board = load_board(args.board)
     run_model(args.model, board, Path(args.input), Path(args.output), parse_input_shapes(args.input_shape),
-              args.name, port=getattr(args, "port", None), quiet=args.quiet, quant=_quant(args))
+              args.name, port=getattr(args, "port", None), quiet=args.quiet, quant=_quant(args), emit=args.emit)
     print(f"wrote {args.output}")
     return 0
 
@@ -111,7 +111,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                          "another path")
     return run_test(Path(args.model), board, Path(args.data) if args.data else None, args.port,
                     parse_input_shapes(args.input_shape), args.name, Path(args.json) if args.json else None,
-                    quiet=args.quiet, quant=_quant(args))
+                    quiet=args.quiet, quant=_quant(args), emit=args.emit)
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
@@ -121,10 +121,10 @@ def cmd_flash(args: argparse.Namespace) -> int:
     board = load_board(args.board)
     if board.is_emulated:
         return serve(board, Path(args.firmware))
-    if board.is_host:
+    if board.runs_runner:
         from toolchain.errors import UsageError
 
-        raise UsageError("board host has nothing to flash; run the built mlc_runner directly")
+        raise UsageError(f"board {board.name} has nothing to flash; run the built mlc_runner directly")
     flash(board, Path(args.firmware))
     print(f"flashed {args.firmware} to {board.name}")
     return 0
@@ -189,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     _common_model_args(b)
     b.add_argument("-o", "--output", help="output directory (default ./out)")
     b.add_argument("--quiet", action="store_true", help="no progress indicator")
+    b.add_argument("--emit", choices=["c", "llvm"], default="c",
+                   help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     b.set_defaults(func=cmd_build)
 
     ins = sub.add_parser("inspect", help="per-layer MACs, weights, activations and arena use; does it fit the board",
@@ -205,6 +207,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--output", required=True, help="OUT.npy or OUT.npz (keyed by output name)")
     r.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--emit", choices=["c", "llvm"], default="c",
+                   help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     r.set_defaults(func=cmd_run)
 
     t = sub.add_parser("test", help="run the model on the board and compare with onnxruntime", epilog=EXIT_CODES_HELP)
@@ -213,12 +217,15 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--json", help="write the report as JSON")
     t.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--emit", choices=["c", "llvm"], default="c",
+                   help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     t.set_defaults(func=cmd_test)
 
     be = sub.add_parser("bench", help="instructions per inference, MACs, arena and flash of a model on a board",
                         epilog=EXIT_CODES_HELP)
     _common_model_args(be)
-    be.add_argument("--emit", choices=["c"], default="c", help="code generator (default c)")
+    be.add_argument("--emit", choices=["c", "llvm"], default="c",
+                    help="code generator: C sources (default) or an LLVM object compiled with llvmlite")
     be.add_argument("--per-layer", action="store_true", help="also each layer's instructions and MACs (PROFILE)")
     be.add_argument("--json", metavar="FILE", help="also write the figures as JSON (keys: docs/benchmarks.md)")
     be.add_argument("--port", help="serial port of a real board (/dev/ttyACM0, COM3, rfc2217://...)")

@@ -98,15 +98,19 @@ def c_arg(arg: Arg, offsets: dict[str, int], io_index: dict[str, int]) -> str:
     return f"({arg.ctype} *)(arena + {offsets[arg.name]})"  # "tensor", or "scratch" named "<node>#scratch"
 
 
-def render(program: Program, source_name: str, board_name: str) -> dict[str, str]:
-    """File name -> contents of the model sources."""
+def render(program: Program, source_name: str, board_name: str, layer_fns: list[str] | None = None,
+           layer_header: str = "") -> dict[str, str]:
+    """File name -> contents of the model sources. With `layer_fns` (the LLVM backend), layer i is one call
+    `layer_fns[i](arena, inputs, outputs)` declared in `layer_header`, and only constants the outputs need stay in model.c."""
     env = environment()
     offsets = {**program.offsets, **program.scratch}
     io_index = {t.name: k for k, t in enumerate(program.inputs)} | {t.name: k for k, t in enumerate(program.outputs)}
     layers = []
-    for layer in program.layers:
+    for i, layer in enumerate(program.layers):
         calls = []
-        for k, call in enumerate(layer.calls):
+        if layer_fns is not None:
+            calls.append({"fn": layer_fns[i], "ptype": "", "pname": "", "params": "", "args": "arena, inputs, outputs"})
+        for k, call in enumerate(layer.calls if layer_fns is None else []):
             pname = f"p_{len(layers)}_{k}"
             calls.append({
                 "fn": call.fn, "ptype": call.params_type, "pname": pname, "params": c_value(call.params),
@@ -118,11 +122,12 @@ def render(program: Program, source_name: str, board_name: str) -> dict[str, str
         {"name": c.name, "ctype": C_TYPES[c.data.dtype.name] if c.data.dtype.name in C_TYPES else "float",
          "size": max(int(c.data.size), 1), "shape": list(c.data.shape), "lines": c_array_body(c.data)}
         for c in program.constants
+        if layer_fns is None or any(t.const == c.name for t in program.outputs)
     ]
     context = {
         "banner": BANNER.format(source=source_name), "p": program, "board": board_name, "layers": layers,
         "constants": constants, "ctypes": C_TYPES, "dtype_codes": DTYPE_CODES,
-        "guard": f"MLC_{program.name.upper()}_H", "upper": program.name.upper(),
+        "guard": f"MLC_{program.name.upper()}_H", "upper": program.name.upper(), "layer_header": layer_header,
     }
     return {
         "model.h": env.get_template("model.h.j2").render(context),

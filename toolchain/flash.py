@@ -542,8 +542,9 @@ def runner_for(board: Board, runner: str | None = None) -> Runner:
     name = runner or primary
     where = str(board.path) if board.path else f"board {board.name}"
     if name not in RUNNERS:
-        if board.is_host or name == "none":
-            raise UsageError(f"board {board.name} has no flash runner (it runs on the host); pick an embedded board")
+        if board.runs_runner or name == "none":
+            raise UsageError(f"board {board.name} has no flash runner (it runs on the host or under QEMU user mode); "
+                             "pick an embedded board")
         raise UsageError(f"{where}: unknown [flash] runner {name!r}; choose one of: {', '.join(RUNNERS)}")
     if name == primary:
         return RUNNERS[name](board)

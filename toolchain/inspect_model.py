@@ -135,7 +135,7 @@ def inspect_compiled(c: Compiled, board: Board, sizes: SizeReport | None = None)
     if sizes is not None:
         ram, flash = sizes.ram_total, sizes.flash_total
     else:
-        static = 0 if board.is_host else STATIC_RAM
+        static = 0 if board.runs_runner else STATIC_RAM
         ram = prog.arena_size + board.stack_bytes + static
         flash = (prog.const_bytes + CODE_BASE + CODE_PER_KERNEL * len(prog.kernels) + RODATA_BASE
                  + RODATA_PER_LAYER * len(prog.layers))

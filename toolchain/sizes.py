@@ -61,4 +61,4 @@ def measure(elf: Path, program: Program, board: Board) -> SizeReport:
                 ro += size
     constants = min(program.const_bytes, ro)
     return SizeReport(code, constants, ro - constants, data, bss, program.arena_size, board.stack_bytes,
-                      arena_in_bss=not board.is_host)
+                      arena_in_bss=not board.runs_runner)

@@ -136,14 +136,15 @@ def _top1(arr: np.ndarray) -> np.ndarray:
 
 def run_test(model: Path, board: Board, data: Path | None, port: str | None = None,
              input_shapes: dict[str, list[int]] | None = None, name: str | None = None,
-             json_path: Path | None = None, quiet: bool = False, quant: QuantOptions | None = None) -> int:
+             json_path: Path | None = None, quiet: bool = False, quant: QuantOptions | None = None,
+             emit: str = "c") -> int:
     from toolchain.run import execute
 
     compiled = compile_model(model, input_shapes, name, quant)
     program = compiled.program
     batch, labels = load_test_data(data, program.inputs)  # bad test data fails before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:
-        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet)
+        res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet, emit=emit)
         dev = execute(res, board, batch, port, quiet=quiet)
     pre_quantized = compiled.quantization.startswith("int8 (pre")
     float_model: Path | bytes = model
