@@ -66,6 +66,10 @@ class RequantizeS8Params(C.Structure):
     _fields_ = _fields("size", "x_zero_point", "y_zero_point", "mult", "shift", "act_min", "act_max")
 
 
+class ChannelAffineS8Params(C.Structure):
+    _fields_ = _fields("outer", "channels", "inner", "x_zero_point", "y_zero_point", "act_min", "act_max")
+
+
 class CopyParams(C.Structure):
     _fields_ = [("rank", I32), ("dims", I32 * 6), ("in_strides", I32 * 6), ("out_strides", I32 * 6),
                 ("in_offset", I32), ("out_offset", I32)]
@@ -81,6 +85,7 @@ STRUCTS = {
     "mlc_binary_s8_params_t": BinaryS8Params, "mlc_softmax_s8_params_t": SoftmaxS8Params,
     "mlc_lut_s8_params_t": LutS8Params, "mlc_requantize_s8_params_t": RequantizeS8Params,
     "mlc_quant_params_t": QuantParams, "mlc_copy_params_t": CopyParams,
+    "mlc_channel_affine_s8_params_t": ChannelAffineS8Params,
 }
 
 _P8 = C.POINTER(C.c_int8)
@@ -99,6 +104,7 @@ KERNELS = {
     "mlc_lut_s8": (LutS8Params, [_P8, _P8, _P8]),
     "mlc_requantize_s8": (RequantizeS8Params, [_P8, _P8]),
     "mlc_copy_s8": (CopyParams, [_P8, _P8]),
+    "mlc_channel_affine_s8": (ChannelAffineS8Params, [_P8, _P8, _P32, _P32, _P32, _P8]),
     "mlc_quantize_f32_s8": (QuantParams, [_PF, _P8]),
     "mlc_dequantize_s8_f32": (QuantParams, [_P8, _PF]),
 }

@@ -470,3 +470,22 @@ def test_copy_s8_transposes(lib8, perm):
                       (mk.I32 * 6)(*[s for s in want.strides], 0, 0), 0, 0)
     assert lib8.mlc_copy_s8(p, p8(x), p8(got)) == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_channel_affine_s8(lib8, seed):
+    rng = np.random.default_rng(seed)
+    outer, c, inner = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 17))
+    x = rng.integers(-128, 128, (outer, c, inner)).astype(np.int8)
+    w = rng.integers(-127, 128, c).astype(np.int8)
+    bias = rng.integers(-(1 << 20), 1 << 20, c).astype(np.int32)
+    mult, shift = rq.quantize_multipliers(rng.uniform(1e-6, 0.5, c))
+    xzp, yzp = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+    lo, hi = sorted(int(v) for v in rng.integers(-128, 128, 2))
+    want = rk.channel_affine_s8(x, w, bias, mult, shift, x_zero_point=xzp, y_zero_point=yzp, act_min=lo, act_max=hi)
+    p = mk.ChannelAffineS8Params(outer, c, inner, xzp, yzp, lo, hi)
+    got = np.zeros_like(x)
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(got)) == mk.MLC_OK
+    np.testing.assert_array_equal(got, want)
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(x)) == mk.MLC_OK
+    np.testing.assert_array_equal(x, want)  # in place

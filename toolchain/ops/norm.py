@@ -19,6 +19,7 @@ from toolchain.ops.base import (
     param_arg,
     register,
     require_const,
+    same_shape_inputs,
     shape,
 )
 
@@ -64,8 +65,8 @@ class BatchNorm(OpDef):
             batchnorm_affine(node, g)
 
     def _s8(self, node: Node, g: Graph):
-        """On int8 a BatchNormalization is a depthwise 1x1 convolution: each channel's scale a is the weight
-        127 * sign(a) with weight scale |a| / 127 (exact in the multiplier), its shift the int32 bias."""
+        """On int8 each channel's scale a is the weight 127 * sign(a) with weight scale |a| / 127 (exact in the
+        multiplier) and its shift the int32 bias: mlc_channel_affine_s8."""
         if _runtime(g, node, (1, 2, 3, 4)):
             raise Unsupported("run-time parameters on int8")
         x = list(shape(g, node.inputs[0]))
@@ -73,28 +74,29 @@ class BatchNorm(OpDef):
             raise Unsupported("rank < 2 on int8")
         xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
         a, b = batchnorm_affine(node, g)
-        w_q = np.where(a > 0, 127, np.where(a < 0, -127, 0)).astype(np.int8).reshape(-1, 1, 1, 1)
+        w_q = np.where(a > 0, 127, np.where(a < 0, -127, 0)).astype(np.int8)
         w_scales = np.where(a != 0, np.abs(a) / 127.0, 1.0)
-        bias = np.clip(np.rint(b / (xq.s * w_scales)), -(2**31), 2**31 - 1).astype(np.int32)
-        s8.check_accumulator(1, bias, "batch normalization")
+        bias = np.rint(b / (xq.s * w_scales))
+        if np.any(np.abs(bias) > 2**30):
+            raise Unsupported("a shift too large for the int32 accumulator")
         mult, shift = s8.multipliers(xq.s, np.where(a != 0, w_scales, 0.0), yq.s)
         lo, hi = s8.clamp(node, g, yq)
-        c, inner = x[1], int(np.prod(x[2:]))
-        params = {"n": x[0], "c_in": c, "h_in": 1, "w_in": inner, "c_out": c, "h_out": 1, "w_out": inner,
-                  "k_h": 1, "k_w": 1, "stride_h": 1, "stride_w": 1, "dil_h": 1, "dil_w": 1, "pad_top": 0,
-                  "pad_left": 0, "groups": c, "x_zero_point": xq.zp, "y_zero_point": yq.zp, "act_min": lo,
-                  "act_max": hi}
-        return params, w_q, bias, mult, shift
+        params = {"outer": x[0], "channels": x[1], "inner": int(np.prod(x[2:])), "x_zero_point": xq.zp,
+                  "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
+        return params, w_q, bias.astype(np.int32), mult, shift
 
     def check_s8(self, node: Node, g: Graph) -> None:
         self.check(node, g)
         self._s8(node, g)
 
+    def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
+        return same_shape_inputs(node, g, (0,))  # every kernel of this op reads element i before writing it
+
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         params, w_q, bias, mult, shift = self._s8(node, ctx.graph)
-        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, bias, mult, shift), NULL,
+        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, bias, mult, shift),
                 ctx.tensor(node.outputs[0])]
-        return [KernelCall("mlc_conv2d_s8", "mlc_conv2d_s8_params_t", params, args)]
+        return [KernelCall("mlc_channel_affine_s8", "mlc_channel_affine_s8_params_t", params, args)]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

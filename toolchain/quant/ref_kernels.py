@@ -91,6 +91,18 @@ def fc_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-1
                       act_min, act_max)
 
 
+def channel_affine_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128,
+                      act_max=127) -> np.ndarray:
+    """mlc_channel_affine_s8. x int8 [outer][channels][inner]; w int8, bias / mult / shift int32 [channels]."""
+    x = np.asarray(x, np.int8).astype(_I64)
+    c = x.shape[1]
+    acc = (x - int(x_zero_point)) * np.asarray(w, _I64).reshape(1, c, 1)
+    if bias is not None:
+        acc = acc + np.asarray(bias, _I64).reshape(1, c, 1)
+    return requant_s8(acc, np.asarray(mult, _I64).reshape(1, c, 1), np.asarray(shift, _I64).reshape(1, c, 1),
+                      y_zero_point, act_min, act_max)
+
+
 def maxpool2d_s8(x, kernel, *, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), act_min=-128, act_max=127,
                  out_hw=None, ceil_mode=False) -> np.ndarray:
     """mlc_maxpool2d_s8. x int8 [n][c][h][w]; padding never wins; empty windows give -128."""

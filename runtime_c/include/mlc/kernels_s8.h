@@ -170,6 +170,20 @@ typedef struct {
 } mlc_requantize_s8_params_t;
 int mlc_requantize_s8(const mlc_requantize_s8_params_t *p, const int8_t *x, int8_t *y);
 
+/**
+ * Per-channel affine over [outer][channels][inner] (BatchNormalization on int8):
+ * y = mlc_requant_s8((x - x_zero_point) * w[c] + bias[c], mult[c], shift[c], y_zero_point, act_min, act_max).
+ * w: int8 [channels]; bias: int32 [channels] or NULL, |bias| <= 2^30; mult, shift: int32 [channels].
+ * In place allowed.
+ */
+typedef struct {
+    int32_t outer, channels, inner;
+    int32_t x_zero_point, y_zero_point;
+    int32_t act_min, act_max;
+} mlc_channel_affine_s8_params_t;
+int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y);
+
 /** Strided int8 copy with mlc_copy_f32's parameters (kernels_f32.h): data movement keeps quantization. */
 int mlc_copy_s8(const mlc_copy_params_t *p, const int8_t *x, int8_t *y);
 

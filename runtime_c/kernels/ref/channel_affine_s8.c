@@ -1,0 +1,34 @@
+/**
+ * @file channel_affine_s8.c
+ * @brief Int8 per-channel affine (BatchNormalization that was not folded): one multiply-add and one
+ *        requantization per element.
+ */
+#include <stddef.h>
+
+#include "mlc/kernels_s8.h"
+#include "mlc/requant.h"
+
+int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
+{
+    int32_t o, c, i;
+    if (p->outer < 0 || p->channels < 0 || p->inner < 0) return MLC_EINVAL;
+    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
+        return MLC_EINVAL;
+    for (c = 0; c < p->channels; ++c) {
+        if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
+        if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
+    }
+    for (o = 0; o < p->outer; ++o) {
+        for (c = 0; c < p->channels; ++c) {
+            const int32_t wc = w[c], bc = bias != NULL ? bias[c] : 0, m = mult[c], s = shift[c];
+            for (i = 0; i < p->inner; ++i) {
+                const int32_t acc = ((int32_t)x[i] - p->x_zero_point) * wc + bc;
+                y[i] = mlc_requant_s8(acc, m, s, p->y_zero_point, p->act_min, p->act_max);
+            }
+            x += p->inner;
+            y += p->inner;
+        }
+    }
+    return MLC_OK;
+}
