@@ -66,7 +66,7 @@ def build(b: dict, driver: Path, out_dir: Path, flags: tuple[str, ...] = ()) -> 
     renames = [f"-D{fn}={ref_name(fn)}" for fn in kernels]
     _cc(b, [*flags, *renames], ref_sources(kernels), out_dir / "ref")
     _cc(b, [*flags, "-I", str(REF_DIR)], dsp_sources(), out_dir / "dsp")  # index_util.h is shared
-    _cc(b, [*flags, "-I", str(DSP_DIR)], [Path(driver).resolve(), *port_sources(b)], out_dir / "main")
+    _cc(b, [*flags, "-I", str(DSP_DIR), "-I", str(REF_DIR)], [Path(driver).resolve(), *port_sources(b)], out_dir / "main")
     script = out_dir / "link.ld"
     script.write_text(render_linker_script(b))
     elf = out_dir / "fw.elf"

@@ -14,6 +14,7 @@
 #ifndef MLC_KERNELS_DSP_UTIL_H
 #define MLC_KERNELS_DSP_UTIL_H
 
+#include "index_util.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -472,26 +473,7 @@ static inline uint32_t mlc_dsp_bytes2(int32_t b0, int32_t b1)
 /* ------------------------------------------------------------------------------------------ windows */
 
 
-/** Range [*lo, *hi) of k in [0, k_n) with 0 <= start + k * step < limit (step > 0); as index_util.h. */
-static inline void mlc_dsp_window(int32_t start, int32_t step, int32_t k_n, int32_t limit, int32_t *lo, int32_t *hi)
-{
-    int32_t a = 0, b = k_n;
-    if (step == 1) {
-        if (start < 0) a = -start;
-        if (limit - start < b) b = limit - start;
-    } else {
-        if (start < 0) a = (-start + step - 1) / step;
-        if (limit - start <= 0) {
-            b = 0;
-        } else {
-            int32_t t = (limit - 1 - start) / step + 1;
-            if (t < b) b = t;
-        }
-    }
-    if (b < 0) b = 0;
-    if (a > b) a = b;
-    *lo = a;
-    *hi = b;
-}
+/* Window ranges: mlc_window_range of the reference kernels' index_util.h (one definition). */
+#define mlc_dsp_window mlc_window_range
 
 #endif /* MLC_KERNELS_DSP_UTIL_H */
