@@ -84,7 +84,8 @@ def quantize(model: onnx.ModelProto, g: Graph, calib: str, observer: str = "minm
     feeds = load_calibration(calib, g)
     names = sorted({t for n in g.nodes for t in list(n.inputs) + list(n.outputs)
                     if t and t in g.tensors and not g.tensors[t].is_const and g.tensors[t].dtype == "float32"})
-    names = [n for n in names if _in_model(model, n)]
+    in_model = {o for n in model.graph.node for o in n.output} | {i.name for i in model.graph.input}
+    names = [n for n in names if n in in_model]  # tensors calibration can observe in the ONNX model
     shapes = {n: g.tensors[n].shape for n in names}
     for name, q in calibrate(model, feeds, names, shapes, observer).items():
         g.tensors[name].quant = q
@@ -95,7 +96,3 @@ def quantize(model: onnx.ModelProto, g: Graph, calib: str, observer: str = "minm
             g.tensors[n.outputs[0]].quant = fixed
     return g
 
-
-def _in_model(model: onnx.ModelProto, name: str) -> bool:
-    g = model.graph
-    return any(name in n.output for n in g.node) or any(i.name == name for i in g.input)

@@ -118,8 +118,7 @@ def _rename(g: Graph, old: str, new: str) -> None:
 def _swap_output_name(g: Graph, current: str, wanted: str) -> None:
     """Give tensor `current` the name `wanted` (a graph output's name must not change)."""
     t = g.tensors.pop(current)
-    old = g.tensors.pop(wanted, None)
-    del old
+    g.tensors.pop(wanted, None)  # the dequantized tensor that had the name is gone with its node
     t.name = wanted
     g.tensors[wanted] = t
     for n in g.nodes:

@@ -13,6 +13,7 @@
 
 #include "dsp_util.h"
 #include "index_util.h"
+#include "add_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -31,11 +32,7 @@ int mlc_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b
     int8_t *py = y;
     const int32_t azp = p->a_zero_point, bzp = p->b_zero_point, zp = p->y_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max, ls = p->left_shift;
-    if (!mlc_s8_ok(p->a_zero_point) || !mlc_s8_ok(p->b_zero_point) || !mlc_s8_ok(p->y_zero_point)) return MLC_EINVAL;
-    if (!mlc_s8_range_ok(p->act_min, p->act_max) || p->left_shift < 0 || p->left_shift > 22) return MLC_EINVAL;
-    if (!mlc_requant_valid(p->a_mult, p->a_shift) || !mlc_requant_valid(p->b_mult, p->b_shift) ||
-        !mlc_requant_valid(p->y_mult, p->y_shift))
-        return MLC_EINVAL;
+    if (!mlc_add_s8_params_ok(p)) return MLC_EINVAL;
     if (mlc_it_init(&it, p->rank, p->dims, p->a_strides, p->b_strides, NULL, 1) != MLC_OK) return MLC_EINVAL;
     /* inputs: x = (q - zp) * 2^ls with |x| <= 255 * 2^ls; the prepared shift lsh then becomes ls + lsh */
     mlc_dsp_rq_prepare_bound(&qa, p->a_mult, p->a_shift, 0, (int64_t)255 << ls);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "index_util.h"
+#include "add_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -14,11 +15,7 @@ int mlc_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b
     mlc_it_t it;
     int32_t r, i;
     int8_t *py = y;
-    if (!mlc_s8_ok(p->a_zero_point) || !mlc_s8_ok(p->b_zero_point) || !mlc_s8_ok(p->y_zero_point)) return MLC_EINVAL;
-    if (!mlc_s8_range_ok(p->act_min, p->act_max) || p->left_shift < 0 || p->left_shift > 22) return MLC_EINVAL;
-    if (!mlc_requant_valid(p->a_mult, p->a_shift) || !mlc_requant_valid(p->b_mult, p->b_shift) ||
-        !mlc_requant_valid(p->y_mult, p->y_shift))
-        return MLC_EINVAL;
+    if (!mlc_add_s8_params_ok(p)) return MLC_EINVAL;
     if (mlc_it_init(&it, p->rank, p->dims, p->a_strides, p->b_strides, NULL, 1) != MLC_OK) return MLC_EINVAL;
     for (r = 0; r < it.rows; ++r, mlc_it_next(&it)) {
         const int8_t *pa = a + it.off[0], *pb = b + it.off[1];
