@@ -272,6 +272,8 @@ int main(void)
     ok &= bench_conv("conv3x3_16x16_32x32", 16, 16, 32, 32, 3, 1, 1);
     ok &= bench_conv("conv1x1_64x64_12x12", 64, 64, 12, 12, 1, 1, 1);
     ok &= bench_conv("dwconv3x3_64_25x5", 64, 64, 25, 5, 3, 64, 1);
+    ok &= bench_conv("dwconv3x3_128_6x6", 128, 128, 6, 6, 3, 128, 1);
+    ok &= bench_conv("dwconv3x3_8_48x48", 8, 8, 48, 48, 3, 8, 1);
     ok &= bench_fc("fc_256x128", 256, 128);
 #ifdef BENCH_OTHERS
     ok &= bench_conv("dwconv3x3s2_32_48x48", 32, 32, 48, 48, 3, 32, 2);

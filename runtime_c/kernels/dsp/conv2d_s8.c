@@ -401,7 +401,131 @@ MLC_DSP_NOINLINE static void matmul_cols(const conv_t *c, const int8_t *w, int32
     }
 }
 
+/*
+ * One output channel x four pixels (the columns of pixels 0, 1 in colA and of 2, 3 in colB, each in the
+ * two-pixel layout above): per four taps one weight word widened twice and four column word pairs,
+ * 8 SMLADs in 15 instructions. The four outputs of a channel are neighbours in NCHW, so they are
+ * requantized with the channel's parameters in registers and stored as one word.
+ */
+#define MQ_BLOCK(col_a, col_b)                                                                                    \
+    do {                                                                                                          \
+        const uint32_t wv_ = mlc_dsp_ld32(wp);                                                                    \
+        uint32_t we_ = mlc_dsp_sxtb16(wv_);                                                                       \
+        wp += 4;                                                                                                  \
+        a0 = mlc_dsp_smlad(we_, mlc_dsp_ld32a(col_a), a0);                                                        \
+        a1 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 4), a1);                                                  \
+        a2 = mlc_dsp_smlad(we_, mlc_dsp_ld32a(col_b), a2);                                                        \
+        a3 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 4), a3);                                                  \
+        we_ = mlc_dsp_sxtb16_odd(wv_);                                                                            \
+        a0 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 8), a0);                                                  \
+        a1 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 12), a1);                                                 \
+        a2 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 8), a2);                                                  \
+        a3 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 12), a3);                                                 \
+    } while (0)
+
+#if MM_USE_ASM
+#define MQ_ASM_BLOCK                                                                                              \
+    "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
+    "ldrd   %[xa], %[xb], [%[ca]], #8\n\t"                                                                        \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[cb]], #8\n\t"                                                                        \
+    "smlad  %[a2], %[we], %[xa], %[a2]\n\t"                                                                       \
+    "smlad  %[a3], %[we], %[xb], %[a3]\n\t"                                                                       \
+    "sxtb16 %[we], %[wv], ror #8\n\t"                                                                             \
+    "ldrd   %[xa], %[xb], [%[ca]], #8\n\t"                                                                        \
+    "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[cb]], #8\n\t"                                                                        \
+    "smlad  %[a2], %[we], %[xa], %[a2]\n\t"                                                                       \
+    "smlad  %[a3], %[we], %[xb], %[a3]\n\t"
+#define MQ_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [cb] "+r"(cb), [wp] "+r"(wp),     \
+        [wv] "=&r"(wv), [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
+#endif
+
+/*
+ * cnt output channels for the four pixels of colA (pixels 0, 1) and colB (2, 3); y points at the first
+ * channel's output of pixel 0.
+ */
+MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                         const int16_t *col_a, const int16_t *col_b, int8_t *y)
+{
+    const int32_t taps = c->taps, nt = c->nt, plane = c->plane_out;
+    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
+    const uint32_t lo4 = c->lo4, hi4 = c->hi4;
+    const uint8_t *const a_end = (const uint8_t *)col_a + 32 * (c->nb / 2);
+    const int odd = c->nb & 1;
+    const uint8_t *const ta = (const uint8_t *)col_a + 16 * c->nb, *const tb = (const uint8_t *)col_b + 16 * c->nb;
+    int32_t k, t;
+    for (k = 0; k < cnt; ++k, w += taps, ++rq, y += plane) {
+        const int8_t *wp = w;
+        const uint8_t *ca = (const uint8_t *)col_a, *cb = (const uint8_t *)col_b;
+        int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0;
+        uint32_t v;
+#if MM_USE_ASM
+        {
+            uint32_t wv, we, xa, xb;
+            if (ca < a_end) {
+                __asm__ volatile("1:\n\t" MQ_ASM_BLOCK MQ_ASM_BLOCK "cmp %[ca], %[end]\n\tbne 1b\n\t"
+                                 : MQ_ASM_OPERANDS
+                                 : [end] "r"(a_end)
+                                 : "cc", "memory");
+            }
+            if (odd) __asm__ volatile(MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
+        }
+#else
+        for (; ca < a_end; ca += 32, cb += 32) {
+            MQ_BLOCK(ca, cb);
+            MQ_BLOCK(ca + 16, cb + 16);
+        }
+        if (odd) MQ_BLOCK(ca, cb);
+#endif
+        for (t = 0; t < nt; ++t) { /* tail taps: pixel 0's then pixel 1's after the blocks of each half */
+            const uint32_t wt = (uint32_t)(int32_t)wp[t];
+            a0 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(ta + 2 * t), a0);
+            a1 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(ta + 2 * (nt + t)), a1);
+            a2 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * t), a2);
+            a3 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * (nt + t)), a3);
+        }
+        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
+        mlc_dsp_st32(y, mlc_dsp_clamp4(v, lo4, hi4));
+    }
+}
+
 /* ------------------------------------------------------------------------------------ im2col driver */
+
+/*
+ * The columns of pixel px and, when `pair`, px + 1 (at (oh, ow), advanced past them) into the 4 * taps
+ * bytes at scratch.
+ */
+static void stage_cols(const conv_t *c, const int8_t *xg, int32_t px, int32_t *oh, int32_t *ow, int pair,
+                       int pointwise, int16_t *scratch)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    uint8_t *stage = (uint8_t *)scratch + 2 * c->taps;
+    if (pointwise) {
+        pack_pointwise(c, xg, px, pair, scratch);
+    } else {
+        if (pair && *ow + 1 < p->w_out) {
+            stage_pair_row(c, xg, *oh, *ow, stage);
+        } else {
+            stage_pixel(c, xg, *oh, *ow, stage);
+            if (pair) {
+                stage_pixel(c, xg, *oh + 1, 0, stage + 1); /* the pair wraps to the next row */
+            } else {
+                stage_pixel(c, xg, *oh, *ow, stage + 1);
+            }
+        }
+        expand(c, scratch);
+    }
+    *ow += 2;
+    while (*ow >= p->w_out) {
+        *ow -= p->w_out;
+        ++*oh;
+    }
+}
 
 static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
 {
@@ -409,7 +533,6 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
     const int32_t npix = p->h_out * p->w_out;
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
-    uint8_t *stage = (uint8_t *)scratch + 2 * c->taps;
     mlc_dsp_rq_t rq[RQ_CHUNK];
     int32_t n, g, c0, k, px;
     for (n = 0; n < p->n; ++n) {
@@ -425,29 +548,15 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                     mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                 }
-                for (px = 0; px < npix; px += 2) {
+                for (px = 0; px + 3 < npix; px += 4) { /* four pixels: two column pairs side by side */
+                    stage_cols(c, xg, px, &oh, &ow, 1, pointwise, scratch);
+                    stage_cols(c, xg, px + 2, &oh, &ow, 1, pointwise, scratch + 2 * c->taps);
+                    matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, scratch + 2 * c->taps, yc + px);
+                }
+                for (; px < npix; px += 2) {
                     const int pair = px + 1 < npix;
-                    if (pointwise) {
-                        pack_pointwise(c, xg, px, pair, scratch);
-                    } else {
-                        if (pair && ow + 1 < p->w_out) {
-                            stage_pair_row(c, xg, oh, ow, stage);
-                        } else {
-                            stage_pixel(c, xg, oh, ow, stage);
-                            if (pair) {
-                                stage_pixel(c, xg, oh + 1, 0, stage + 1); /* the pair wraps to the next row */
-                            } else {
-                                stage_pixel(c, xg, oh, ow, stage + 1);
-                            }
-                        }
-                        expand(c, scratch);
-                    }
+                    stage_cols(c, xg, px, &oh, &ow, pair, pointwise, scratch);
                     matmul_cols(c, c->w + oc0 * c->taps, cnt, rq, scratch, pair, yc + px);
-                    ow += 2;
-                    while (ow >= p->w_out) {
-                        ow -= p->w_out;
-                        ++oh;
-                    }
                 }
             }
         }
