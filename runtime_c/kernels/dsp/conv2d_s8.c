@@ -172,6 +172,30 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
         }
         return;
     }
+    if (ka0 == 0 && ka1 == kw && kb0 == 0 && kb1 == kw) { /* both windows inside horizontally: no tap tests */
+        const int32_t rows = kh1 - kh0;
+        for (ic = 0; ic < c->cig; ++ic, off += plane) {
+            const int8_t *row = xg + off;
+            st = stage_pad(st, kh0 * kw, zz);
+            if (kw == 3) { /* the usual 3 wide: a row in straight-line code */
+                const int32_t d2 = 2 * dw;
+                for (i = 0; i < rows; ++i, row += row_step, st += 6) {
+                    mlc_dsp_st16(st, (uint32_t)(uint8_t)row[0] | ((uint32_t)(uint8_t)row[sw] << 8));
+                    mlc_dsp_st16(st + 2, (uint32_t)(uint8_t)row[dw] | ((uint32_t)(uint8_t)row[dw + sw] << 8));
+                    mlc_dsp_st16(st + 4, (uint32_t)(uint8_t)row[d2] | ((uint32_t)(uint8_t)row[d2 + sw] << 8));
+                }
+            } else {
+                for (i = 0; i < rows; ++i, row += row_step) {
+                    const int8_t *xp = row;
+                    for (j = 0; j < kw; ++j, st += 2, xp += dw) {
+                        mlc_dsp_st16(st, (uint32_t)(uint8_t)xp[0] | ((uint32_t)(uint8_t)xp[sw] << 8));
+                    }
+                }
+            }
+            st = stage_pad(st, (kh - kh1) * kw, zz);
+        }
+        return;
+    }
     for (ic = 0; ic < c->cig; ++ic, off += plane) {
         int32_t ro = off;
         st = stage_pad(st, kh0 * kw, zz);
@@ -455,8 +479,8 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
     const int32_t taps = c->taps, nt = c->nt, plane = c->plane_out;
     const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
     const uint32_t lo4 = c->lo4, hi4 = c->hi4;
-    const uint8_t *const a_end = (const uint8_t *)col_a + 32 * (c->nb / 2);
-    const int odd = c->nb & 1;
+    const uint8_t *const a_end = (const uint8_t *)col_a + 64 * (c->nb / 4);
+    const int32_t rest = c->nb % 4;
     const uint8_t *const ta = (const uint8_t *)col_a + 16 * c->nb, *const tb = (const uint8_t *)col_b + 16 * c->nb;
     int32_t k, t;
     for (k = 0; k < cnt; ++k, w += taps, ++rq, y += plane) {
@@ -467,20 +491,22 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
 #if MM_USE_ASM
         {
             uint32_t wv, we, xa, xb;
-            if (ca < a_end) {
-                __asm__ volatile("1:\n\t" MQ_ASM_BLOCK MQ_ASM_BLOCK "cmp %[ca], %[end]\n\tbne 1b\n\t"
+            if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
+                __asm__ volatile("1:\n\t" MQ_ASM_BLOCK MQ_ASM_BLOCK MQ_ASM_BLOCK MQ_ASM_BLOCK
+                                 "cmp %[ca], %[end]\n\tbne 1b\n\t"
                                  : MQ_ASM_OPERANDS
                                  : [end] "r"(a_end)
                                  : "cc", "memory");
             }
-            if (odd) __asm__ volatile(MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
+            if (rest & 2) __asm__ volatile(MQ_ASM_BLOCK MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
+            if (rest & 1) __asm__ volatile(MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
         }
 #else
-        for (; ca < a_end; ca += 32, cb += 32) {
-            MQ_BLOCK(ca, cb);
-            MQ_BLOCK(ca + 16, cb + 16);
+        {
+            int32_t r;
+            for (; ca < a_end; ca += 16, cb += 16) MQ_BLOCK(ca, cb);
+            for (r = 0; r < rest; ++r, ca += 16, cb += 16) MQ_BLOCK(ca, cb);
         }
-        if (odd) MQ_BLOCK(ca, cb);
 #endif
         for (t = 0; t < nt; ++t) { /* tail taps: pixel 0's then pixel 1's after the blocks of each half */
             const uint32_t wt = (uint32_t)(int32_t)wp[t];
@@ -489,7 +515,14 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
             a2 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * t), a2);
             a3 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * (nt + t)), a3);
         }
-        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
+        if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
+            const uint32_t lsh = rq->lsh, rsh = rq->rsh;
+            const int32_t m = rq->mult, ad = rq->add;
+            v = mlc_dsp_pkhbt16(mlc_dsp_bytes2(mlc_dsp_rq_right(a0, lsh, m, ad, rsh), mlc_dsp_rq_right(a1, lsh, m, ad, rsh)),
+                                mlc_dsp_bytes2(mlc_dsp_rq_right(a2, lsh, m, ad, rsh), mlc_dsp_rq_right(a3, lsh, m, ad, rsh)));
+        } else {
+            v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
+        }
         mlc_dsp_st32(y, mlc_dsp_clamp4(v, lo4, hi4));
     }
 }

@@ -429,6 +429,16 @@ static inline int32_t mlc_dsp_rq(int32_t acc, const mlc_dsp_rq_t *q)
     return mlc_dsp_ssat8(t >> q->rsh);
 }
 
+/**
+ * mlc_dsp_rq for a channel with right > 0 (neg = 1, the usual case), its fields in registers: the tie
+ * term -[acc < 0] is acc >> 31, which Thumb-2 adds with the shifted operand of one ADD.
+ */
+static inline int32_t mlc_dsp_rq_right(int32_t acc, uint32_t lsh, int32_t mult, int32_t add, uint32_t rsh)
+{
+    const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << lsh), mult, add) + (acc >> 31);
+    return mlc_dsp_ssat8(t >> rsh);
+}
+
 /** requant.h's function for a channel whose bound rules out the prepared form (shift from lsh and rsh). */
 MLC_DSP_COLD static int32_t mlc_dsp_rq_slow(int32_t acc, const mlc_dsp_rq_t *q, int32_t zp, int32_t lo, int32_t hi)
 {
