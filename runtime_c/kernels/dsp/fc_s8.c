@@ -99,6 +99,28 @@ MLC_DSP_NOINLINE static void fc_rows4_x(const int8_t *xr, const int8_t *xr_end, 
     acc[3] = a3;
 }
 
+/*
+ * Row j's accumulator requantized (before the [lo, hi] clamp), straight from (mult, shift): the usual
+ * channel (right shift 1..22, |bias| + k * 32640 < 2^30) takes mlc_dsp_rq_right's exact form (dsp_util.h)
+ * with its fields computed in registers, cheaper than preparing an mlc_dsp_rq_t per row; any other
+ * channel goes through the prepared form or requant.h.
+ */
+static MLC_DSP_ALWAYS_INLINE int32_t fc_rq(int32_t acc, int32_t mult, int32_t shift, const int32_t *bias, int32_t j,
+                                           int32_t k, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int32_t b = bias != NULL ? bias[j] : 0;
+    const uint32_t abs_bias = b < 0 ? 0u - (uint32_t)b : (uint32_t)b;
+    if (MLC_DSP_LIKELY(shift < 0 && shift >= -22 && k <= MLC_S8_MAX_TAPS_DSP &&
+                       abs_bias + (uint32_t)k * 32640u <= 0x3FFFFFFFu)) {
+        const uint32_t rsh = (uint32_t)-shift;
+        return mlc_dsp_rq_right(acc, 1, mult, ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh), rsh);
+    } else {
+        mlc_dsp_rq_t rq;
+        mlc_dsp_rq_prepare(&rq, mult, shift, zp, b, k);
+        return mlc_dsp_rq1(acc, &rq, zp, lo, hi);
+    }
+}
+
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
               const int32_t *mult, const int32_t *shift, int8_t *y)
 {
@@ -131,12 +153,8 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
         for (j = 0; j + 3 < n; j += 4) {
             const int8_t *w0 = w + j * k;
             int32_t acc[4];
-            mlc_dsp_rq_t rq[4];
             uint32_t v01, v23;
-            for (r = 0; r < 4; ++r) {
-                mlc_dsp_rq_prepare(&rq[r], mult[j + r], shift[j + r], zp, bias != NULL ? bias[j + r] : 0, k);
-                acc[r] = rq[r].bias;
-            }
+            for (r = 0; r < 4; ++r) acc[r] = bias != NULL ? bias[j + r] : 0;
             if (xwp != NULL) {
                 fc_rows4_xw(xwp, xwp + 2 * nb, w0, k, acc);
             } else {
@@ -146,8 +164,10 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
                 const int32_t xv = (int32_t)xr[t] - xzp;
                 for (r = 0; r < 4; ++r) acc[r] += xv * w0[r * k + t];
             }
-            v01 = mlc_dsp_bytes2(mlc_dsp_rq1(acc[0], &rq[0], zp, lo, hi), mlc_dsp_rq1(acc[1], &rq[1], zp, lo, hi));
-            v23 = mlc_dsp_bytes2(mlc_dsp_rq1(acc[2], &rq[2], zp, lo, hi), mlc_dsp_rq1(acc[3], &rq[3], zp, lo, hi));
+            v01 = mlc_dsp_bytes2(fc_rq(acc[0], mult[j], shift[j], bias, j, k, zp, lo, hi),
+                                 fc_rq(acc[1], mult[j + 1], shift[j + 1], bias, j + 1, k, zp, lo, hi));
+            v23 = mlc_dsp_bytes2(fc_rq(acc[2], mult[j + 2], shift[j + 2], bias, j + 2, k, zp, lo, hi),
+                                 fc_rq(acc[3], mult[j + 3], shift[j + 3], bias, j + 3, k, zp, lo, hi));
             mlc_dsp_st32(y + i * n + j, mlc_dsp_clamp4(mlc_dsp_pkhbt16(v01, v23), lo4, hi4));
         }
         for (; j < n; ++j) { /* the last n % 4 rows, one at a time */
