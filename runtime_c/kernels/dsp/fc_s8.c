@@ -18,7 +18,7 @@
 #include "mlc/requant.h"
 
 /* x - x_zero_point of up to this many inputs is widened once onto the stack (4 bytes per 2 inputs). */
-#define FC_XW 512
+#define FC_XW 1024
 
 /* One block of four inputs (widened: xe = (x0,x2), xo = (x1,x3)) against four weight rows. */
 #define FC_BLOCK4()                                                                                               \
