@@ -38,3 +38,21 @@ def test_ptq_accuracy_on_cortex_m4(rel):
     got = run_built(compiled(rel), "cortex-m4", x)
     float_acc = {"digits_cnn.onnx": 0.9924, "digits_mlp.onnx": 0.9798}[rel]  # models.json
     assert np.mean(got.argmax(1) == y) >= float_acc - 0.01
+
+
+BENCH_NETS = [r for r in PRE_QUANTIZED if r.startswith("bench/")]
+
+
+@pytest.mark.parametrize("board_name", ["cortex-m7", "cortex-m33", "cortex-m55"])
+@pytest.mark.parametrize("rel", BENCH_NETS)
+def test_optimized_kernels_match_reference_on_bench_nets(rel, board_name):
+    """Every bench net on the other optimized-kernel boards (cortex-m4 is covered above) gives the bytes of
+    the Python simulator, which the reference kernels match on the host."""
+    from toolchain.boards import load_board
+
+    assert load_board(board_name).kernels[0] != "ref", f"{board_name} no longer takes optimized kernels"
+    c = compiled(rel)
+    x = calib_inputs(rel, 1)
+    got = run_built(c, board_name, x)
+    sim = simulate_batch(c.program, [x])[0].reshape(got.shape)
+    assert got.tobytes() == sim.tobytes()
