@@ -7,10 +7,12 @@
  *  - depthwise (groups = c_in = c_out) 3x3, dilation 1: blocks of four outputs along a row (stride_w 1 or 2) from
  *    padded copies of the input rows, or, for narrow planes such as KWS's 25 x 5 (stride_h 1), down the
  *    columns of a transposed copy; the nine weights widened once per channel, SMLAD + SMLABB per row;
- *  - everything else: the taps of two output pixels gathered into `scratch` as int16 x - x_zero_point
- *    ("im2col", padding 0), then 2 output channels x 2 pixels per inner loop, four taps per step:
- *    one word of int8 weights per channel widened by SXTB16 (taps 0, 2) and SXTB16 ROR 8 (taps 1, 3),
- *    against column words already in that order, 8 SMLADs;
+ *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
+ *    ("im2col", padding 0), two pairs side by side; then one output channel x four pixels per inner loop,
+ *    four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and SXTB16 ROR 8 (taps 1, 3)
+ *    against column words already in that order, 8 SMLADs in 15 instructions; the channel's four outputs
+ *    are neighbours in NCHW and leave as one word (the plane's last 1-3 pixels repeat a column pair and
+ *    store bytes); the staging of interior pixel pairs skips every padding test;
  *  - 1x1, stride 1, no padding: the columns are a transpose of x (the channel axis is strided in NCHW),
  *    built from halfword loads of two neighbouring pixels, with no padding logic;
  *  - scratch == NULL or degenerate shapes: the reference loop.
@@ -281,149 +283,13 @@ MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, i
 
 /* ------------------------------------------------------------------------------------------- matmul */
 
-/* Four taps (one column block) of the 2 x 2 tile: 2 weight words, 4 column words, 4 SXTB16, 8 SMLAD. */
-#define MM_BLOCK(col)                                                                                             \
-    do {                                                                                                          \
-        const uint32_t va_ = mlc_dsp_ld32(wa), vb_ = mlc_dsp_ld32(wb);                                            \
-        uint32_t xa_ = mlc_dsp_ld32a(col), xb_ = mlc_dsp_ld32a((col) + 4), wv_;                                   \
-        wa += 4;                                                                                                  \
-        wb += 4;                                                                                                  \
-        wv_ = mlc_dsp_sxtb16(va_);                                                                                \
-        a00 = mlc_dsp_smlad(wv_, xa_, a00);                                                                       \
-        a01 = mlc_dsp_smlad(wv_, xb_, a01);                                                                       \
-        wv_ = mlc_dsp_sxtb16(vb_);                                                                                \
-        a10 = mlc_dsp_smlad(wv_, xa_, a10);                                                                       \
-        a11 = mlc_dsp_smlad(wv_, xb_, a11);                                                                       \
-        xa_ = mlc_dsp_ld32a((col) + 8);                                                                           \
-        xb_ = mlc_dsp_ld32a((col) + 12);                                                                          \
-        wv_ = mlc_dsp_sxtb16_odd(va_);                                                                            \
-        a00 = mlc_dsp_smlad(wv_, xa_, a00);                                                                       \
-        a01 = mlc_dsp_smlad(wv_, xb_, a01);                                                                       \
-        wv_ = mlc_dsp_sxtb16_odd(vb_);                                                                            \
-        a10 = mlc_dsp_smlad(wv_, xa_, a10);                                                                       \
-        a11 = mlc_dsp_smlad(wv_, xb_, a11);                                                                       \
-    } while (0)
-
+/* The hot loops in assembly: GCC 12 spills and reloads column words in the C loops. (Unoptimized builds,
+   which reserve a frame pointer, use the C.) */
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-/*
- * The same block in assembly: GCC 12 spills and reloads column words in the C loop (13 values must stay in
- * registers: 4 accumulators, 4 pointers, 5 operands), so the hot loop is written out. 16 instructions per
- * 16 MACs, plus CMP/BNE per two blocks. (Unoptimized builds, which reserve a frame pointer, use the C.)
- */
-#define MM_ASM_BLOCK                                                                                              \
-    "ldr    %[va], [%[wa]], #4\n\t"                                                                               \
-    "ldr    %[vb], [%[wb]], #4\n\t"                                                                               \
-    "ldrd   %[xa], %[xb], [%[col]], #8\n\t"                                                                       \
-    "sxtb16 %[wv], %[va]\n\t"                                                                                     \
-    "smlad  %[a00], %[wv], %[xa], %[a00]\n\t"                                                                     \
-    "smlad  %[a01], %[wv], %[xb], %[a01]\n\t"                                                                     \
-    "sxtb16 %[wv], %[vb]\n\t"                                                                                     \
-    "smlad  %[a10], %[wv], %[xa], %[a10]\n\t"                                                                     \
-    "smlad  %[a11], %[wv], %[xb], %[a11]\n\t"                                                                     \
-    "ldrd   %[xa], %[xb], [%[col]], #8\n\t"                                                                       \
-    "sxtb16 %[wv], %[va], ror #8\n\t"                                                                             \
-    "smlad  %[a00], %[wv], %[xa], %[a00]\n\t"                                                                     \
-    "smlad  %[a01], %[wv], %[xb], %[a01]\n\t"                                                                     \
-    "sxtb16 %[wv], %[vb], ror #8\n\t"                                                                             \
-    "smlad  %[a10], %[wv], %[xa], %[a10]\n\t"                                                                     \
-    "smlad  %[a11], %[wv], %[xb], %[a11]\n\t"
-#define MM_ASM_OPERANDS                                                                                           \
-    [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [col] "+r"(col), [wa] "+r"(wa),           \
-        [wb] "+r"(wb), [va] "=&r"(va), [vb] "=&r"(vb), [xa] "=&r"(xa), [xb] "=&r"(xb), [wv] "=&r"(wv)
 #define MM_USE_ASM 1
 #else
 #define MM_USE_ASM 0
 #endif
-
-/* What the tiles need, in locals (an int8 store may alias anything, so GCC would reload struct fields). */
-typedef struct {
-    const uint8_t *col0, *pair_end, *tail0, *tail1;
-    int32_t odd, nt, taps, plane, zp, lo, hi;
-    uint32_t lo4, hi4;
-} tile_t;
-
-/*
- * One 2 x 2 tile: channels a and b (b = a when `two` is 0) times the two pixels of the columns (only the
- * first when `pair` is 0); y points at channel a's output of the first pixel. Inlined with constant flags.
- */
-static MLC_DSP_ALWAYS_INLINE void mm_tile(const tile_t *tl, const int8_t *wa, const mlc_dsp_rq_t *qa, int8_t *y,
-                                           const int pair, const int two)
-{
-    const int8_t *wb = two ? wa + tl->taps : wa;
-    const mlc_dsp_rq_t *qb = two ? qa + 1 : qa;
-    const uint8_t *col = tl->col0;
-    int32_t a00 = qa->bias, a01 = a00, a10 = qb->bias, a11 = a10, t;
-    uint32_t ya, yb;
-#if MM_USE_ASM
-    {
-        uint32_t va, vb, xa, xb, wv;
-        /* two blocks per iteration: the loop test is paid once per eight taps */
-        if (col < tl->pair_end) {
-            __asm__ volatile("1:\n\t" MM_ASM_BLOCK MM_ASM_BLOCK "cmp %[col], %[end]\n\tbne 1b\n\t"
-                             : MM_ASM_OPERANDS
-                             : [end] "r"(tl->pair_end)
-                             : "cc", "memory");
-        }
-        if (tl->odd) __asm__ volatile(MM_ASM_BLOCK : MM_ASM_OPERANDS : : "memory");
-    }
-#else
-    for (; col < tl->pair_end; col += 32) {
-        MM_BLOCK(col);
-        MM_BLOCK(col + 16);
-    }
-    if (tl->odd) MM_BLOCK(col);
-#endif
-    for (t = 0; t < tl->nt; ++t) {
-        const uint32_t x0 = mlc_dsp_ld16(tl->tail0 + 2 * t), x1 = mlc_dsp_ld16(tl->tail1 + 2 * t);
-        const uint32_t w0 = (uint32_t)(int32_t)wa[t], w1 = (uint32_t)(int32_t)wb[t];
-        a00 = mlc_dsp_smlabb(w0, x0, a00);
-        a01 = mlc_dsp_smlabb(w0, x1, a01);
-        a10 = mlc_dsp_smlabb(w1, x0, a10);
-        a11 = mlc_dsp_smlabb(w1, x1, a11);
-    }
-    ya = mlc_dsp_rq2(a00, a01, qa, tl->zp, tl->lo, tl->hi);
-    yb = two ? mlc_dsp_rq2(a10, a11, qb, tl->zp, tl->lo, tl->hi) : ya;
-    ya = mlc_dsp_clamp4(mlc_dsp_pkhbt16(ya, yb), tl->lo4, tl->hi4);
-    if (pair) {
-        mlc_dsp_st16(y, ya);
-        if (two) mlc_dsp_st16(y + tl->plane, ya >> 16);
-    } else {
-        y[0] = (int8_t)(uint8_t)ya;
-        if (two) y[tl->plane] = (int8_t)(uint8_t)(ya >> 16);
-    }
-}
-
-/*
- * cnt output channels (weights w, prepared requantization rq) for the pixels in the columns; y points at
- * the first channel's output of the first pixel. Not inlined: the tile loop needs every register.
- */
-MLC_DSP_NOINLINE static void matmul_cols(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
-                                         const int16_t *scratch, int pair, int8_t *y)
-{
-    tile_t tl;
-    const int32_t step = 2 * c->taps, ystep = 2 * c->plane_out;
-    int32_t k;
-    tl.col0 = (const uint8_t *)scratch;
-    tl.pair_end = tl.col0 + 32 * (c->nb / 2);
-    tl.tail0 = tl.col0 + 16 * c->nb;
-    tl.tail1 = tl.tail0 + 2 * c->nt;
-    tl.odd = c->nb & 1;
-    tl.nt = c->nt;
-    tl.taps = c->taps;
-    tl.plane = c->plane_out;
-    tl.zp = c->p->y_zero_point;
-    tl.lo = c->p->act_min;
-    tl.hi = c->p->act_max;
-    tl.lo4 = c->lo4;
-    tl.hi4 = c->hi4;
-    if (pair) {
-        for (k = 0; k + 1 < cnt; k += 2, w += step, rq += 2, y += ystep) mm_tile(&tl, w, rq, y, 1, 1);
-        if (k < cnt) mm_tile(&tl, w, rq, y, 1, 0);
-    } else {
-        for (k = 0; k + 1 < cnt; k += 2, w += step, rq += 2, y += ystep) mm_tile(&tl, w, rq, y, 0, 1);
-        if (k < cnt) mm_tile(&tl, w, rq, y, 0, 0);
-    }
-}
 
 /*
  * One output channel x four pixels (the columns of pixels 0, 1 in colA and of 2, 3 in colB, each in the
@@ -474,7 +340,7 @@ MLC_DSP_NOINLINE static void matmul_cols(const conv_t *c, const int8_t *w, int32
  * channel's output of pixel 0.
  */
 MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
-                                         const int16_t *col_a, const int16_t *col_b, int8_t *y)
+                                         const int16_t *col_a, const int16_t *col_b, int32_t npx, int8_t *y)
 {
     const int32_t taps = c->taps, nt = c->nt, plane = c->plane_out;
     const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
@@ -523,7 +389,12 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
         } else {
             v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
         }
-        mlc_dsp_st32(y, mlc_dsp_clamp4(v, lo4, hi4));
+        v = mlc_dsp_clamp4(v, lo4, hi4);
+        if (npx == 4) {
+            mlc_dsp_st32(y, v);
+        } else { /* the plane's last pixels */
+            for (t = 0; t < npx; ++t, v >>= 8) y[t] = (int8_t)(uint8_t)v;
+        }
     }
 }
 
@@ -581,15 +452,15 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                     mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                 }
-                for (px = 0; px + 3 < npix; px += 4) { /* four pixels: two column pairs side by side */
-                    stage_cols(c, xg, px, &oh, &ow, 1, pointwise, scratch);
-                    stage_cols(c, xg, px + 2, &oh, &ow, 1, pointwise, scratch + 2 * c->taps);
-                    matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, scratch + 2 * c->taps, yc + px);
-                }
-                for (; px < npix; px += 2) {
-                    const int pair = px + 1 < npix;
-                    stage_cols(c, xg, px, &oh, &ow, pair, pointwise, scratch);
-                    matmul_cols(c, c->w + oc0 * c->taps, cnt, rq, scratch, pair, yc + px);
+                for (px = 0; px < npix; px += 4) { /* four pixels: two column pairs side by side */
+                    const int32_t left = npix - px < 4 ? npix - px : 4;
+                    int16_t *col_b = scratch; /* fewer than three pixels left: b repeats a, unstored */
+                    stage_cols(c, xg, px, &oh, &ow, left > 1, pointwise, scratch);
+                    if (left > 2) {
+                        col_b = scratch + 2 * c->taps;
+                        stage_cols(c, xg, px + 2, &oh, &ow, left > 3, pointwise, col_b);
+                    }
+                    matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, col_b, left, yc + px);
                 }
             }
         }
