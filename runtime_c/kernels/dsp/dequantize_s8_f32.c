@@ -11,6 +11,11 @@
 #include "dsp_util.h"
 #include "mlc/kernels_s8.h"
 
+/* No vectorization: MVE's float instructions (Cortex-M55) flush denormals to zero, the scalar FPU and
+   the reference do not, so an SLP-vectorized multiply would differ for denormal products. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 int mlc_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y)
 {
     int32_t i;
