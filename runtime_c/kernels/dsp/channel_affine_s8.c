@@ -81,6 +81,37 @@ static void ca_run_fast(const int8_t *x, int8_t *y, int32_t n, const mlc_dsp_rq_
     }
 }
 
+/* inner == 1: no per-channel preparation, the prepared form's condition checked on the accumulator itself:
+   shift in [-22, 29] and |acc| * 2^left < 2^30. add = 2^(right-1) + zp * 2^right = ((2 zp + 1) * 2^right) >> 1
+   (zp for right = 0); the tie adjustment -[acc < 0] applies when right > 0, i.e. shift < 0. has_bias is a
+   compile-time 0 or 1. */
+static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w,
+                                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                            int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
+                                            int has_bias)
+{
+    const uint32_t zp2 = (uint32_t)(2 * zp + 1);
+    const int32_t lo = mlc_dsp_s8(lo4), hi = mlc_dsp_s8(hi4);
+    int32_t o, c;
+    for (o = 0; o < outer; ++o, x += channels, y += channels) {
+        for (c = 0; c < channels; ++c) {
+            const int32_t s = shift[c], acc = ((int32_t)x[c] - xzp) * w[c] + (has_bias ? bias[c] : 0);
+            const int32_t left = s > 0 ? s : 0;
+            const uint32_t mag = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+            int32_t r;
+            if (MLC_DSP_LIKELY((uint32_t)(s + 22) <= 51u && mag <= (0x3FFFFFFFu >> left))) {
+                const int32_t right = s < 0 ? -s : 0;
+                const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << (left + 1)), mult[c],
+                                                 (int32_t)(zp2 << right) >> 1) + ((acc & s) >> 31);
+                r = mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)mlc_dsp_ssat8(t >> right), lo4, hi4));
+            } else {
+                r = mlc_requant_s8(acc, mult[c], s, zp, lo, hi);
+            }
+            y[c] = (int8_t)r;
+        }
+    }
+}
+
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
                           const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
 {
@@ -96,6 +127,14 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     }
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
+    if (inner == 1) { /* BatchNormalization after a Gemm: one element per channel */
+        if (bias != NULL) {
+            ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1);
+        } else {
+            ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
+        }
+        return MLC_OK;
+    }
     xmax = (uint32_t)(xzp >= 0 ? xzp + 128 : 127 - xzp); /* max |x - x_zp| */
     for (o = 0; o < p->outer; ++o) {
         for (c = 0; c < channels; ++c, x += inner, y += inner) {
