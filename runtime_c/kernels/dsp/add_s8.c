@@ -60,11 +60,12 @@ static MLC_DSP_ALWAYS_INLINE uint32_t add_pack4(int32_t r0, int32_t r1, int32_t 
 }
 
 /* One run through the tables. unit (a compile-time 1 or 0) selects unit strides, neg a constant 1 for the
-   common right-shifted output (one SUB with LSR #31 then does the tie adjustment). */
+   common right-shifted output (one SUB with LSR #31 then does the tie adjustment); clamp 0 (compile time)
+   skips the [lo, hi] clamp when it is the full int8 range, as SSAT already saturates. */
 static MLC_DSP_ALWAYS_INLINE void add_run_table(const int32_t *ta, const int32_t *tb, const int8_t *pa,
                                                 const int8_t *pb, int32_t sa, int32_t sb, int8_t *py, int32_t n,
                                                 int32_t mult, int32_t add, int32_t neg, int32_t rsh,
-                                                uint32_t lo4, uint32_t hi4, int unit)
+                                                uint32_t lo4, uint32_t hi4, int unit, int clamp)
 {
     int32_t i;
     if (unit) sa = sb = 1;
@@ -73,7 +74,8 @@ static MLC_DSP_ALWAYS_INLINE void add_run_table(const int32_t *ta, const int32_t
         const int32_t r1 = add_out(ta[pa[sa]] + tb[pb[sb]], mult, add, neg, rsh);
         const int32_t r2 = add_out(ta[pa[2 * sa]] + tb[pb[2 * sb]], mult, add, neg, rsh);
         const int32_t r3 = add_out(ta[pa[3 * sa]] + tb[pb[3 * sb]], mult, add, neg, rsh);
-        mlc_dsp_st32(py + i, mlc_dsp_clamp4(add_pack4(r0, r1, r2, r3), lo4, hi4));
+        const uint32_t v = add_pack4(r0, r1, r2, r3);
+        mlc_dsp_st32(py + i, clamp ? mlc_dsp_clamp4(v, lo4, hi4) : v);
         pa += 4 * sa;
         pb += 4 * sb;
     }
@@ -107,16 +109,19 @@ static int add_tables(const mlc_binary_s8_params_t *p, const mlc_it_t *it0, cons
     mlc_it_t it = *it0;
     const int32_t mult = qy->mult, add = qy->add, rsh = qy->rsh, neg = qy->neg;
     const uint32_t lo4 = mlc_dsp_dup4(p->act_min), hi4 = mlc_dsp_dup4(p->act_max);
+    const int full = p->act_min == -128 && p->act_max == 127;
     /* qy->fast: (|va| + |vb|) * 2^(lsh - 1) < 2^30, so the shifted entries and their sum fit int32 */
     add_table(ta + 128, p->a_zero_point, qa, qy->lsh);
     add_table(tb + 128, p->b_zero_point, qb, qy->lsh);
     for (r = 0; r < it.rows; ++r, mlc_it_next(&it)) {
         const int8_t *pa = a + it.off[0], *pb = b + it.off[1];
         const int32_t sa = it.inner_stride[0], sb = it.inner_stride[1], n = it.inner;
-        if (sa == 1 && sb == 1 && neg != 0) {
-            add_run_table(ta + 128, tb + 128, pa, pb, 1, 1, y, n, mult, add, 1, rsh, lo4, hi4, 1);
+        if (sa == 1 && sb == 1 && neg != 0 && full) {
+            add_run_table(ta + 128, tb + 128, pa, pb, 1, 1, y, n, mult, add, 1, rsh, lo4, hi4, 1, 0);
+        } else if (sa == 1 && sb == 1 && neg != 0) {
+            add_run_table(ta + 128, tb + 128, pa, pb, 1, 1, y, n, mult, add, 1, rsh, lo4, hi4, 1, 1);
         } else {
-            add_run_table(ta + 128, tb + 128, pa, pb, sa, sb, y, n, mult, add, neg, rsh, lo4, hi4, 0);
+            add_run_table(ta + 128, tb + 128, pa, pb, sa, sb, y, n, mult, add, neg, rsh, lo4, hi4, 0, 1);
         }
         y += n;
     }
