@@ -585,6 +585,11 @@ static int test_affine(void)
         p.outer = rr(0, 3);
         p.channels = rr(0, 40);
         p.inner = r < 3 ? 1 : r < 6 ? rr(0, 8) : r < 7 ? rr(500, 700) : rr(9, 120);
+        if (chance(5)) { /* around the DSP kernel's 256-channel limit of its in-loop checks */
+            p.outer = 1;
+            p.channels = rr(250, 300);
+            p.inner = 1;
+        }
         n = p.outer * p.channels * p.inner;
         if (n > XB || n > YB) {
             --k;

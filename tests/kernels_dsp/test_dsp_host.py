@@ -488,6 +488,8 @@ def test_channel_affine_random(ref, dsp, seed):
         r = rng.random()
         inner = 1 if r < 0.3 else int(rng.integers(0, 9)) if r < 0.6 else int(rng.integers(500, 800)) if r < 0.7 \
             else int(rng.integers(9, 120))
+        if rng.random() < 0.05:  # around the in-loop checks' 256-channel limit
+            outer, channels, inner = 1, int(rng.integers(250, 400)), 1
         if outer * channels * inner > 60000:
             channels = max(1, 60000 // max(outer * inner, 1))
         x, w = s8(rng, (outer, channels, inner)), s8(rng, channels)
@@ -524,29 +526,31 @@ def test_channel_affine_all_bytes(ref, dsp):
 
 def test_channel_affine_in_place_and_refusals(ref, dsp):
     rng = np.random.default_rng(4200)
-    for inner in (1, 5, 600):
-        x, w = s8(rng, (2, 3, inner)), s8(rng, 3)
+    for outer, inner in ((2, 1), (1, 1), (2, 5), (1, 600)):
+        x, w = s8(rng, (outer, 3, inner)), s8(rng, 3)
         bias, mult, shift = i32([5, -7, 1 << 20]), i32([1 << 30, 3 << 29, (1 << 31) - 1]), i32([-8, -1, -20])
-        p = mk.ChannelAffineS8Params(2, 3, inner, 3, -4, -100, 100)
+        p = mk.ChannelAffineS8Params(outer, 3, inner, 3, -4, -100, 100)
         want = run_affine(ref, p, x, w, bias, mult, shift)[1]
         y = x.copy()
         assert run_affine(dsp, p, y, w, bias, mult, shift, y.reshape(-1))[0] == mk.MLC_OK
         assert np.array_equal(y.reshape(-1), want[:x.size])
-    good = dict(outer=1, channels=2, inner=4, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127)
     x, w = np.zeros(8, np.int8), np.ones(2, np.int8)
     mult, shift = i32([1 << 30] * 2), i32([-3, -3])
-    for bad in (dict(outer=-1), dict(channels=-1), dict(inner=-1), dict(x_zero_point=128), dict(y_zero_point=-129),
-                dict(act_min=1, act_max=0), dict(act_max=128)):
-        p = mk.ChannelAffineS8Params(**{**good, **bad})
-        assert run_affine(ref, p, x, w, None, mult, shift)[0] == mk.MLC_EINVAL
-        rc, y = run_affine(dsp, p, x, w, None, mult, shift, _out(8))
-        assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), bad
-    p = mk.ChannelAffineS8Params(**good)
-    for b, m, s in ((i32([0, (1 << 30) + 1]), mult, shift), (i32([-(1 << 30) - 1, 0]), mult, shift),
-                    (None, i32([1, -1]), shift), (None, mult, i32([31, 0])), (None, mult, i32([0, -32]))):
-        assert run_affine(ref, p, x, w, b, m, s)[0] == mk.MLC_EINVAL
-        rc, y = run_affine(dsp, p, x, w, b, m, s, _out(8))
-        assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all()
+    for outer, inner in ((1, 4), (1, 1), (0, 1), (3, 1)):  # (1, 1): the checks inside the compute loop
+        good = dict(outer=outer, channels=2, inner=inner, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127)
+        for bad in (dict(outer=-1), dict(channels=-1), dict(inner=-1), dict(x_zero_point=128),
+                    dict(y_zero_point=-129), dict(act_min=1, act_max=0), dict(act_max=128)):
+            p = mk.ChannelAffineS8Params(**{**good, **bad})
+            assert run_affine(ref, p, x, w, None, mult, shift)[0] == mk.MLC_EINVAL
+            rc, y = run_affine(dsp, p, x, w, None, mult, shift, _out(8))
+            assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), bad
+        p = mk.ChannelAffineS8Params(**good)
+        for b, m, s in ((i32([0, (1 << 30) + 1]), mult, shift), (i32([-(1 << 30) - 1, 0]), mult, shift),
+                        (None, i32([1, -1]), shift), (None, mult, i32([31, 0])), (None, mult, i32([0, -32])),
+                        (i32([1 << 30, 0]), i32([0, -1]), i32([30, 0])), (None, i32([-1, 1]), i32([5, 0]))):
+            assert run_affine(ref, p, x, w, b, m, s)[0] == mk.MLC_EINVAL
+            rc, y = run_affine(dsp, p, x, w, b, m, s, _out(8))
+            assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), (outer, inner, b, m, s)
 
 
 # ------------------------------------------------------------------------------------ float boundary

@@ -120,30 +120,62 @@ static void ca_run_fast(const int8_t *x, int8_t *y, int32_t n, const mlc_dsp_rq_
 /* inner == 1: no per-channel preparation; the prepared form's condition is checked on the accumulator
    itself, for the usual right shifts: shift in [-22, 0] and |acc| < 2^30 (left-shifting channels take
    requant.h). add = 2^(right-1) + zp * 2^right = ((2 zp + 1) * 2^right) >> 1 (zp for right = 0); the tie
-   adjustment -[acc < 0] applies when right > 0 and is +((acc & shift) >> 31). has_bias is a compile-time
-   0 or 1. */
+   adjustment -[acc < 0] applies when right > 0 and is +((acc & shift) >> 31). */
+static MLC_DSP_ALWAYS_INLINE int32_t ca_one(int32_t acc, int32_t m, int32_t s, uint32_t zp2, int32_t zp,
+                                            uint32_t lo4, uint32_t hi4, int clamp)
+{
+    if (MLC_DSP_LIKELY((uint32_t)(s + 22) <= 22u && (uint32_t)acc + 0x3FFFFFFFu <= 0x7FFFFFFEu)) {
+        const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), m, (int32_t)(zp2 << -s) >> 1) +
+                          ((acc & s) >> 31);
+        const int32_t r = mlc_dsp_ssat8(t >> -s);
+        return clamp ? mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)r, lo4, hi4)) : r;
+    }
+    return mlc_requant_s8(acc, m, s, zp, mlc_dsp_s8(lo4), mlc_dsp_s8(hi4));
+}
+
+/* inner == 1, parameters already checked; has_bias is a compile-time 0 or 1. */
 static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w,
                                             const int32_t *bias, const int32_t *mult, const int32_t *shift,
                                             int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
                                             int has_bias)
 {
     const uint32_t zp2 = (uint32_t)(2 * zp + 1);
-    const int32_t lo = mlc_dsp_s8(lo4), hi = mlc_dsp_s8(hi4);
     int32_t o, c;
     for (o = 0; o < outer; ++o, x += channels, y += channels) {
         for (c = 0; c < channels; ++c) {
-            const int32_t s = shift[c], acc = ((int32_t)x[c] - xzp) * w[c] + (has_bias ? bias[c] : 0);
-            int32_t r;
-            if (MLC_DSP_LIKELY((uint32_t)(s + 22) <= 22u && (uint32_t)acc + 0x3FFFFFFFu <= 0x7FFFFFFEu)) {
-                const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), mult[c], (int32_t)(zp2 << -s) >> 1) +
-                                  ((acc & s) >> 31);
-                r = mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)mlc_dsp_ssat8(t >> -s), lo4, hi4));
-            } else {
-                r = mlc_requant_s8(acc, mult[c], s, zp, lo, hi);
-            }
-            y[c] = (int8_t)r;
+            const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + (has_bias ? bias[c] : 0);
+            y[c] = (int8_t)ca_one(acc, mult[c], shift[c], zp2, zp, lo4, hi4, 1);
         }
     }
+}
+
+/* outer == 1, inner == 1, at most CA_CHECKED_MAX channels: the per-channel parameter checks run inside the
+   channel loop (a separate pass costs about 16 instructions per channel), the outputs go to a stack buffer
+   and reach y (which may be x) only once every channel has passed, clamped to [lo, hi] four per word on the
+   way (a no-op on requant.h's values). mult < 0 is collected in mflag; a shift outside [-31, 30] never
+   meets the fast condition, so only the requant.h branch checks it. */
+#define CA_CHECKED_MAX 256
+static MLC_DSP_ALWAYS_INLINE int ca_single_checked(int32_t channels, const int8_t *x, const int8_t *w,
+                                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                                   int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
+                                                   int has_bias)
+{
+    uint32_t buf[CA_CHECKED_MAX / 4], mflag = 0;
+    int8_t *b8 = (int8_t *)buf;
+    const uint32_t zp2 = (uint32_t)(2 * zp + 1);
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        const int32_t m = mult[c], s = shift[c], b = has_bias ? bias[c] : 0;
+        const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + b;
+        mflag |= (uint32_t)m;
+        if (has_bias && (b > (1 << 30) || b < -(1 << 30))) return MLC_EINVAL;
+        if ((uint32_t)(s + 22) > 22u && !mlc_requant_valid(m, s)) return MLC_EINVAL;
+        b8[c] = (int8_t)ca_one(acc, m, s, zp2, zp, lo4, hi4, 0);
+    }
+    if (mflag >> 31) return MLC_EINVAL;
+    for (c = 0; c + 3 < channels; c += 4) mlc_dsp_st32(y + c, mlc_dsp_clamp4(buf[c / 4], lo4, hi4));
+    for (; c < channels; ++c) y[c] = (int8_t)mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)b8[c], lo4, hi4));
+    return MLC_OK;
 }
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
@@ -155,13 +187,17 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     uint32_t lo4, hi4, xmax;
     if (p->outer < 0 || channels < 0 || inner < 0) return MLC_EINVAL;
     if (!mlc_s8_ok(xzp) || !mlc_s8_ok(zp) || !mlc_s8_range_ok(lo, hi)) return MLC_EINVAL;
+    lo4 = mlc_dsp_dup4(lo);
+    hi4 = mlc_dsp_dup4(hi);
+    if (inner == 1 && p->outer == 1 && channels <= CA_CHECKED_MAX) { /* BatchNormalization after a Gemm */
+        return bias != NULL ? ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1)
+                            : ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
+    }
     for (c = 0; c < channels; ++c) {
         if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
         if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
     }
-    lo4 = mlc_dsp_dup4(lo);
-    hi4 = mlc_dsp_dup4(hi);
-    if (inner == 1) { /* BatchNormalization after a Gemm: one element per channel */
+    if (inner == 1) { /* one element per channel */
         if (bias != NULL) {
             ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1);
         } else {
