@@ -8,7 +8,9 @@
  * requant.h's mlc_requant_s8 as the reference does. Per element: MLA (x * w + bias - x_zp * w), then
  * LSL, SMMLAR, the tie adjustment, ASR, SSAT, four outputs clamped and stored per word. For long
  * channels (inner >= CA_TABLE_MIN) the output depends only on the input byte: a 256-byte table per
- * channel (on the stack) costs about 256 requantizations and then one load per element.
+ * channel (on the stack) costs about 256 requantizations and then one load per element. One element per
+ * channel (BatchNormalization after Gemm) skips the preparation: the form's condition is checked on the
+ * accumulator itself (ca_one), with the parameter checks in the same loop when outer is 1.
  */
 #include <stddef.h>
 

@@ -12,7 +12,7 @@
  *  - without one (the host, a core without FPU), v is clamped to +-256, which decides the same outputs,
  *    and rounded by adding and subtracting 1.5 * 2^23: for |v| <= 2^22 the sum's last bit is a unit, so
  *    round to nearest even, the default mode of IEEE 754 arithmetic, rounds v itself.
- * About 10 instructions per element instead of about 41.
+ * About 8 instructions per element (Cortex-M4 under QEMU) instead of about 41.
  */
 #include "dsp_util.h"
 #include "mlc/kernels_s8.h"
