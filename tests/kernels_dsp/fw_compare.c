@@ -26,6 +26,10 @@ int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
 int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
+int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y);
+int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
+int ref_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y);
 
 #define XB 24576
 #define WB 65536
@@ -37,6 +41,8 @@ static int8_t xbuf[XB], x2buf[XB], wbuf[WB];
 static int8_t y_ref[YB + GUARD], y_dsp[YB + GUARD];
 static int32_t bias[CB], mult[CB], shift[CB];
 static int16_t scratch[WB / 2 + GUARD];
+#define FB 4096
+static float fbuf[FB], fy_ref[FB + GUARD], fy_dsp[FB + GUARD];
 static uint32_t rng_state = 0x9E3779B9u * (FW_SEED + 1u);
 
 static uint32_t rnd(void)
@@ -444,12 +450,57 @@ static int test_mean(void)
     return 0;
 }
 
+/* Random Add parameters; extreme: multipliers of 0 and 2^31 - 1, small left-shifting input multipliers. */
+static void random_add_params(mlc_binary_s8_params_t *p, int extreme)
+{
+    p->a_zero_point = random_zp();
+    p->b_zero_point = random_zp();
+    p->y_zero_point = random_zp();
+    p->left_shift = chance(60) ? 20 : rr(0, 22);
+    p->a_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+    p->b_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+    p->y_mult = (int32_t)(0x40000000u | (rnd() >> 2));
+    p->a_shift = chance(60) ? rr(-3, 0) : rr(-31, 0); /* input multipliers below 1, as add_params */
+    p->b_shift = chance(60) ? rr(-3, 0) : rr(-31, 0);
+    p->y_shift = chance(60) ? -rr(p->left_shift, p->left_shift + 7) : rr(-31, 30);
+    if (extreme) {
+        if (chance(30)) p->a_mult = 0x7FFFFFFF;
+        if (chance(30)) p->b_mult = chance(30) ? 0 : 0x7FFFFFFF;
+        if (chance(30)) p->y_mult = chance(30) ? 0 : 0x7FFFFFFF;
+        if (chance(30)) { /* left-shifting inputs, small enough that a' + b' cannot overflow */
+            p->left_shift = rr(0, 3);
+            p->a_shift = rr(0, 5);
+            p->b_shift = rr(0, 5);
+        }
+    }
+    random_clamp(&p->act_min, &p->act_max, p->y_zero_point);
+}
+
+static int check_add(const mlc_binary_s8_params_t *p, int32_t k, int32_t na, int32_t nb, int32_t size)
+{
+    int32_t rc_ref, rc_dsp;
+    fill(xbuf, na);
+    fill(x2buf, nb);
+    memset(y_ref, 0x5A, sizeof y_ref);
+    memset(y_dsp, 0x5A, sizeof y_dsp);
+    rc_ref = ref_add_s8(p, xbuf, x2buf, y_ref);
+    rc_dsp = mlc_add_s8(p, xbuf, x2buf, y_dsp);
+    if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+        const int32_t v[] = {rc_ref, rc_dsp, p->rank, size, p->a_zero_point, p->b_zero_point, p->y_zero_point,
+                             p->left_shift, p->a_mult, p->a_shift, p->b_mult, p->b_shift, p->y_mult, p->y_shift,
+                             p->act_min, p->act_max};
+        report("add", k, v, (int32_t)(sizeof v / sizeof v[0]));
+        return 1;
+    }
+    return 0;
+}
+
 static int test_add(void)
 {
     int32_t k;
     for (k = 0; k < FW_CASES; ++k) {
         mlc_binary_s8_params_t p;
-        int32_t d, sa = 1, sb = 1, size = 1, rc_ref, rc_dsp, lo, hi;
+        int32_t d, sa = 1, sb = 1, size = 1;
         memset(&p, 0, sizeof p);
         p.rank = rr(0, 4);
         for (d = p.rank - 1; d >= 0; --d) { /* dense output, each operand broadcast along some axes */
@@ -460,30 +511,236 @@ static int test_add(void)
             sb *= p.b_strides[d] ? p.dims[d] : 1;
             size *= p.dims[d];
         }
-        p.a_zero_point = random_zp();
-        p.b_zero_point = random_zp();
+        random_add_params(&p, chance(20));
+        if (chance(3)) { /* invalid parameters: both must refuse */
+            switch (rnd() % 4u) {
+            case 0: p.left_shift = 23; break;
+            case 1: p.b_zero_point = 128; break;
+            case 2: p.y_shift = -32; break;
+            default: p.a_mult = -1; break;
+            }
+        }
+        if (check_add(&p, k, sa, sb, size)) return 1;
+    }
+    /* large tensors (the DSP kernel's table path and just below it), residual-style broadcasting */
+    for (k = 0; k < FW_CASES / 2; ++k) {
+        mlc_binary_s8_params_t p;
+        int32_t na, nb, size;
+        const int kind = (int)(rnd() % 4u);
+        memset(&p, 0, sizeof p);
+        if (kind == 0) { /* flat, around the threshold, or big */
+            p.rank = 1;
+            p.dims[0] = chance(50) ? rr(1, 1200) : rr(1, YB);
+            p.a_strides[0] = p.b_strides[0] = 1;
+            na = nb = size = p.dims[0];
+        } else if (kind == 1) { /* [C, H, W] + [C, 1, 1] */
+            p.rank = 3;
+            p.dims[0] = rr(1, 32);
+            p.dims[1] = rr(1, 24);
+            p.dims[2] = rr(1, 24);
+            p.a_strides[0] = p.dims[1] * p.dims[2];
+            p.a_strides[1] = p.dims[2];
+            p.a_strides[2] = 1;
+            p.b_strides[0] = 1;
+            na = size = p.dims[0] * p.dims[1] * p.dims[2];
+            nb = p.dims[0];
+        } else if (kind == 2) { /* [R, N] + [R, 1]: stride 0 along the runs */
+            p.rank = 2;
+            p.dims[0] = rr(1, 60);
+            p.dims[1] = rr(2, 300);
+            p.a_strides[0] = p.dims[1];
+            p.a_strides[1] = 1;
+            p.b_strides[0] = 1;
+            na = size = p.dims[0] * p.dims[1];
+            nb = p.dims[0];
+        } else { /* scalar + tensor */
+            p.rank = 2;
+            p.dims[0] = rr(1, 60);
+            p.dims[1] = rr(1, 300);
+            p.b_strides[0] = p.dims[1];
+            p.b_strides[1] = 1;
+            nb = size = p.dims[0] * p.dims[1];
+            na = 1;
+        }
+        if (size > YB) {
+            --k;
+            continue;
+        }
+        random_add_params(&p, chance(30));
+        if (check_add(&p, FW_CASES + k, na, nb, size)) return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- channel affine */
+
+static int test_affine(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_channel_affine_s8_params_t p;
+        const int32_t *bp = bias;
+        int32_t rc_ref, rc_dsp, lo, hi, c, n;
+        const uint32_t r = rnd() % 10u;
+        p.outer = rr(0, 3);
+        p.channels = rr(0, 40);
+        p.inner = r < 3 ? 1 : r < 6 ? rr(0, 8) : r < 7 ? rr(500, 700) : rr(9, 120);
+        if (chance(5)) { /* around the DSP kernel's 256-channel limit of its in-loop checks */
+            p.outer = 1;
+            p.channels = rr(250, 300);
+            p.inner = 1;
+        }
+        n = p.outer * p.channels * p.inner;
+        if (n > XB || n > YB) {
+            --k;
+            continue;
+        }
+        p.x_zero_point = random_zp();
         p.y_zero_point = random_zp();
-        p.left_shift = chance(60) ? 20 : rr(0, 22);
-        p.a_mult = (int32_t)(0x40000000u | (rnd() >> 2));
-        p.b_mult = (int32_t)(0x40000000u | (rnd() >> 2));
-        p.y_mult = (int32_t)(0x40000000u | (rnd() >> 2));
-        p.a_shift = chance(60) ? rr(-3, 0) : rr(-31, 0); /* input multipliers below 1, as add_params */
-        p.b_shift = chance(60) ? rr(-3, 0) : rr(-31, 0);
-        p.y_shift = chance(60) ? -rr(p.left_shift, p.left_shift + 7) : rr(-31, 30);
         random_clamp(&lo, &hi, p.y_zero_point);
         p.act_min = lo;
         p.act_max = hi;
-        fill(xbuf, sa);
-        fill(x2buf, sb);
+        fill(xbuf, n);
+        fill(wbuf, p.channels);
+        if (chance(20)) {
+            for (c = 0; c < p.channels; ++c) {
+                if (chance(50)) wbuf[c] = -128;
+            }
+        }
+        random_requant(p.channels > 0 ? p.channels : 1, 1);
+        if (chance(20)) {
+            for (c = 0; c < p.channels; ++c) {
+                if (chance(50)) bias[c] = chance(50) ? (1 << 30) : -(1 << 30);
+            }
+        }
+        if (chance(15)) bp = NULL;
+        if (chance(4)) {
+            switch (rnd() % 6u) {
+            case 0: p.x_zero_point = 128; break;
+            case 1: p.act_min = 5, p.act_max = 4; break;
+            case 2: p.inner = -1; break;
+            case 3: p.channels > 0 ? (void)(shift[rr(0, p.channels - 1)] = 31) : (void)0; break;
+            case 4: p.channels > 0 ? (void)(mult[rr(0, p.channels - 1)] = -1) : (void)0; break;
+            default: p.channels > 0 && bp != NULL ? (void)(bias[rr(0, p.channels - 1)] = (1 << 30) + 1) : (void)0;
+                     break;
+            }
+        }
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_dsp, 0x5A, sizeof y_dsp);
-        rc_ref = ref_add_s8(&p, xbuf, x2buf, y_ref);
-        rc_dsp = mlc_add_s8(&p, xbuf, x2buf, y_dsp);
+        rc_ref = ref_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
+        rc_dsp = mlc_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_dsp);
         if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
-            const int32_t v[] = {rc_ref, rc_dsp, p.rank, size, p.a_zero_point, p.b_zero_point, p.y_zero_point,
-                                 p.left_shift, p.a_mult, p.a_shift, p.b_mult, p.b_shift, p.y_mult, p.y_shift, p.act_min,
-                                 p.act_max};
-            report("add", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            const int32_t v[] = {rc_ref, rc_dsp, p.outer, p.channels, p.inner, p.x_zero_point, p.y_zero_point,
+                                 p.act_min, p.act_max, bp != NULL, mult[0], shift[0], bias[0]};
+            report("channel_affine", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- float boundary */
+
+static float bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* Random bit patterns (NaNs of any sign and payload, infinities, denormals, zeros), exact ties of
+   v = x / scale, the saturation edges, ordinary values. */
+static float random_float(float scale)
+{
+    static const uint32_t edges[] = {
+        0x00000000u, 0x80000000u, 0x3F000000u /* 0.5 */, 0xBF000000u, 0x3FC00000u /* 1.5 */, 0x40200000u /* 2.5 */,
+        0x42FD0000u /* 126.5 */, 0x42FF0000u /* 127.5 */, 0x43008000u /* 128.5 */, 0xC3008000u, 0xC3018000u,
+        0x437F8000u /* 255.5 */, 0x43800000u /* 256 */, 0x43804000u /* 256.5 */, 0xC3804000u, 0x43808000u,
+        0x00000001u /* smallest denormal */, 0x80000001u, 0x007FFFFFu, 0x00800000u, 0x7F7FFFFFu /* FLT_MAX */,
+        0xFF7FFFFFu, 0x7F800000u /* inf */, 0xFF800000u, 0x7FC00000u /* NaN */, 0xFFC00000u, 0x7F800001u,
+        0x4A7FFFFEu /* 4194303.5 */, 0x4B000000u /* 2^23 */};
+    const uint32_t r = rnd() % 8u;
+    float v;
+    if (r < 3) return bits_float(rnd());
+    if (r < 5) v = bits_float(edges[rnd() % (sizeof edges / sizeof edges[0])]);
+    else if (r < 7) v = (float)rr(-300, 300) + 0.5f;
+    else v = (float)rr(-300000, 300000) / 1000.0f;
+    return chance(50) ? v * scale : v;
+}
+
+static float random_scale(void)
+{
+    static const uint32_t special[] = {0x3F800000u /* 1 */, 0x3F000000u, 0x40000000u, 0x3C000000u /* 2^-7 */,
+                                       0x3DCCCCCDu /* 0.1 */, 0x00000001u, 0x00800000u, 0x7F7FFFFFu,
+                                       0x7F800000u /* inf */};
+    if (chance(40)) return bits_float(special[rnd() % (sizeof special / sizeof special[0])]);
+    return (float)rr(1, 1000000) / 65536.0f;
+}
+
+static int test_quantize(void)
+{
+    int32_t k, i;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_quant_params_t p;
+        int32_t rc_ref, rc_dsp;
+        p.size = chance(10) ? rr(0, 7) : rr(0, FB);
+        p.scale = random_scale();
+        p.zero_point = random_zp();
+        for (i = 0; i < p.size; ++i) fbuf[i] = random_float(p.scale);
+        if (chance(4)) {
+            switch (rnd() % 5u) {
+            case 0: p.size = -1; break;
+            case 1: p.scale = 0.0f; break;
+            case 2: p.scale = -p.scale; break;
+            case 3: p.scale = bits_float(0x7FC00000u); break;
+            default: p.zero_point = chance(50) ? 128 : -129; break;
+            }
+        }
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_dsp, 0x5A, sizeof y_dsp);
+        rc_ref = ref_quantize_f32_s8(&p, fbuf, y_ref);
+        rc_dsp = mlc_quantize_f32_s8(&p, fbuf, y_dsp);
+        if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
+            int32_t bad = 0;
+            while (bad < p.size && y_ref[bad] == y_dsp[bad]) ++bad;
+            {
+                const int32_t v[] = {rc_ref, rc_dsp, p.size, (int32_t)float_bits(p.scale), p.zero_point, bad,
+                                     bad < p.size ? (int32_t)float_bits(fbuf[bad]) : 0,
+                                     bad < p.size ? y_ref[bad] : 0, bad < p.size ? y_dsp[bad] : 0};
+                report("quantize", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int test_dequantize(void)
+{
+    int32_t k;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_quant_params_t p;
+        int32_t rc_ref, rc_dsp;
+        p.size = chance(10) ? rr(0, 7) : rr(0, FB);
+        p.scale = chance(20) ? random_float(1.0f) : random_scale();
+        p.zero_point = random_zp();
+        if (chance(4)) p.zero_point = chance(50) ? 128 : -129;
+        if (chance(3)) p.size = -1;
+        fill(xbuf, p.size);
+        memset(fy_ref, 0x5A, sizeof fy_ref);
+        memset(fy_dsp, 0x5A, sizeof fy_dsp);
+        rc_ref = ref_dequantize_s8_f32(&p, xbuf, fy_ref);
+        rc_dsp = mlc_dequantize_s8_f32(&p, xbuf, fy_dsp);
+        if (rc_ref != rc_dsp || memcmp(fy_ref, fy_dsp, sizeof fy_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_dsp, p.size, (int32_t)float_bits(p.scale), p.zero_point};
+            report("dequantize", k, v, (int32_t)(sizeof v / sizeof v[0]));
             return 1;
         }
     }
@@ -498,6 +755,9 @@ int main(void)
     if (test_avgpool()) return 4;
     if (test_mean()) return 5;
     if (test_add()) return 6;
+    if (test_affine()) return 7;
+    if (test_quantize()) return 8;
+    if (test_dequantize()) return 9;
     mlc_port_debug_write("dsp kernels: all cases match\n");
     return 0;
 }

@@ -397,6 +397,222 @@ def test_add_random(ref, dsp):
     assert np.array_equal(a, want[:100])
 
 
+def _add_params(rng, shape, a_shape, b_shape, extreme=False):
+    ls = 20 if rng.random() < 0.6 else int(rng.integers(0, 23))
+    mults = i32(rng.integers(1 << 30, 1 << 31, 3))
+    if extreme:
+        mults[rng.random(3) < 0.3] = (1 << 31) - 1
+        mults[rng.random(3) < 0.1] = 0
+    shifts = i32(rng.integers(-3, 1, 3) if rng.random() < 0.6 else rng.integers(-31, 1, 3))
+    shifts[2] = -int(rng.integers(ls, ls + 8)) if rng.random() < 0.6 else int(rng.integers(-31, 31))
+    if extreme and rng.random() < 0.3:  # left-shifting input multipliers, kept small enough not to overflow a' + b'
+        ls = int(rng.integers(0, 4))
+        shifts[:2] = rng.integers(0, 6, 2)
+    zps = [random_zp(rng) for _ in range(3)]
+    lo, hi = random_clamp(rng, zps[2])
+    return mk.BinaryS8Params(len(shape), mk.dims(shape), mk.dims(mk.bcast_strides(a_shape, shape)),
+                             mk.dims(mk.bcast_strides(b_shape, shape)), zps[0], zps[1], zps[2], ls, int(mults[0]),
+                             int(shifts[0]), int(mults[1]), int(shifts[1]), int(mults[2]), int(shifts[2]), lo, hi)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_add_table_path(ref, dsp, seed):
+    """Tensors big enough for the DSP kernel's tables (and just below), with residual-style broadcasting
+    (per-channel or scalar operands, an operand broadcast along the innermost axis) and extreme parameters."""
+    rng = np.random.default_rng(3100 + seed)
+    for _ in range(120):
+        kind = int(rng.integers(0, 5))
+        if kind == 0:  # flat, around the table threshold
+            shape = [int(rng.integers(1, 1200))]
+            a_shape, b_shape = shape, shape
+        elif kind == 1:  # [1, C, H, W] + [1, C, 1, 1]
+            shape = [1, int(rng.integers(1, 17)), int(rng.integers(1, 17)), int(rng.integers(1, 17))]
+            a_shape, b_shape = shape, [1, shape[1], 1, 1]
+        elif kind == 2:  # scalar operand, either side
+            shape = [int(rng.integers(1, 40)), int(rng.integers(1, 40))]
+            a_shape, b_shape = (shape, [1]) if rng.random() < 0.5 else ([1], shape)
+        elif kind == 3:  # broadcast along the innermost axis: stride 0 inside the runs
+            shape = [int(rng.integers(1, 30)), int(rng.integers(2, 40))]
+            a_shape, b_shape = shape, [shape[0], 1]
+        else:
+            shape = [int(v) for v in rng.integers(1, 12, 3)]
+            a_shape = [d if rng.random() < 0.7 else 1 for d in shape]
+            b_shape = [d if rng.random() < 0.7 else 1 for d in shape]
+        p = _add_params(rng, shape, a_shape, b_shape, extreme=rng.random() < 0.3)
+        a, b = s8(rng, a_shape), s8(rng, b_shape)
+        size = int(np.prod(shape))
+        want, got = _out(size), _out(size)
+        assert ref.mlc_add_s8(p, p8(a), p8(b), p8(want)) == dsp.mlc_add_s8(p, p8(a), p8(b), p8(got)) == mk.MLC_OK
+        assert np.array_equal(got, want), (shape, a_shape, b_shape, {f: getattr(p, f) for f, _ in p._fields_[4:]})
+
+
+def test_add_all_byte_pairs(ref, dsp):
+    """Every (a, b) byte pair through the table path, for many parameter sets (ties of the requantization)."""
+    rng = np.random.default_rng(3200)
+    a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256)
+    b = np.tile(np.arange(-128, 128, dtype=np.int8), 256)
+    for _ in range(40):
+        p = _add_params(rng, [65536], [65536], [65536], extreme=rng.random() < 0.3)
+        want, got = _out(65536), _out(65536)
+        assert ref.mlc_add_s8(p, p8(a), p8(b), p8(want)) == dsp.mlc_add_s8(p, p8(a), p8(b), p8(got)) == mk.MLC_OK
+        assert np.array_equal(got, want), {f: getattr(p, f) for f, _ in p._fields_[4:]}
+
+
+def test_add_same_refusals(ref, dsp):
+    good = dict(a_zero_point=0, b_zero_point=0, y_zero_point=0, left_shift=20, a_mult=1 << 30, a_shift=0,
+                b_mult=1 << 30, b_shift=0, y_mult=1 << 30, y_shift=-20, act_min=-128, act_max=127)
+    a, b = np.zeros(8, np.int8), np.zeros(8, np.int8)
+    for bad in (dict(a_zero_point=128), dict(b_zero_point=-129), dict(y_zero_point=128), dict(left_shift=23),
+                dict(left_shift=-1), dict(a_mult=-1), dict(b_shift=31), dict(y_shift=-32), dict(act_min=3, act_max=2),
+                dict(act_max=128)):
+        args = {**good, **bad}
+        p = mk.BinaryS8Params(1, mk.dims([8]), mk.dims([1]), mk.dims([1]), *args.values())
+        want, got = _out(8), _out(8)
+        assert ref.mlc_add_s8(p, p8(a), p8(b), p8(want)) == dsp.mlc_add_s8(p, p8(a), p8(b), p8(got)) == mk.MLC_EINVAL
+        assert (got.view(np.uint8) == 0x5A).all(), bad
+
+
+# ------------------------------------------------------------------------------------- channel affine
+
+def run_affine(lib, p, x, w, bias, mult, shift, y=None):
+    if y is None:
+        y = _out(p.outer * p.channels * p.inner)
+    return lib.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(y)), y
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_channel_affine_random(ref, dsp, seed):
+    rng = np.random.default_rng(4000 + seed)
+    for _ in range(200):
+        outer, channels = int(rng.integers(0, 4)), int(rng.integers(0, 40))
+        r = rng.random()
+        inner = 1 if r < 0.3 else int(rng.integers(0, 9)) if r < 0.6 else int(rng.integers(500, 800)) if r < 0.7 \
+            else int(rng.integers(9, 120))
+        if rng.random() < 0.05:  # around the in-loop checks' 256-channel limit
+            outer, channels, inner = 1, int(rng.integers(250, 400)), 1
+        if outer * channels * inner > 60000:
+            channels = max(1, 60000 // max(outer * inner, 1))
+        x, w = s8(rng, (outer, channels, inner)), s8(rng, channels)
+        if rng.random() < 0.2:
+            w[rng.random(channels) < 0.5] = -128
+        bias, mult, shift = random_requant(rng, max(channels, 1), 1)
+        if bias is not None and rng.random() < 0.2:
+            bias[rng.random(bias.size) < 0.5] = (1 << 30) * int(rng.choice([-1, 1]))
+        xzp, yzp = random_zp(rng), random_zp(rng)
+        lo, hi = random_clamp(rng, yzp)
+        p = mk.ChannelAffineS8Params(outer, channels, inner, xzp, yzp, lo, hi)
+        want, got = run_affine(ref, p, x, w, bias, mult, shift), run_affine(dsp, p, x, w, bias, mult, shift)
+        assert got[0] == want[0] == mk.MLC_OK
+        assert np.array_equal(got[1], want[1]), ({f: getattr(p, f) for f, _ in p._fields_}, mult, shift, bias)
+
+
+def test_channel_affine_all_bytes(ref, dsp):
+    """Every input byte per channel, on both the per-element and the table path."""
+    rng = np.random.default_rng(4100)
+    for inner in (256, 512, 768):
+        for _ in range(20):
+            channels = 16
+            x = np.tile(np.arange(-128, 128, dtype=np.int8), channels * inner // 256)
+            w = s8(rng, channels)
+            w[:2] = [-128, 127]
+            bias, mult, shift = random_requant(rng, channels, 1)
+            xzp, yzp = random_zp(rng), random_zp(rng)
+            lo, hi = random_clamp(rng, yzp)
+            p = mk.ChannelAffineS8Params(1, channels, inner, xzp, yzp, lo, hi)
+            want, got = run_affine(ref, p, x, w, bias, mult, shift), run_affine(dsp, p, x, w, bias, mult, shift)
+            assert got[0] == want[0] == mk.MLC_OK
+            assert np.array_equal(got[1], want[1]), (inner, xzp, yzp, lo, hi, mult, shift, bias)
+
+
+def test_channel_affine_in_place_and_refusals(ref, dsp):
+    rng = np.random.default_rng(4200)
+    for outer, inner in ((2, 1), (1, 1), (2, 5), (1, 600)):
+        x, w = s8(rng, (outer, 3, inner)), s8(rng, 3)
+        bias, mult, shift = i32([5, -7, 1 << 20]), i32([1 << 30, 3 << 29, (1 << 31) - 1]), i32([-8, -1, -20])
+        p = mk.ChannelAffineS8Params(outer, 3, inner, 3, -4, -100, 100)
+        want = run_affine(ref, p, x, w, bias, mult, shift)[1]
+        y = x.copy()
+        assert run_affine(dsp, p, y, w, bias, mult, shift, y.reshape(-1))[0] == mk.MLC_OK
+        assert np.array_equal(y.reshape(-1), want[:x.size])
+    x, w = np.zeros(8, np.int8), np.ones(2, np.int8)
+    mult, shift = i32([1 << 30] * 2), i32([-3, -3])
+    for outer, inner in ((1, 4), (1, 1), (0, 1), (3, 1)):  # (1, 1): the checks inside the compute loop
+        good = dict(outer=outer, channels=2, inner=inner, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127)
+        for bad in (dict(outer=-1), dict(channels=-1), dict(inner=-1), dict(x_zero_point=128),
+                    dict(y_zero_point=-129), dict(act_min=1, act_max=0), dict(act_max=128)):
+            p = mk.ChannelAffineS8Params(**{**good, **bad})
+            assert run_affine(ref, p, x, w, None, mult, shift)[0] == mk.MLC_EINVAL
+            rc, y = run_affine(dsp, p, x, w, None, mult, shift, _out(8))
+            assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), bad
+        p = mk.ChannelAffineS8Params(**good)
+        for b, m, s in ((i32([0, (1 << 30) + 1]), mult, shift), (i32([-(1 << 30) - 1, 0]), mult, shift),
+                        (None, i32([1, -1]), shift), (None, mult, i32([31, 0])), (None, mult, i32([0, -32])),
+                        (i32([1 << 30, 0]), i32([0, -1]), i32([30, 0])), (None, i32([-1, 1]), i32([5, 0]))):
+            assert run_affine(ref, p, x, w, b, m, s)[0] == mk.MLC_EINVAL
+            rc, y = run_affine(dsp, p, x, w, b, m, s, _out(8))
+            assert rc == mk.MLC_EINVAL and (y.view(np.uint8) == 0x5A).all(), (outer, inner, b, m, s)
+
+
+# ------------------------------------------------------------------------------------ float boundary
+
+def special_floats(rng, n):
+    """Random bit patterns (every class: NaNs of both signs and any payload, infinities, denormals, zeros),
+    exact ties at several scales, the saturation edges and uniform values."""
+    bits = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    ties = (rng.integers(-300, 300, n) + 0.5).astype(np.float32)
+    edge = rng.choice(np.array([0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 126.5, 127.5, 128.5, -128.5, -129.5, 255.5,
+                                256.0, 256.5, -256.5, 257.0, 1e-45, -1e-45, 1.17e-38, 3.4e38, -3.4e38, np.inf,
+                                -np.inf, np.nan, -np.nan, 4194303.5, 8388607.0, 16777216.0], np.float32), n)
+    uni = rng.uniform(-300, 300, n).astype(np.float32)
+    return np.stack([bits, ties, edge, uni], 1).reshape(-1)[:n].copy()
+
+
+def test_quantize_bit_exact(ref, dsp):
+    rng = np.random.default_rng(5000)
+    scales = [1.0, 0.5, 2.0, 0.25, 2.0 ** -7, 3.0, 0.1, 1e-38, 1e-45, 3e38, np.inf] + list(rng.uniform(1e-4, 10, 20))
+    for scale in scales:
+        for zp in (-128, -1, 0, 3, 127, int(rng.integers(-128, 128))):
+            n = int(rng.integers(0, 4000))
+            x = special_floats(rng, n)
+            if scale not in (1.0, np.inf):  # ties and edges of v = x / scale, not of x
+                with np.errstate(over="ignore", invalid="ignore"):
+                    x[rng.random(n) < 0.3] *= np.float32(scale)
+            p = mk.QuantParams(n, float(np.float32(scale)), zp)
+            want, got = _out(n), _out(n)
+            assert ref.mlc_quantize_f32_s8(p, mk.pf(x), p8(want)) == mk.MLC_OK
+            assert dsp.mlc_quantize_f32_s8(p, mk.pf(x), p8(got)) == mk.MLC_OK
+            bad = np.flatnonzero(got != want)
+            assert bad.size == 0, (scale, zp, [(float(x[i]), int(want[i]), int(got[i])) for i in bad[:5]])
+    x = np.zeros(4, np.float32)
+    for n, scale, zp in ((-1, 1.0, 0), (4, 0.0, 0), (4, -1.0, 0), (4, float("nan"), 0), (4, -0.0, 0), (4, 1.0, 128),
+                         (4, 1.0, -129)):
+        p = mk.QuantParams(n, scale, zp)
+        want, got = _out(4), _out(4)
+        assert ref.mlc_quantize_f32_s8(p, mk.pf(x), p8(want)) == mk.MLC_EINVAL
+        assert dsp.mlc_quantize_f32_s8(p, mk.pf(x), p8(got)) == mk.MLC_EINVAL
+        assert (got.view(np.uint8) == 0x5A).all()
+
+
+def test_dequantize_bit_exact(ref, dsp):
+    rng = np.random.default_rng(5100)
+    scales = [1.0, 0.1, 2.0 ** -7, 1e-45, 3.4e38, np.inf, -0.5, 0.0, np.nan] + list(special_floats(rng, 30))
+    for scale in scales:
+        for zp in (-128, 0, 127, int(rng.integers(-128, 128))):
+            n = int(rng.integers(0, 300))
+            x = s8(rng, n)
+            p = mk.QuantParams(n, float(scale), zp)
+            want = np.full(n + 16, 0x5A5A5A5A, np.uint32).view(np.float32)
+            got = want.copy()
+            assert ref.mlc_dequantize_s8_f32(p, p8(x), mk.pf(want)) == dsp.mlc_dequantize_s8_f32(p, p8(x), mk.pf(got))
+            assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (scale, zp, n)
+    x = np.zeros(4, np.int8)
+    for n, zp in ((-1, 0), (4, 128), (4, -129)):
+        p = mk.QuantParams(n, 1.0, zp)
+        got = np.zeros(4, np.float32)
+        assert ref.mlc_dequantize_s8_f32(p, p8(x), mk.pf(got)) == dsp.mlc_dequantize_s8_f32(p, p8(x), mk.pf(got)) \
+            == mk.MLC_EINVAL
+
+
 # ------------------------------------------------------------------------------------------- sources
 
 def _code(path: Path) -> str:
@@ -416,11 +632,18 @@ def test_one_reference_function_per_file():
         assert defined[0] in _DEF.findall((ref_dir / src.name).read_text()), "same file name as the reference"
 
 
+FLOAT_BOUNDARY = {"quantize_f32_s8.c", "dequantize_s8_f32.c"}  # float in, or float out, by definition
+
+
 @pytest.mark.parametrize("src", DSP_FILES, ids=lambda p: p.name)
 def test_integer_only_no_allocation(src):
     code = _code(src)
-    assert not re.search(r"\b(float|double|_Float\w*)\b", code), src.name
-    assert not re.search(r"\d\.\d*f?\b|\d[eE][-+]?\d", code), src.name
+    if src.name in FLOAT_BOUNDARY:
+        assert not re.search(r"\bdouble\b|\b\d+\.\d*(?![\d.fF])|\b(sqrt|exp|log|pow|lrint|rint|round)f?\s*\(", code), \
+            src.name  # single precision only, no double constants or libm
+    else:
+        assert not re.search(r"\b(float|double|_Float\w*)\b", code), src.name
+        assert not re.search(r"\d\.\d*f?\b|\d[eE][-+]?\d", code), src.name
     assert not re.search(r"\b(malloc|calloc|realloc|free|alloca|printf)\b", code), src.name
     assert not re.search(r"^static\s+(?!inline|void|int|uint|const|MLC_)\w+\s+\w+\s*[\[=;]", code, re.M), src.name
 
