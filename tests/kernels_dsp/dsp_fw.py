@@ -80,6 +80,8 @@ def board(name: str) -> dict:
 
 def _cc(b: dict, flags: list[str], sources: list[Path], cwd: Path) -> None:
     cwd.mkdir(parents=True, exist_ok=True)
+    for old in cwd.glob("*.o"):  # a rebuild into the same directory links only this build's objects
+        old.unlink()
     cmd = [b["toolchain_prefix"] + "gcc", *b["cflags"], *define_flags(b), *CFLAGS, *flags,
            "-I", str(RUNTIME / "include"), "-c", *map(str, sources)]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)

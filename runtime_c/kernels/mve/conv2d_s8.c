@@ -1,0 +1,324 @@
+/**
+ * @file conv2d_s8.c
+ * @brief Int8 2-D convolution for Helium (MVE, Cortex-M55), NCHW; results, return codes and parameter
+ *        checks of runtime_c/kernels/ref/conv2d_s8.c.
+ *
+ * Both fast paths multiply the raw int8 input (x - x_zero_point may not fit int8) and start each channel's
+ * accumulator at bias - x_zero_point * sum(w). A padded tap holds x_zero_point, so it adds
+ * x_zero_point * w, which that start cancels: exactly the reference's 0. All sums are modulo 2^32 like the
+ * reference's int32 accumulator, so the requantizer (mve_util.h, exact) sees the same value.
+ *  - depthwise (groups = c_in = c_out): four outputs of a row per int32 vector, VMLA by each scalar weight,
+ *    from copies of the k_h input rows padded with x_zero_point on the stack;
+ *  - everything else: per output pixel an int8 column of its taps ("im2col") in `scratch`, gathered by
+ *    VLDRB (gather, 16-bit offsets) through a table of the taps' input offsets for pixels whose window lies
+ *    inside the input, else by a scalar loop; then 2 output channels x 2 pixels per loop, 16 taps per
+ *    VMLADAV.S8. scratch layout (4 * taps bytes): offset table (uint16 per tap), column 0, column 1.
+ *  - no scratch, empty shapes, offsets past 16 bits: the reference loop.
+ */
+#include <stddef.h>
+
+#include "index_util.h"
+#include "mlc/kernels_s8.h"
+#include "mlc/requant.h"
+#include "mve_util.h"
+
+/* Output channels whose starting accumulators are computed at once (4 bytes each on the stack). */
+#define CB_CHUNK 64
+/* Stack bytes for the depthwise path's padded input rows (k_h rows). */
+#define DW_ROWS_BYTES 1536
+
+/* The reference algorithm (portable path, and the cases the fast paths leave out). */
+static void conv_ref(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, int8_t *y)
+{
+    const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
+    const int32_t plane_in = p->h_in * p->w_in, ksize = p->k_h * p->k_w, wsize_oc = cig * ksize;
+    const int32_t xzp = p->x_zero_point;
+    int32_t n, g, oc, oh, ow, ic, kh, kw;
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * cig) * plane_in;
+            for (oc = g * cog; oc < (g + 1) * cog; ++oc) {
+                const int8_t *woc = w + oc * wsize_oc;
+                const int32_t b0 = bias != NULL ? bias[oc] : 0;
+                int8_t *yc = y + (n * p->c_out + oc) * p->h_out * p->w_out;
+                for (oh = 0; oh < p->h_out; ++oh) {
+                    const int32_t ih0 = oh * p->stride_h - p->pad_top;
+                    int32_t kh0, kh1;
+                    mlc_window_range(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
+                    for (ow = 0; ow < p->w_out; ++ow) {
+                        const int32_t iw0 = ow * p->stride_w - p->pad_left;
+                        int32_t kw0, kw1;
+                        int32_t acc = b0;
+                        mlc_window_range(iw0, p->dil_w, p->k_w, p->w_in, &kw0, &kw1);
+                        for (kh = kh0; kh < kh1; ++kh) {
+                            for (kw = kw0; kw < kw1; ++kw) {
+                                const int8_t *xp = xg + (ih0 + kh * p->dil_h) * p->w_in + iw0 + kw * p->dil_w;
+                                const int8_t *wp = woc + kh * p->k_w + kw;
+                                for (ic = 0; ic < cig; ++ic, xp += plane_in, wp += ksize) {
+                                    acc += ((int32_t)*xp - xzp) * (int32_t)*wp;
+                                }
+                            }
+                        }
+                        yc[oh * p->w_out + ow] =
+                            mlc_requant_s8(acc, mult[oc], shift[oc], p->y_zero_point, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#if MLC_MVE
+
+/* bias - x_zero_point * sum(w[0..taps)), modulo 2^32. */
+static int32_t conv_start(const int8_t *w, int32_t taps, int32_t bias, int32_t xzp)
+{
+    int32_t s = 0, t;
+    for (t = 0; t + 16 <= taps; t += 16) s = vaddvaq_s8(s, vldrbq_s8(w + t));
+    if (t < taps) s = vaddvaq_s8(s, vldrbq_z_s8(w + t, vctp8q((uint32_t)(taps - t))));
+    return mlc_mve_wrap_msub(bias, xzp, s);
+}
+
+/* ---------------------------------------------------------------------------------------- depthwise */
+
+/* Depthwise, one output channel per input channel. Returns 0 (nothing written) when the padded rows do not
+   fit the stack buffer. */
+static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, int8_t *y)
+{
+    int8_t rows[DW_ROWS_BYTES];
+    const int32_t ksize = p->k_h * p->k_w, plane_in = p->h_in * p->w_in, plane_out = p->h_out * p->w_out;
+    const int32_t blocks = (p->w_out + 3) / 4;
+    /* a row holds pad_left + w_in bytes of input and everything the last block of four reads */
+    const int64_t need = (int64_t)(blocks * 4 - 1) * p->stride_w + (int64_t)(p->k_w - 1) * p->dil_w + 1;
+    const int64_t have = (int64_t)p->pad_left + p->w_in;
+    const int64_t rlen64 = ((need > have ? need : have) + 15) / 16 * 16;
+    const int8_t zpb = (int8_t)p->x_zero_point;
+    const uint32x4_t soff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
+    int32_t rlen, n, c, oh, kh, kw, b;
+    if (p->pad_left < 0 || rlen64 * p->k_h > DW_ROWS_BYTES) return 0;
+    rlen = (int32_t)rlen64;
+    for (n = 0; n < p->n; ++n) {
+        for (c = 0; c < p->c_out; ++c) {
+            const int8_t *xc = x + (n * p->c_in + c) * plane_in;
+            const int8_t *wc = w + c * ksize;
+            const int32_t start = conv_start(wc, ksize, bias != NULL ? bias[c] : 0, p->x_zero_point);
+            const int32_t m = mult[c], s = shift[c];
+            int8_t *yc = y + (n * p->c_out + c) * plane_out;
+            for (oh = 0; oh < p->h_out; ++oh) {
+                const int32_t ih0 = oh * p->stride_h - p->pad_top;
+                /* the k_h input rows, x_zero_point outside the input */
+                for (kh = 0; kh < p->k_h; ++kh) {
+                    const int32_t ih = ih0 + kh * p->dil_h;
+                    int8_t *r = rows + kh * rlen;
+                    int32_t i;
+                    for (i = 0; i < rlen; i += 16) vstrbq_s8(r + i, vdupq_n_s8(zpb));
+                    if (ih >= 0 && ih < p->h_in) {
+                        const int8_t *src = xc + ih * p->w_in;
+                        for (i = 0; i < p->w_in; i += 16) {
+                            const mve_pred16_t t = vctp8q((uint32_t)(p->w_in - i));
+                            vstrbq_p_s8(r + p->pad_left + i, vldrbq_z_s8(src + i, t), t);
+                        }
+                    }
+                }
+                for (b = 0; b < blocks; ++b) {
+                    const int32_t ow = b * 4;
+                    int32x4_t acc = vdupq_n_s32(start);
+                    const int8_t *wk = wc;
+                    for (kh = 0; kh < p->k_h; ++kh) {
+                        const int8_t *r = rows + kh * rlen + ow * p->stride_w;
+                        if (p->stride_w == 1) {
+                            for (kw = 0; kw < p->k_w; ++kw, ++wk)
+                                acc = vmlaq_n_s32(acc, vldrbq_s32(r + kw * p->dil_w), *wk);
+                        } else {
+                            for (kw = 0; kw < p->k_w; ++kw, ++wk)
+                                acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(r + kw * p->dil_w, soff), *wk);
+                        }
+                    }
+                    acc = mlc_mve_rq4_n(acc, m, s, p->y_zero_point, p->act_min, p->act_max);
+                    vstrbq_p_s32(yc + oh * p->w_out + ow, acc, vctp32q((uint32_t)(p->w_out - ow)));
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ im2col */
+
+typedef struct {
+    const mlc_conv2d_s8_params_t *p;
+    int32_t cig, taps, plane_in;
+    const uint16_t *offs; /* NULL: no gather (some tap offset needs more than 16 bits) */
+} col_t;
+
+/* The taps of output pixel (oh, ow) of group input xg, in weight order (ic, kh, kw). */
+static void conv_column(const col_t *c, const int8_t *xg, int32_t oh, int32_t ow, int8_t *dst)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
+    const int8_t zpb = (int8_t)p->x_zero_point;
+    int32_t ic, kh, kw;
+    if (c->offs != NULL && ih0 >= 0 && iw0 >= 0 && ih0 + (p->k_h - 1) * p->dil_h < p->h_in &&
+        iw0 + (p->k_w - 1) * p->dil_w < p->w_in) {
+        const int8_t *base = xg + ih0 * p->w_in + iw0;
+        int32_t t;
+        for (t = 0; t + 8 <= c->taps; t += 8)
+            vstrbq_s16(dst + t, vldrbq_gather_offset_s16(base, vldrhq_u16(c->offs + t)));
+        if (t < c->taps) {
+            const mve_pred16_t m = vctp16q((uint32_t)(c->taps - t));
+            vstrbq_p_s16(dst + t, vldrbq_gather_offset_z_s16(base, vldrhq_z_u16(c->offs + t, m), m), m);
+        }
+        return;
+    }
+    for (ic = 0; ic < c->cig; ++ic) {
+        const int8_t *xc = xg + ic * c->plane_in;
+        for (kh = 0; kh < p->k_h; ++kh) {
+            const int32_t ih = ih0 + kh * p->dil_h;
+            if (ih < 0 || ih >= p->h_in) {
+                for (kw = 0; kw < p->k_w; ++kw) *dst++ = zpb;
+            } else {
+                const int8_t *xr = xc + ih * p->w_in;
+                for (kw = 0; kw < p->k_w; ++kw) {
+                    const int32_t iw = iw0 + kw * p->dil_w;
+                    *dst++ = iw >= 0 && iw < p->w_in ? xr[iw] : zpb;
+                }
+            }
+        }
+    }
+}
+
+/* d[0..3] = dots of (column a, weights wa), (a, wb), (b, wa), (b, wb) over taps bytes. */
+static void conv_dot22(const int8_t *a, const int8_t *b, const int8_t *wa, const int8_t *wb, int32_t taps,
+                       int32_t *d)
+{
+    int32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    int32_t n16 = taps >> 4;
+    while (n16-- > 0) {
+        const int8x16_t xa = vldrbq_s8(a), xb = vldrbq_s8(b), va = vldrbq_s8(wa), vb = vldrbq_s8(wb);
+        d0 = vmladavaq_s8(d0, xa, va);
+        d1 = vmladavaq_s8(d1, xa, vb);
+        d2 = vmladavaq_s8(d2, xb, va);
+        d3 = vmladavaq_s8(d3, xb, vb);
+        a += 16;
+        b += 16;
+        wa += 16;
+        wb += 16;
+    }
+    if ((taps & 15) != 0) {
+        const mve_pred16_t t = vctp8q((uint32_t)(taps & 15));
+        const int8x16_t xa = vldrbq_z_s8(a, t), xb = vldrbq_z_s8(b, t);
+        const int8x16_t va = vldrbq_z_s8(wa, t), vb = vldrbq_z_s8(wb, t);
+        d0 = vmladavaq_s8(d0, xa, va);
+        d1 = vmladavaq_s8(d1, xa, vb);
+        d2 = vmladavaq_s8(d2, xb, va);
+        d3 = vmladavaq_s8(d3, xb, vb);
+    }
+    d[0] = d0;
+    d[1] = d1;
+    d[2] = d2;
+    d[3] = d3;
+}
+
+static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                        const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+{
+    const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
+    const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
+    const int64_t max_off = (int64_t)(cig - 1) * p->h_in * p->w_in + (int64_t)(p->k_h - 1) * p->dil_h * p->w_in +
+                            (int64_t)(p->k_w - 1) * p->dil_w;
+    uint16_t *offs = (uint16_t *)scratch;
+    int8_t *col0 = (int8_t *)scratch + 2 * taps, *col1 = col0 + taps;
+    /* lanes: (oc, pixel q), (oc + 1, q), (oc, q + 1), (oc + 1, q + 1) */
+    const uint32_t lane_ch[4] = {0u, 4u, 0u, 4u};
+    const uint32x4_t ch_off = vldrwq_u32(lane_ch);
+    const uint32_t lane_y[4] = {0u, (uint32_t)plane_out, 1u, (uint32_t)plane_out + 1u};
+    const uint32x4_t y_off = vldrwq_u32(lane_y);
+    int32_t cb[CB_CHUNK];
+    col_t c;
+    int32_t n, g, c0, oc, q, oh, ow;
+    c.p = p;
+    c.cig = cig;
+    c.taps = taps;
+    c.plane_in = p->h_in * p->w_in;
+    c.offs = NULL;
+    if (max_off <= 0xFFFF) {
+        int32_t ic, kh, kw;
+        uint16_t *o = offs;
+        for (ic = 0; ic < cig; ++ic)
+            for (kh = 0; kh < p->k_h; ++kh)
+                for (kw = 0; kw < p->k_w; ++kw) *o++ = (uint16_t)(ic * c.plane_in + kh * p->dil_h * p->w_in + kw * p->dil_w);
+        c.offs = offs;
+    }
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * cig) * c.plane_in;
+            for (c0 = g * cog; c0 < (g + 1) * cog; c0 += CB_CHUNK) {
+                const int32_t c1 = c0 + CB_CHUNK < (g + 1) * cog ? c0 + CB_CHUNK : (g + 1) * cog;
+                for (oc = c0; oc < c1; ++oc)
+                    cb[oc - c0] = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, p->x_zero_point);
+                oh = 0;
+                ow = 0;
+                for (q = 0; q < plane_out; q += 2) {
+                    const int two_px = q + 1 < plane_out;
+                    conv_column(&c, xg, oh, ow, col0);
+                    if (++ow == p->w_out) ow = 0, ++oh;
+                    if (two_px) {
+                        conv_column(&c, xg, oh, ow, col1);
+                        if (++ow == p->w_out) ow = 0, ++oh;
+                    }
+                    for (oc = c0; oc < c1; oc += 2) {
+                        const int two_ch = oc + 1 < c1;
+                        const int8_t *wa = w + oc * taps;
+                        const mve_pred16_t lanes = (mve_pred16_t)(0x000Fu | (two_ch ? 0x00F0u : 0u) |
+                                                                  (two_px ? 0x0F00u : 0u) |
+                                                                  (two_ch && two_px ? 0xF000u : 0u));
+                        int32_t d[4];
+                        int32x4_t acc;
+                        conv_dot22(col0, two_px ? col1 : col0, wa, two_ch ? wa + taps : wa, taps, d);
+                        acc = vaddq_s32(mlc_mve_vec4(d[0], d[1], d[2], d[3]),
+                                        vldrwq_gather_offset_z_s32(cb + (oc - c0), ch_off, lanes));
+                        acc = mlc_mve_rq4(acc, vldrwq_gather_offset_z_s32(mult + oc, ch_off, lanes),
+                                          vldrwq_gather_offset_z_s32(shift + oc, ch_off, lanes), p->y_zero_point,
+                                          p->act_min, p->act_max);
+                        vstrbq_scatter_offset_p_s32(y + (n * p->c_out + oc) * plane_out + q, y_off, acc, lanes);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif /* MLC_MVE */
+
+int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+{
+    int32_t cig, cog, oc;
+    if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
+    if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
+    if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
+    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
+        return MLC_EINVAL;
+    cig = p->c_in / p->groups;
+    cog = p->c_out / p->groups;
+    (void)cog;
+    if (cig > MLC_S8_MAX_TAPS / p->k_h / p->k_w) return MLC_EINVAL;
+    for (oc = 0; oc < p->c_out; ++oc) {
+        if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
+    }
+#if MLC_MVE
+    if (p->n > 0 && p->c_out > 0 && cig > 0 && p->h_in > 0 && p->w_in > 0 && p->h_out > 0 && p->w_out > 0) {
+        if (cig == 1 && cog == 1 && conv_dw(p, x, w, bias, mult, shift, y)) return MLC_OK;
+        if (scratch != NULL && ((uintptr_t)scratch & 1u) == 0) {
+            conv_im2col(p, x, w, bias, mult, shift, scratch, y);
+            return MLC_OK;
+        }
+    }
+#else
+    (void)scratch;
+#endif
+    conv_ref(p, x, w, bias, mult, shift, y);
+    return MLC_OK;
+}
