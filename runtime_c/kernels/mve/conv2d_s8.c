@@ -24,8 +24,10 @@
 
 /* Output channels whose starting accumulators are computed at once (4 bytes each on the stack). */
 #define CB_CHUNK 64
-/* Stack bytes for the depthwise path's padded input rows (k_h rows). */
-#define DW_ROWS_BYTES 1536
+/* Depthwise path: stack bytes for padded input rows, bytes read past the last row, most taps. */
+#define DW_BUF 2048
+#define DW_SLACK 16
+#define DW_MAX_TAPS 64
 
 /* The reference algorithm (portable path, and the cases the fast paths leave out). */
 static void conv_ref(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -82,62 +84,163 @@ static int32_t conv_start(const int8_t *w, int32_t taps, int32_t bias, int32_t x
 
 /* ---------------------------------------------------------------------------------------- depthwise */
 
-/* Depthwise, one output channel per input channel. Returns 0 (nothing written) when the padded rows do not
-   fit the stack buffer. */
+/* A channel's requantization as lane vectors, no branches in the loops (mlc_mve_rq4's steps). */
+typedef struct {
+    int32x4_t left, right, neg; /* max(shift, 0); min(shift, 0); -1 where shift < 0 */
+    int32_t mult;
+} rq_n_t;
+
+static rq_n_t rq_n(int32_t mult, int32_t shift)
+{
+    rq_n_t q;
+    q.left = vdupq_n_s32(shift > 0 ? shift : 0);
+    q.right = vdupq_n_s32(shift < 0 ? shift : 0);
+    q.neg = vdupq_n_s32(shift < 0 ? -1 : 0);
+    q.mult = mult;
+    return q;
+}
+
+static inline int32x4_t rq_n_apply(int32x4_t acc, const rq_n_t *q, int32_t zp, int32x4_t lo, int32x4_t hi)
+{
+    int32x4_t x = vqrdmulhq_n_s32(vqshlq_s32(acc, q->left), q->mult);
+    x = vrshlq_s32(vaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), q->neg)), q->right);
+    return vminq_s32(vmaxq_s32(vqaddq_n_s32(x, zp), lo), hi);
+}
+
+/* Depthwise geometry: a strip of output rows reads a copy of its input rows padded with x_zero_point, `pitch`
+   bytes per row, so every tap of every output (padding included) is a plain load. */
+typedef struct {
+    const mlc_conv2d_s8_params_t *p;
+    int32_t pitch, strip, flat, ntaps;
+    int32_t toff[DW_MAX_TAPS]; /* tap (kh, kw) at kh * dil_h * pitch + kw * dil_w */
+} dw_t;
+
+/* Rows [oh0, oh0 + rows) of channel plane xc into buf. */
+static void dw_fill(const dw_t *d, const int8_t *xc, int32_t oh0, int32_t rows, int8_t *buf)
+{
+    const mlc_conv2d_s8_params_t *p = d->p;
+    const int32_t in_rows = (rows - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
+    const int32_t total = in_rows * d->pitch + DW_SLACK;
+    const int32_t c0 = p->pad_left < 0 ? -p->pad_left : 0; /* first input column kept */
+    const int32_t ncopy = p->w_in - c0;
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->x_zero_point);
+    int32_t i, r;
+    for (i = 0; i < total; i += 16) vstrbq_p_s8(buf + i, zp, vctp8q((uint32_t)(total - i)));
+    for (r = 0; r < in_rows; ++r) {
+        const int32_t ih = oh0 * p->stride_h - p->pad_top + r;
+        if (ih >= 0 && ih < p->h_in && ncopy > 0) {
+            const int8_t *src = xc + ih * p->w_in + c0;
+            int8_t *dst = buf + r * d->pitch + c0 + p->pad_left;
+            for (i = 0; i < ncopy; i += 16) {
+                const mve_pred16_t t = vctp8q((uint32_t)(ncopy - i));
+                vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, t), t);
+            }
+        }
+    }
+}
+
+static int dw_plan(dw_t *d, const mlc_conv2d_s8_params_t *p)
+{
+    const int32_t blocks = (p->w_out + 3) / 4;
+    const int64_t have = (int64_t)p->pad_left + p->w_in;
+    int64_t need, pitch, per_row, fixed;
+    int32_t kh, kw;
+    if (p->k_h * p->k_w > DW_MAX_TAPS) return 0;
+    d->p = p;
+    d->flat = p->stride_h == 1 && p->stride_w == 1;
+    /* the flat walk reads pitch - w_out junk columns; the row walk reads up to the last lane of its last block */
+    need = d->flat ? (int64_t)p->w_out + (int64_t)(p->k_w - 1) * p->dil_w
+                   : (int64_t)(blocks * 4 - 1) * p->stride_w + (int64_t)(p->k_w - 1) * p->dil_w + 1;
+    pitch = need > have ? need : have;
+    per_row = pitch * p->stride_h;
+    fixed = (int64_t)(p->k_h - 1) * p->dil_h * pitch + pitch + DW_SLACK;
+    if (fixed > DW_BUF) return 0;
+    d->pitch = (int32_t)pitch;
+    d->strip = (int32_t)((DW_BUF - fixed) / per_row) + 1;
+    if (d->strip > p->h_out) d->strip = p->h_out;
+    d->ntaps = 0;
+    for (kh = 0; kh < p->k_h; ++kh)
+        for (kw = 0; kw < p->k_w; ++kw) d->toff[d->ntaps++] = kh * p->dil_h * d->pitch + kw * p->dil_w;
+    return 1;
+}
+
+/* Sum over taps of x[base + toff[t]] * w[t] on four lanes (lane i: base + i * step). */
+static inline int32x4_t dw_taps(const dw_t *d, const int8_t *base, const int8_t *wc, int32x4_t acc, uint32x4_t soff,
+                                int gather)
+{
+    int32_t t;
+    if (d->ntaps == 9 && !gather) { /* 3x3, stride 1: the weights stay in registers */
+        const int32_t *o = d->toff;
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[0]), wc[0]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[1]), wc[1]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[2]), wc[2]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[3]), wc[3]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[4]), wc[4]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[5]), wc[5]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[6]), wc[6]);
+        acc = vmlaq_n_s32(acc, vldrbq_s32(base + o[7]), wc[7]);
+        return vmlaq_n_s32(acc, vldrbq_s32(base + o[8]), wc[8]);
+    }
+    for (t = 0; t < d->ntaps; ++t) {
+        const int32x4_t xv = gather ? vldrbq_gather_offset_s32(base + d->toff[t], soff) : vldrbq_s32(base + d->toff[t]);
+        acc = vmlaq_n_s32(acc, xv, wc[t]);
+    }
+    return acc;
+}
+
+/* Depthwise, one output channel per input channel, four outputs per int32 vector. Stride 1: the strip is
+   walked as one flat run of pitch-wide rows, junk columns included (no per-row overhead on narrow planes
+   such as KWS's 25 x 5); else row by row. Returns 0 (nothing written)
+   when a padded row does not fit the stack buffer. */
 static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                    const int32_t *mult, const int32_t *shift, int8_t *y)
 {
-    int8_t rows[DW_ROWS_BYTES];
+    int8_t buf[DW_BUF];
+    dw_t d;
     const int32_t ksize = p->k_h * p->k_w, plane_in = p->h_in * p->w_in, plane_out = p->h_out * p->w_out;
-    const int32_t blocks = (p->w_out + 3) / 4;
-    /* a row holds pad_left + w_in bytes of input and everything the last block of four reads */
-    const int64_t need = (int64_t)(blocks * 4 - 1) * p->stride_w + (int64_t)(p->k_w - 1) * p->dil_w + 1;
-    const int64_t have = (int64_t)p->pad_left + p->w_in;
-    const int64_t rlen64 = ((need > have ? need : have) + 15) / 16 * 16;
-    const int8_t zpb = (int8_t)p->x_zero_point;
     const uint32x4_t soff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
-    int32_t rlen, n, c, oh, kh, kw, b;
-    if (p->pad_left < 0 || rlen64 * p->k_h > DW_ROWS_BYTES) return 0;
-    rlen = (int32_t)rlen64;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const int gather = p->stride_w != 1;
+    int32_t n, c, oh0, ow;
+    if (!dw_plan(&d, p)) return 0;
     for (n = 0; n < p->n; ++n) {
         for (c = 0; c < p->c_out; ++c) {
             const int8_t *xc = x + (n * p->c_in + c) * plane_in;
-            const int8_t *wc = w + c * ksize;
-            const int32_t start = conv_start(wc, ksize, bias != NULL ? bias[c] : 0, p->x_zero_point);
-            const int32_t m = mult[c], s = shift[c];
+            int8_t wc[DW_MAX_TAPS];
+            const rq_n_t q = rq_n(mult[c], shift[c]);
+            const int32x4_t start =
+                vdupq_n_s32(conv_start(w + c * ksize, ksize, bias != NULL ? bias[c] : 0, p->x_zero_point));
             int8_t *yc = y + (n * p->c_out + c) * plane_out;
-            for (oh = 0; oh < p->h_out; ++oh) {
-                const int32_t ih0 = oh * p->stride_h - p->pad_top;
-                /* the k_h input rows, x_zero_point outside the input */
-                for (kh = 0; kh < p->k_h; ++kh) {
-                    const int32_t ih = ih0 + kh * p->dil_h;
-                    int8_t *r = rows + kh * rlen;
-                    int32_t i;
-                    for (i = 0; i < rlen; i += 16) vstrbq_s8(r + i, vdupq_n_s8(zpb));
-                    if (ih >= 0 && ih < p->h_in) {
-                        const int8_t *src = xc + ih * p->w_in;
-                        for (i = 0; i < p->w_in; i += 16) {
-                            const mve_pred16_t t = vctp8q((uint32_t)(p->w_in - i));
-                            vstrbq_p_s8(r + p->pad_left + i, vldrbq_z_s8(src + i, t), t);
+            int32_t t;
+            for (t = 0; t < ksize; ++t) wc[t] = w[c * ksize + t];
+            for (oh0 = 0; oh0 < p->h_out; oh0 += d.strip) {
+                const int32_t rows = p->h_out - oh0 < d.strip ? p->h_out - oh0 : d.strip;
+                int8_t *ys = yc + oh0 * p->w_out;
+                dw_fill(&d, xc, oh0, rows, buf);
+                if (d.flat) {
+                    /* outputs go back into buf in place (block j reads only buf[j..], and has read its own
+                       bytes), then the rows are compacted into y */
+                    const int32_t len = (rows - 1) * d.pitch + p->w_out;
+                    int32_t j, r;
+                    for (j = 0; j < len; j += 4)
+                        vstrbq_s32(buf + j, rq_n_apply(dw_taps(&d, buf + j, wc, start, soff, 0), &q, p->y_zero_point,
+                                                       lo, hi));
+                    for (r = 0; r < rows; ++r) {
+                        for (ow = 0; ow < p->w_out; ow += 16) {
+                            const mve_pred16_t t = vctp8q((uint32_t)(p->w_out - ow));
+                            vstrbq_p_s8(ys + r * p->w_out + ow, vldrbq_z_s8(buf + r * d.pitch + ow, t), t);
                         }
                     }
-                }
-                for (b = 0; b < blocks; ++b) {
-                    const int32_t ow = b * 4;
-                    int32x4_t acc = vdupq_n_s32(start);
-                    const int8_t *wk = wc;
-                    for (kh = 0; kh < p->k_h; ++kh) {
-                        const int8_t *r = rows + kh * rlen + ow * p->stride_w;
-                        if (p->stride_w == 1) {
-                            for (kw = 0; kw < p->k_w; ++kw, ++wk)
-                                acc = vmlaq_n_s32(acc, vldrbq_s32(r + kw * p->dil_w), *wk);
-                        } else {
-                            for (kw = 0; kw < p->k_w; ++kw, ++wk)
-                                acc = vmlaq_n_s32(acc, vldrbq_gather_offset_s32(r + kw * p->dil_w, soff), *wk);
+                } else {
+                    int32_t r;
+                    for (r = 0; r < rows; ++r) {
+                        const int8_t *row = buf + r * p->stride_h * d.pitch;
+                        for (ow = 0; ow < p->w_out; ow += 4) {
+                            const int32x4_t acc = rq_n_apply(dw_taps(&d, row + ow * p->stride_w, wc, start, soff, gather),
+                                                             &q, p->y_zero_point, lo, hi);
+                            vstrbq_p_s32(ys + r * p->w_out + ow, acc, vctp32q((uint32_t)(p->w_out - ow)));
                         }
                     }
-                    acc = mlc_mve_rq4_n(acc, m, s, p->y_zero_point, p->act_min, p->act_max);
-                    vstrbq_p_s32(yc + oh * p->w_out + ow, acc, vctp32q((uint32_t)(p->w_out - ow)));
                 }
             }
         }
