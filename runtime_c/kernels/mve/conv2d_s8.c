@@ -115,6 +115,64 @@ typedef struct {
     int32_t toff[DW_MAX_TAPS]; /* tap (kh, kw) at kh * dil_h * pitch + kw * dil_w */
 } dw_t;
 
+/* Byte offsets of a block of whole rows of `width` bytes at row pitch `pitch`: lane i -> row i / width,
+   column i % width, for the rows * width <= 16 lanes that fit (*rows); 0 when a block does not fit. */
+static int row_block(int32_t width, int32_t pitch, uint8x16_t *offs, int32_t *rows)
+{
+    uint8_t o[16] = {0};
+    int32_t i, r = width > 0 && width <= 16 ? 16 / width : 0;
+    if (r == 0 || (r - 1) * pitch + width - 1 > 255) return 0;
+    for (i = 0; i < r * width; ++i) o[i] = (uint8_t)(i / width * pitch + i % width);
+    *offs = vldrbq_u8(o);
+    *rows = r;
+    return 1;
+}
+
+/* rows rows of width bytes, contiguous at src, to dst at row pitch `pitch`: several narrow rows per
+   scattered store (KWS's 5-byte rows), else row by row. */
+static void rows_spread(const int8_t *src, int32_t rows, int32_t width, int8_t *dst, int32_t pitch)
+{
+    uint8x16_t offs;
+    int32_t per, r, i;
+    if (row_block(width, pitch, &offs, &per)) {
+        const mve_pred16_t full = vctp8q((uint32_t)(per * width));
+        for (r = 0; r + per <= rows; r += per, src += per * width, dst += per * pitch)
+            vstrbq_scatter_offset_p_s8(dst, offs, vldrbq_z_s8(src, full), full);
+        if (r < rows) {
+            const mve_pred16_t t = vctp8q((uint32_t)((rows - r) * width));
+            vstrbq_scatter_offset_p_s8(dst, offs, vldrbq_z_s8(src, t), t);
+        }
+        return;
+    }
+    for (r = 0; r < rows; ++r, src += width, dst += pitch) {
+        for (i = 0; i + 16 <= width; i += 16) vstrbq_s8(dst + i, vldrbq_s8(src + i));
+        if (i < width) {
+            const mve_pred16_t t = vctp8q((uint32_t)(width - i));
+            vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, t), t);
+        }
+    }
+}
+
+/* The reverse: rows of width bytes at pitch `pitch` from src, packed contiguously at dst. */
+static void rows_pack(const int8_t *src, int32_t pitch, int32_t rows, int32_t width, int8_t *dst)
+{
+    uint8x16_t offs;
+    int32_t per, r, i;
+    if (row_block(width, pitch, &offs, &per)) {
+        for (r = 0; r + per <= rows; r += per, src += per * pitch, dst += per * width)
+            vstrbq_p_s8(dst, vldrbq_gather_offset_s8(src, offs), vctp8q((uint32_t)(per * width)));
+        if (r < rows) vstrbq_p_s8(dst, vldrbq_gather_offset_s8(src, offs), vctp8q((uint32_t)((rows - r) * width)));
+        return;
+    }
+    for (r = 0; r < rows; ++r, src += pitch, dst += width) {
+        for (i = 0; i + 16 <= width; i += 16) vstrbq_s8(dst + i, vldrbq_s8(src + i));
+        if (i < width) {
+            const mve_pred16_t t = vctp8q((uint32_t)(width - i));
+            vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, t), t);
+        }
+    }
+}
+
 /* Rows [oh0, oh0 + rows) of channel plane xc into buf. */
 static void dw_fill(const dw_t *d, const int8_t *xc, int32_t oh0, int32_t rows, int8_t *buf)
 {
@@ -122,20 +180,19 @@ static void dw_fill(const dw_t *d, const int8_t *xc, int32_t oh0, int32_t rows, 
     const int32_t in_rows = (rows - 1) * p->stride_h + (p->k_h - 1) * p->dil_h + 1;
     const int32_t total = in_rows * d->pitch + DW_SLACK;
     const int32_t c0 = p->pad_left < 0 ? -p->pad_left : 0; /* first input column kept */
-    const int32_t ncopy = p->w_in - c0;
+    const int32_t ih_first = oh0 * p->stride_h - p->pad_top;
     const int8x16_t zp = vdupq_n_s8((int8_t)p->x_zero_point);
-    int32_t i, r;
-    for (i = 0; i < total; i += 16) vstrbq_p_s8(buf + i, zp, vctp8q((uint32_t)(total - i)));
-    for (r = 0; r < in_rows; ++r) {
-        const int32_t ih = oh0 * p->stride_h - p->pad_top + r;
-        if (ih >= 0 && ih < p->h_in && ncopy > 0) {
-            const int8_t *src = xc + ih * p->w_in + c0;
-            int8_t *dst = buf + r * d->pitch + c0 + p->pad_left;
-            for (i = 0; i < ncopy; i += 16) {
-                const mve_pred16_t t = vctp8q((uint32_t)(ncopy - i));
-                vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, t), t);
-            }
-        }
+    int32_t i, r0, r1;
+    for (i = 0; i < total; i += 16) vstrbq_s8(buf + i, zp); /* DW_BUF leaves room to round up */
+    /* buffer rows r0..r1 are input rows inside the plane */
+    r0 = ih_first < 0 ? -ih_first : 0;
+    r1 = p->h_in - ih_first < in_rows ? p->h_in - ih_first : in_rows;
+    if (r1 <= r0 || c0 >= p->w_in) return;
+    if (c0 == 0) {
+        rows_spread(xc + (ih_first + r0) * p->w_in, r1 - r0, p->w_in, buf + r0 * d->pitch + p->pad_left, d->pitch);
+    } else {
+        for (i = r0; i < r1; ++i)
+            rows_spread(xc + (ih_first + i) * p->w_in + c0, 1, p->w_in - c0, buf + i * d->pitch, d->pitch);
     }
 }
 
@@ -153,7 +210,7 @@ static int dw_plan(dw_t *d, const mlc_conv2d_s8_params_t *p)
                    : (int64_t)(blocks * 4 - 1) * p->stride_w + (int64_t)(p->k_w - 1) * p->dil_w + 1;
     pitch = need > have ? need : have;
     per_row = pitch * p->stride_h;
-    fixed = (int64_t)(p->k_h - 1) * p->dil_h * pitch + pitch + DW_SLACK;
+    fixed = (int64_t)(p->k_h - 1) * p->dil_h * pitch + pitch + DW_SLACK + 15; /* + rounding of the fill */
     if (fixed > DW_BUF) return 0;
     d->pitch = (int32_t)pitch;
     d->strip = (int32_t)((DW_BUF - fixed) / per_row) + 1;
@@ -188,6 +245,57 @@ static inline int32x4_t dw_taps(const dw_t *d, const int8_t *base, const int8_t 
     return acc;
 }
 
+#if defined(__GNUC__)
+#define MLC_MVE_INLINE inline __attribute__((always_inline))
+#else
+#define MLC_MVE_INLINE inline
+#endif
+
+/* Four windows at base + i * step (i = 0..3): each window's taps gathered into one vector by byte offsets
+   offs (lanes past the taps read base and meet weight 0), one VMLADAV.S8 each, requantized together.
+   sign: the sign of shift, a constant in each caller so the loops carry no branch. */
+static MLC_MVE_INLINE int32x4_t dw_four(const int8_t *base, int32_t step, uint8x16_t offs, int8x16_t wv,
+                                        int32_t start, int32_t mult, int32_t shift, int sign, int32_t zp,
+                                        int32x4_t lo, int32x4_t hi)
+{
+    const int32_t a0 = vmladavq_s8(vldrbq_gather_offset_s8(base, offs), wv);
+    const int32_t a1 = vmladavq_s8(vldrbq_gather_offset_s8(base + step, offs), wv);
+    const int32_t a2 = vmladavq_s8(vldrbq_gather_offset_s8(base + 2 * step, offs), wv);
+    const int32_t a3 = vmladavq_s8(vldrbq_gather_offset_s8(base + 3 * step, offs), wv);
+    int32x4_t x = vaddq_n_s32(mlc_mve_vec4(a0, a1, a2, a3), start);
+    if (sign > 0) x = vqshlq_r_s32(x, shift);
+    x = vqrdmulhq_n_s32(x, mult);
+    if (sign < 0) x = vrshlq_n_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), shift);
+    return vminq_s32(vmaxq_s32(vqaddq_n_s32(x, zp), lo), hi);
+}
+
+static MLC_MVE_INLINE void dw_run_sign(const int8_t *base, int32_t step, int32_t count, uint8x16_t offs,
+                                       int8x16_t wv, int32_t start, int32_t mult, int32_t shift, int sign,
+                                       int32_t zp, int32x4_t lo, int32x4_t hi, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i + 4 <= count; i += 4) {
+        vstrbq_s32(out + i, dw_four(base, step, offs, wv, start, mult, shift, sign, zp, lo, hi));
+        base += 4 * step;
+    }
+    if (i < count)
+        vstrbq_p_s32(out + i, dw_four(base, step, offs, wv, start, mult, shift, sign, zp, lo, hi),
+                     vctp32q((uint32_t)(count - i)));
+}
+
+/* count outputs, output i from the window at base + i * step, stored at out[i] (in place when out is the
+   window row: block i reads only from base + i on, after which its bytes are free). */
+static void dw_run(const int8_t *base, int32_t step, int32_t count, uint8x16_t offs, int8x16_t wv, int32_t start,
+                   int32_t mult, int32_t shift, int32_t zp, int32x4_t lo, int32x4_t hi, int8_t *out)
+{
+    if (shift < 0)
+        dw_run_sign(base, step, count, offs, wv, start, mult, shift, -1, zp, lo, hi, out);
+    else if (shift > 0)
+        dw_run_sign(base, step, count, offs, wv, start, mult, shift, 1, zp, lo, hi, out);
+    else
+        dw_run_sign(base, step, count, offs, wv, start, mult, shift, 0, zp, lo, hi, out);
+}
+
 /* Depthwise, one output channel per input channel, four outputs per int32 vector. Stride 1: the strip is
    walked as one flat run of pitch-wide rows, junk columns included (no per-row overhead on narrow planes
    such as KWS's 25 x 5); else row by row. Returns 0 (nothing written)
@@ -201,18 +309,33 @@ static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_
     const uint32x4_t soff = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride_w);
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
     const int gather = p->stride_w != 1;
+    uint8_t lane_off[16] = {0};
+    uint8x16_t offs;
+    int vmladav = 0;
     int32_t n, c, oh0, ow;
     if (!dw_plan(&d, p)) return 0;
+    if (ksize <= 16 && (p->k_h - 1) * p->dil_h * d.pitch + (p->k_w - 1) * p->dil_w <= 255) { /* the window fits one gather of byte offsets */
+        int32_t t;
+        for (t = 0; t < d.ntaps; ++t) lane_off[t] = (uint8_t)d.toff[t];
+        vmladav = 1;
+    }
+    offs = vldrbq_u8(lane_off);
     for (n = 0; n < p->n; ++n) {
         for (c = 0; c < p->c_out; ++c) {
             const int8_t *xc = x + (n * p->c_in + c) * plane_in;
             int8_t wc[DW_MAX_TAPS];
+            int8x16_t wv;
             const rq_n_t q = rq_n(mult[c], shift[c]);
             const int32x4_t start =
                 vdupq_n_s32(conv_start(w + c * ksize, ksize, bias != NULL ? bias[c] : 0, p->x_zero_point));
             int8_t *yc = y + (n * p->c_out + c) * plane_out;
             int32_t t;
-            for (t = 0; t < ksize; ++t) wc[t] = w[c * ksize + t];
+            if (vmladav) {
+                wv = vldrbq_z_s8(w + c * ksize, vctp8q((uint32_t)ksize)); /* lanes past the taps: 0 */
+            } else {
+                wv = vdupq_n_s8(0);
+                for (t = 0; t < ksize; ++t) wc[t] = w[c * ksize + t];
+            }
             for (oh0 = 0; oh0 < p->h_out; oh0 += d.strip) {
                 const int32_t rows = p->h_out - oh0 < d.strip ? p->h_out - oh0 : d.strip;
                 int8_t *ys = yc + oh0 * p->w_out;
@@ -221,20 +344,24 @@ static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_
                     /* outputs go back into buf in place (block j reads only buf[j..], and has read its own
                        bytes), then the rows are compacted into y */
                     const int32_t len = (rows - 1) * d.pitch + p->w_out;
-                    int32_t j, r;
-                    for (j = 0; j < len; j += 4)
+                    int32_t j;
+                    if (vmladav)
+                        dw_run(buf, 1, len, offs, wv, vgetq_lane_s32(start, 0), mult[c], shift[c], p->y_zero_point,
+                               lo, hi, buf);
+                    else
+                        for (j = 0; j < len; j += 4)
                         vstrbq_s32(buf + j, rq_n_apply(dw_taps(&d, buf + j, wc, start, soff, 0), &q, p->y_zero_point,
                                                        lo, hi));
-                    for (r = 0; r < rows; ++r) {
-                        for (ow = 0; ow < p->w_out; ow += 16) {
-                            const mve_pred16_t t = vctp8q((uint32_t)(p->w_out - ow));
-                            vstrbq_p_s8(ys + r * p->w_out + ow, vldrbq_z_s8(buf + r * d.pitch + ow, t), t);
-                        }
-                    }
+                    rows_pack(buf, d.pitch, rows, p->w_out, ys);
                 } else {
                     int32_t r;
                     for (r = 0; r < rows; ++r) {
                         const int8_t *row = buf + r * p->stride_h * d.pitch;
+                        if (vmladav) {
+                            dw_run(row, p->stride_w, p->w_out, offs, wv, vgetq_lane_s32(start, 0), mult[c], shift[c],
+                                   p->y_zero_point, lo, hi, ys + r * p->w_out);
+                            continue;
+                        }
                         for (ow = 0; ow < p->w_out; ow += 4) {
                             const int32x4_t acc = rq_n_apply(dw_taps(&d, row + ow * p->stride_w, wc, start, soff, gather),
                                                              &q, p->y_zero_point, lo, hi);

@@ -47,15 +47,16 @@ static inline int32x4_t mlc_mve_rq4(int32x4_t acc, int32x4_t mult, int32x4_t shi
     return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
 
-/** The same for one (mult, shift) on every lane (a convolution channel over four pixels). */
-static inline int32x4_t mlc_mve_rq4_n(int32x4_t acc, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
+/** The same for one (mult, shift) on every lane (a convolution channel over four outputs); the shifts
+    come from core registers (VQSHL / VRSHL by Rm), which keeps vector registers free in the loops. */
+static inline int32x4_t mlc_mve_rq4_n(int32x4_t acc, int32_t mult, int32_t shift, int32_t zp, int32x4_t lo,
+                                      int32x4_t hi)
 {
     int32x4_t x = acc;
-    if (shift > 0) x = vqshlq_s32(x, vdupq_n_s32(shift));
+    if (shift > 0) x = vqshlq_r_s32(x, shift);
     x = vqrdmulhq_n_s32(x, mult);
-    if (shift < 0) x = vrshlq_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), vdupq_n_s32(shift));
-    x = vqaddq_n_s32(x, zp);
-    return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+    if (shift < 0) x = vrshlq_n_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), shift);
+    return vminq_s32(vmaxq_s32(vqaddq_n_s32(x, zp), lo), hi);
 }
 
 /** Four scalars as one vector. */
