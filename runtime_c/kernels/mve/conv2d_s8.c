@@ -22,8 +22,8 @@
 #include "mlc/requant.h"
 #include "mve_util.h"
 
-/* Output channels whose starting accumulators are computed at once (4 bytes each on the stack). */
-#define CB_CHUNK 64
+/* Output channel pairs whose requantization is prepared at once (80 bytes each on the stack). */
+#define RQ_PAIRS 16
 /* Depthwise path: stack bytes for padded input rows, bytes read past the last row, most taps. */
 #define DW_BUF 2048
 #define DW_SLACK 16
@@ -72,6 +72,14 @@ static void conv_ref(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int
 }
 
 #if MLC_MVE
+
+#if defined(__GNUC__)
+#define MLC_MVE_INLINE inline __attribute__((always_inline))
+#define MLC_MVE_NOINLINE __attribute__((noinline))
+#else
+#define MLC_MVE_INLINE inline
+#define MLC_MVE_NOINLINE
+#endif
 
 /* bias - x_zero_point * sum(w[0..taps)), modulo 2^32. */
 static int32_t conv_start(const int8_t *w, int32_t taps, int32_t bias, int32_t xzp)
@@ -245,12 +253,6 @@ static inline int32x4_t dw_taps(const dw_t *d, const int8_t *base, const int8_t 
     return acc;
 }
 
-#if defined(__GNUC__)
-#define MLC_MVE_INLINE inline __attribute__((always_inline))
-#else
-#define MLC_MVE_INLINE inline
-#endif
-
 /* Four windows at base + i * step (i = 0..3): each window's taps gathered into one vector by byte offsets
    offs (lanes past the taps read base and meet weight 0), one VMLADAV.S8 each, requantized together.
    sign: the sign of shift, a constant in each caller so the loops carry no branch. */
@@ -419,12 +421,36 @@ static void conv_column(const col_t *c, const int8_t *xg, int32_t oh, int32_t ow
     }
 }
 
-/* d[0..3] = dots of (column a, weights wa), (a, wb), (b, wa), (b, wb) over taps bytes. */
-static void conv_dot22(const int8_t *a, const int8_t *b, const int8_t *wa, const int8_t *wb, int32_t taps,
-                       int32_t *d)
+/* A pair of output channels (oc, oc + 1) prepared for lanes (oc, q), (oc + 1, q), (oc, q + 1), (oc + 1, q + 1):
+   the accumulator start and mlc_mve_rq4's per-lane shifts, computed once per call. */
+typedef struct {
+    int32x4_t start, mult, left, right, neg;
+} rq_pair_t;
+
+static void pair_prepare(rq_pair_t *r, const int8_t *w, int32_t taps, const int32_t *bias, const int32_t *mult,
+                         const int32_t *shift, int32_t oc, int two, int32_t xzp)
+{
+    const int32_t o1 = two ? oc + 1 : oc;
+    const int32_t s0 = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, xzp);
+    const int32_t s1 = two ? conv_start(w + o1 * taps, taps, bias != NULL ? bias[o1] : 0, xzp) : s0;
+    const int32x4_t sh = mlc_mve_vec4(shift[oc], shift[o1], shift[oc], shift[o1]);
+    const int32x4_t zero = vdupq_n_s32(0);
+    r->start = mlc_mve_vec4(s0, s1, s0, s1);
+    r->mult = mlc_mve_vec4(mult[oc], mult[o1], mult[oc], mult[o1]);
+    r->left = vmaxq_s32(sh, zero);
+    r->right = vminq_s32(sh, zero);
+    r->neg = vshrq_n_s32(r->right, 31);
+}
+
+/* Four outputs of a channel pair x pixel pair: 2 x 2 dot products over the columns a, b (16 taps per
+   VMLADAV.S8, a predicated tail), then the requantization of mlc_mve_rq4 from the prepared vectors. */
+static MLC_MVE_INLINE int32x4_t conv_block(const int8_t *a, const int8_t *b, const int8_t *wa, const int8_t *wb,
+                                           int32_t taps, int tail, const rq_pair_t *r, int32_t zp, int32x4_t lo,
+                                           int32x4_t hi)
 {
     int32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
     int32_t n16 = taps >> 4;
+    int32x4_t x;
     while (n16-- > 0) {
         const int8x16_t xa = vldrbq_s8(a), xb = vldrbq_s8(b), va = vldrbq_s8(wa), vb = vldrbq_s8(wb);
         d0 = vmladavaq_s8(d0, xa, va);
@@ -436,7 +462,7 @@ static void conv_dot22(const int8_t *a, const int8_t *b, const int8_t *wa, const
         wa += 16;
         wb += 16;
     }
-    if ((taps & 15) != 0) {
+    if (tail) {
         const mve_pred16_t t = vctp8q((uint32_t)(taps & 15));
         const int8x16_t xa = vldrbq_z_s8(a, t), xb = vldrbq_z_s8(b, t);
         const int8x16_t va = vldrbq_z_s8(wa, t), vb = vldrbq_z_s8(wb, t);
@@ -445,10 +471,37 @@ static void conv_dot22(const int8_t *a, const int8_t *b, const int8_t *wa, const
         d2 = vmladavaq_s8(d2, xb, va);
         d3 = vmladavaq_s8(d3, xb, vb);
     }
-    d[0] = d0;
-    d[1] = d1;
-    d[2] = d2;
-    d[3] = d3;
+    x = vaddq_s32(mlc_mve_vec4(d0, d1, d2, d3), r->start);
+    x = vqrdmulhq_s32(vqshlq_s32(x, r->left), r->mult);
+    x = vrshlq_s32(vaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), r->neg)), r->right);
+    return vminq_s32(vmaxq_s32(vqaddq_n_s32(x, zp), lo), hi);
+}
+
+/* Output constants of the channel-pair loop. */
+typedef struct {
+    int32x4_t lo, hi;
+    uint32x4_t y_off; /* lane (channel oc + i, pixel q + j) at y offset i * plane_out + j */
+    int32_t zp, ystep;
+} out_t;
+
+static MLC_MVE_INLINE void conv_pairs_t(const int8_t *a, const int8_t *b, const int8_t *w, int32_t taps, int tail,
+                                        const rq_pair_t *rq, int32_t pairs, const out_t *o, int8_t *yq)
+{
+    const int32x4_t lo = o->lo, hi = o->hi;
+    const uint32x4_t y_off = o->y_off;
+    const int32_t zp = o->zp, ystep = o->ystep;
+    for (; pairs > 0; --pairs, w += 2 * taps, yq += ystep, ++rq)
+        vstrbq_scatter_offset_s32(yq, y_off, conv_block(a, b, w, w + taps, taps, tail, rq, zp, lo, hi));
+}
+
+/* Full channel pairs for the pixel pair with columns a, b: out of line, so the loop has the core registers. */
+static void conv_pairs(const int8_t *a, const int8_t *b, const int8_t *w, int32_t taps, const rq_pair_t *rq,
+                       int32_t pairs, const out_t *o, int8_t *yq)
+{
+    if ((taps & 15) != 0)
+        conv_pairs_t(a, b, w, taps, 1, rq, pairs, o, yq);
+    else
+        conv_pairs_t(a, b, w, taps, 0, rq, pairs, o, yq);
 }
 
 static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -460,14 +513,16 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
                             (int64_t)(p->k_w - 1) * p->dil_w;
     uint16_t *offs = (uint16_t *)scratch;
     int8_t *col0 = (int8_t *)scratch + 2 * taps, *col1 = col0 + taps;
-    /* lanes: (oc, pixel q), (oc + 1, q), (oc, q + 1), (oc + 1, q + 1) */
-    const uint32_t lane_ch[4] = {0u, 4u, 0u, 4u};
-    const uint32x4_t ch_off = vldrwq_u32(lane_ch);
     const uint32_t lane_y[4] = {0u, (uint32_t)plane_out, 1u, (uint32_t)plane_out + 1u};
-    const uint32x4_t y_off = vldrwq_u32(lane_y);
-    int32_t cb[CB_CHUNK];
+    rq_pair_t rq[RQ_PAIRS];
+    out_t o;
     col_t c;
-    int32_t n, g, c0, oc, q, oh, ow;
+    int32_t n, g, c0, k, q, oh, ow;
+    o.lo = vdupq_n_s32(p->act_min);
+    o.hi = vdupq_n_s32(p->act_max);
+    o.y_off = vldrwq_u32(lane_y);
+    o.zp = p->y_zero_point;
+    o.ystep = 2 * plane_out;
     c.p = p;
     c.cig = cig;
     c.taps = taps;
@@ -484,35 +539,39 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * cig) * c.plane_in;
-            for (c0 = g * cog; c0 < (g + 1) * cog; c0 += CB_CHUNK) {
-                const int32_t c1 = c0 + CB_CHUNK < (g + 1) * cog ? c0 + CB_CHUNK : (g + 1) * cog;
-                for (oc = c0; oc < c1; ++oc)
-                    cb[oc - c0] = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, p->x_zero_point);
+            for (c0 = g * cog; c0 < (g + 1) * cog; c0 += 2 * RQ_PAIRS) {
+                const int32_t c1 = c0 + 2 * RQ_PAIRS < (g + 1) * cog ? c0 + 2 * RQ_PAIRS : (g + 1) * cog;
+                const int32_t pairs = (c1 - c0 + 1) / 2, odd = (c1 - c0) & 1;
+                for (k = 0; k < pairs; ++k)
+                    pair_prepare(&rq[k], w, taps, bias, mult, shift, c0 + 2 * k, c0 + 2 * k + 1 < c1, p->x_zero_point);
                 oh = 0;
                 ow = 0;
                 for (q = 0; q < plane_out; q += 2) {
                     const int two_px = q + 1 < plane_out;
+                    const int8_t *cb = two_px ? col1 : col0;
+                    int8_t *yq = y + (n * p->c_out + c0) * plane_out + q;
+                    const int8_t *wa = w + c0 * taps;
                     conv_column(&c, xg, oh, ow, col0);
                     if (++ow == p->w_out) ow = 0, ++oh;
                     if (two_px) {
                         conv_column(&c, xg, oh, ow, col1);
                         if (++ow == p->w_out) ow = 0, ++oh;
                     }
-                    for (oc = c0; oc < c1; oc += 2) {
-                        const int two_ch = oc + 1 < c1;
-                        const int8_t *wa = w + oc * taps;
-                        const mve_pred16_t lanes = (mve_pred16_t)(0x000Fu | (two_ch ? 0x00F0u : 0u) |
-                                                                  (two_px ? 0x0F00u : 0u) |
-                                                                  (two_ch && two_px ? 0xF000u : 0u));
-                        int32_t d[4];
-                        int32x4_t acc;
-                        conv_dot22(col0, two_px ? col1 : col0, wa, two_ch ? wa + taps : wa, taps, d);
-                        acc = vaddq_s32(mlc_mve_vec4(d[0], d[1], d[2], d[3]),
-                                        vldrwq_gather_offset_z_s32(cb + (oc - c0), ch_off, lanes));
-                        acc = mlc_mve_rq4(acc, vldrwq_gather_offset_z_s32(mult + oc, ch_off, lanes),
-                                          vldrwq_gather_offset_z_s32(shift + oc, ch_off, lanes), p->y_zero_point,
-                                          p->act_min, p->act_max);
-                        vstrbq_scatter_offset_p_s32(y + (n * p->c_out + oc) * plane_out + q, y_off, acc, lanes);
+                    if (two_px) {
+                        conv_pairs(col0, cb, wa, taps, rq, pairs - odd, &o, yq);
+                    } else {
+                        for (k = 0; k < pairs - odd; ++k) {
+                            const int32x4_t v = conv_block(col0, cb, wa + 2 * k * taps, wa + (2 * k + 1) * taps, taps,
+                                                           1, &rq[k], p->y_zero_point, o.lo, o.hi);
+                            vstrbq_scatter_offset_p_s32(yq + 2 * k * plane_out, o.y_off, v, vctp32q(2u));
+                        }
+                    }
+                    k = pairs - odd;
+                    wa += 2 * k * taps;
+                    yq += 2 * k * plane_out;
+                    if (odd) { /* the last channel alone: lanes 0 and 2 */
+                        const int32x4_t v = conv_block(col0, cb, wa, wa, taps, 1, &rq[k], p->y_zero_point, o.lo, o.hi);
+                        vstrbq_scatter_offset_p_s32(yq, o.y_off, v, (mve_pred16_t)(two_px ? 0x0F0Fu : 0x000Fu));
                     }
                 }
             }
