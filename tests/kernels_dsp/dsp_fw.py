@@ -82,6 +82,8 @@ def _cc(b: dict, flags: list[str], sources: list[Path], cwd: Path) -> None:
     cwd.mkdir(parents=True, exist_ok=True)
     for old in cwd.glob("*.o"):  # a rebuild into the same directory links only this build's objects
         old.unlink()
+    if not sources:
+        return
     cmd = [b["toolchain_prefix"] + "gcc", *b["cflags"], *define_flags(b), *CFLAGS, *flags,
            "-I", str(RUNTIME / "include"), "-c", *map(str, sources)]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
@@ -101,8 +103,7 @@ def build(b: dict, driver: Path, out_dir: Path, flags: tuple[str, ...] = (),
     inc = [f for d in (*dirs, "ref") for f in ("-I", str(KERNELS_DIR / d))]
     _cc(b, [*flags, *renames], ref_sources(kernels), out_dir / "ref")
     for d, srcs in chosen.items():
-        if srcs:
-            _cc(b, [*flags, *inc], srcs, out_dir / f"opt_{d}")
+        _cc(b, [*flags, *inc], srcs, out_dir / f"opt_{d}")
     _cc(b, [*flags, *inc], [Path(driver).resolve(), *port_sources(b)], out_dir / "main")
     script = out_dir / "link.ld"
     script.write_text(render_linker_script(b))
