@@ -404,6 +404,26 @@ static void conv_column(const col_t *c, const int8_t *xg, int32_t oh, int32_t ow
         }
         return;
     }
+    if (p->dil_w == 1 && p->k_w <= 16) {
+        /* a window over the border: x_zero_point everywhere, then each kernel row's run of taps inside the
+           input copied as one predicated vector */
+        const int32_t ksize = p->k_h * p->k_w;
+        int32_t kh0, kh1, kw0, kw1, t;
+        mlc_window_range(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
+        mlc_window_range(iw0, 1, p->k_w, p->w_in, &kw0, &kw1);
+        for (t = 0; t + 16 <= c->taps; t += 16) vstrbq_s8(dst + t, vdupq_n_s8(zpb));
+        if (t < c->taps) vstrbq_p_s8(dst + t, vdupq_n_s8(zpb), vctp8q((uint32_t)(c->taps - t)));
+        if (kw1 > kw0 && kh1 > kh0) {
+            const mve_pred16_t run = vctp8q((uint32_t)(kw1 - kw0));
+            for (ic = 0; ic < c->cig; ++ic) {
+                for (kh = kh0; kh < kh1; ++kh) {
+                    const int8_t *src = xg + ic * c->plane_in + (ih0 + kh * p->dil_h) * p->w_in + iw0 + kw0;
+                    vstrbq_p_s8(dst + ic * ksize + kh * p->k_w + kw0, vldrbq_z_s8(src, run), run);
+                }
+            }
+        }
+        return;
+    }
     for (ic = 0; ic < c->cig; ++ic) {
         const int8_t *xc = xg + ic * c->plane_in;
         for (kh = 0; kh < p->k_h; ++kh) {
