@@ -3,7 +3,8 @@
  * fw_compare.c's random cases: the shapes that steer the MVE kernels onto their other paths and edges
  * (more channels than one prepared chunk, tap counts around multiples of 16, gather offsets past 16 bits,
  * depthwise rows too wide for the stack buffer, windows wider than one gather, strided and dilated
- * depthwise, extreme data and requantization, rounding ties) and mlc_channel_affine_s8. Each result is compared byte for
+ * depthwise, extreme data and requantization, rounding ties), mlc_channel_affine_s8 and
+ * mlc_quantize_f32_s8 (ties, NaN, infinities, denormals, huge values). Each result is compared byte for
  * byte, return code included, with the reference kernel (ref_*, renamed at compile time). Exits 0 when all
  * match; else prints the case and exits 1 + kernel index. Build: dsp_fw.py with dirs ("mve", "dsp").
  */
@@ -27,6 +28,7 @@ int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
               const int32_t *mult, const int32_t *shift, int8_t *y);
 int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
                           const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y);
+int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 
 #define XB 90000
 #define WB 40000
@@ -370,11 +372,63 @@ static int test_channel_affine(void)
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------- quantize */
+
+static float from_bits(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+static int test_quantize(void)
+{
+    static float xf[4096];
+    int32_t k, i;
+    for (k = 0; k < FW_CASES; ++k) {
+        mlc_quant_params_t p;
+        int32_t rc_ref, rc_mve;
+        const int mode = (int)(rnd() % 4u);
+        p.size = rr(0, 4096);
+        p.zero_point = random_zp();
+        /* a power of two makes (n + 0.5) * scale / scale exact: the ties of the rounding */
+        p.scale = mode == 0 ? from_bits((uint32_t)rr(100, 140) << 23) : from_bits(0x3C000000u | (rnd() >> 9));
+        for (i = 0; i < p.size; ++i) {
+            const uint32_t r = rnd() % 16u;
+            if (mode == 0 || r < 4) {
+                xf[i] = ((float)rr(-300, 300) + (chance(50) ? 0.5f : 0.0f)) * p.scale;
+            } else if (r == 4) {
+                xf[i] = from_bits(chance(50) ? 0x7FC00000u : 0xFFC00001u); /* NaN */
+            } else if (r == 5) {
+                xf[i] = from_bits(chance(50) ? 0x7F800000u : 0xFF800000u); /* infinities */
+            } else if (r == 6) {
+                xf[i] = from_bits((rnd() & 0x807FFFFFu)); /* denormals and zeros */
+            } else if (r == 7) {
+                xf[i] = from_bits(rnd() & 0xFF7FFFFFu); /* anything finite */
+            } else {
+                xf[i] = (float)rr(-40000, 40000) * p.scale / 128.0f;
+            }
+        }
+        if (chance(3)) p.scale = chance(50) ? 0.0f : from_bits(0x7FC00000u); /* refused */
+        memset(y_ref, 0x5A, sizeof y_ref);
+        memset(y_mve, 0x5A, sizeof y_mve);
+        rc_ref = ref_quantize_f32_s8(&p, xf, y_ref);
+        rc_mve = mlc_quantize_f32_s8(&p, xf, y_mve);
+        if (rc_ref != rc_mve || memcmp(y_ref, y_mve, sizeof y_ref) != 0) {
+            const int32_t v[] = {rc_ref, rc_mve, p.size, p.zero_point, mode};
+            report("quantize", k, v, (int32_t)(sizeof v / sizeof v[0]));
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(void)
 {
     if (test_conv()) return 2;
     if (test_fc()) return 3;
     if (test_channel_affine()) return 4;
+    if (test_quantize()) return 5;
     mlc_port_debug_write("mve kernels: all cases match\n");
     return 0;
 }
