@@ -147,3 +147,7 @@ def test_arm_strict(tmp_path, cpu, opt):
     assert res.returncode == 0, res.stderr
     asm = "".join((tmp_path / f"{src.stem}.s").read_text() for src in MVE_SOURCES)
     assert ("vmladava" in asm) == (cpu == "cortex-m55")
+
+
+def test_portable_add_matches_ref(ref, mve):
+    th.test_add_random(ref, mve)  # the DSP tests' random broadcasting cases, in place included
