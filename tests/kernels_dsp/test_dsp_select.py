@@ -34,9 +34,9 @@ def test_each_function_from_the_first_directory_that_defines_it():
     assert {"dsp/conv2d_s8.c", "dsp/fc_s8.c", "ref/softmax_s8.c", "ref/conv2d_f32.c", "ref/unary_f32.c"} == dsp
     mve = {p.parent.name + "/" + p.name for p in _kernel_sources(program, load_board("cortex-m55"))}
     assert {"mve/conv2d_s8.c", "mve/fc_s8.c", "ref/softmax_s8.c", "ref/conv2d_f32.c", "ref/unary_f32.c"} == mve
-    both = SimpleNamespace(kernels=["mlc_conv2d_s8", "mlc_add_s8", "mlc_channel_affine_s8"])
+    both = SimpleNamespace(kernels=["mlc_conv2d_s8", "mlc_add_s8", "mlc_channel_affine_s8", "mlc_mean_s8"])
     mve = {p.parent.name + "/" + p.name for p in _kernel_sources(both, load_board("cortex-m55"))}
-    assert {"mve/conv2d_s8.c", "dsp/add_s8.c", "mve/channel_affine_s8.c", "ref/unary_f32.c"} == mve
+    assert {"mve/conv2d_s8.c", "mve/add_s8.c", "mve/channel_affine_s8.c", "dsp/mean_s8.c", "ref/unary_f32.c"} == mve
     for board in (load_board("cortex-m0"), load_board("host"), None):
         ref = {p.parent.name for p in _kernel_sources(program, board)}
         assert ref == {"ref"}
