@@ -13,7 +13,8 @@
  *    VLDRB (gather, 16-bit offsets) through a table of the taps' input offsets for pixels whose window lies
  *    inside the input, else by a scalar loop; then 2 output channels x 2 pixels per loop, 16 taps per
  *    VMLADAV.S8. scratch layout (4 * taps bytes): offset table (uint16 per tap), column 0, column 1.
- *  - no scratch, empty shapes, offsets past 16 bits: the reference loop.
+ *  - at most 16 taps: four pixels' columns, one vector each, against each channel's weight vector;
+ *  - no scratch, empty shapes: the reference loop.
  */
 #include <stddef.h>
 
@@ -599,6 +600,113 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
     }
 }
 
+/* ------------------------------------------------------------------------------------ up to 16 taps */
+
+/* Starting accumulators computed at once by the short-column path (4 bytes each on the stack). */
+#define SMALL_CHUNK 64
+
+/* Channels c0..c1 against four columns x0..x3 (lanes past the taps are 0, so weight bytes past a channel's
+   taps add nothing: a full 16-byte weight load is fine wherever it stays inside the wall bytes of w). */
+static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t x2, int8x16_t x3, const int8_t *w,
+                                          int32_t taps, int32_t c0, int32_t c1, int32_t wall, const int32_t *starts,
+                                          const int32_t *mult, const int32_t *shift, int32_t zp, int32x4_t lo,
+                                          int32x4_t hi, int8_t *yq, int32_t plane_out, mve_pred16_t keep)
+{
+    int32_t oc;
+    for (oc = c0; oc < c1; ++oc, yq += plane_out) {
+        const int8_t *wp = w + oc * taps;
+        const int8x16_t wv = oc * taps + 16 <= wall ? vldrbq_s8(wp) : vldrbq_z_s8(wp, vctp8q((uint32_t)taps));
+        const int32x4_t acc = vaddq_n_s32(mlc_mve_vec4(vmladavq_s8(x0, wv), vmladavq_s8(x1, wv), vmladavq_s8(x2, wv),
+                                                       vmladavq_s8(x3, wv)),
+                                          starts[oc - c0]);
+        const int32x4_t v = mlc_mve_rq4_n(acc, mult[oc], shift[oc], zp, lo, hi);
+        if (keep == 0xFFFF)
+            vstrbq_s32(yq, v);
+        else
+            vstrbq_p_s32(yq, v, keep);
+    }
+}
+
+/* At most 16 taps per output (1x1 on few channels, a first layer's 3 x 3 x 1, ...): each column fits one
+   vector, so four pixels' columns stay in registers while every output channel costs one weight load and
+   four VMLADAV.S8; the four outputs of a channel are contiguous in y. scratch: the four columns. */
+static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+{
+    const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
+    const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
+    const int32_t plane_in = p->h_in * p->w_in;
+    const int64_t max_off = (int64_t)(cig - 1) * plane_in + (int64_t)(p->k_h - 1) * p->dil_h * p->w_in +
+                            (int64_t)(p->k_w - 1) * p->dil_w;
+    const int gather = max_off <= 0xFFFF;
+    const mve_pred16_t ptaps = vctp8q((uint32_t)taps);
+    const mve_pred16_t plo = vctp16q((uint32_t)(taps < 8 ? taps : 8));
+    const mve_pred16_t phi = vctp16q((uint32_t)(taps > 8 ? taps - 8 : 0));
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    int8_t *col = (int8_t *)scratch;
+    uint16_t o[16] = {0};
+    uint16x8_t olo, ohi;
+    const int32_t zp = p->y_zero_point, wall = p->c_out * taps;
+    int32_t starts[SMALL_CHUNK];
+    col_t c;
+    int32_t n, g, c0, q, j;
+    c.p = p;
+    c.cig = cig;
+    c.taps = taps;
+    c.plane_in = plane_in;
+    c.offs = NULL; /* conv_column: the border path */
+    if (gather) {
+        int32_t ic, kh, kw, t = 0;
+        for (ic = 0; ic < cig; ++ic)
+            for (kh = 0; kh < p->k_h; ++kh)
+                for (kw = 0; kw < p->k_w; ++kw) o[t++] = (uint16_t)(ic * plane_in + kh * p->dil_h * p->w_in + kw * p->dil_w);
+    }
+    olo = vldrhq_u16(o);
+    ohi = vldrhq_u16(o + 8);
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * cig) * plane_in;
+            for (c0 = g * cog; c0 < (g + 1) * cog; c0 += SMALL_CHUNK) {
+                const int32_t c1 = c0 + SMALL_CHUNK < (g + 1) * cog ? c0 + SMALL_CHUNK : (g + 1) * cog;
+                int32_t oc;
+                for (oc = c0; oc < c1; ++oc)
+                    starts[oc - c0] = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, p->x_zero_point);
+                for (q = 0; q < plane_out; q += 4) {
+                    const int32_t npx = plane_out - q < 4 ? plane_out - q : 4;
+                    const mve_pred16_t keep = vctp32q((uint32_t)npx);
+                    int8x16_t x0, x1, x2, x3;
+                    int8_t *yq = y + (n * p->c_out + c0) * plane_out + q;
+                    for (j = 0; j < 4; ++j) {
+                        /* pixels past the end repeat the last one (their outputs are not stored) */
+                        const int32_t px = q + (j < npx ? j : npx - 1);
+                        const int32_t oh = px / p->w_out, ow = px - oh * p->w_out;
+                        const int32_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
+                        int8_t *dst = col + j * taps;
+                        if (gather && ih0 >= 0 && iw0 >= 0 && ih0 + (p->k_h - 1) * p->dil_h < p->h_in &&
+                            iw0 + (p->k_w - 1) * p->dil_w < p->w_in) {
+                            const int8_t *base = xg + ih0 * p->w_in + iw0;
+                            vstrbq_p_s16(dst, vldrbq_gather_offset_z_s16(base, olo, plo), plo);
+                            vstrbq_p_s16(dst + 8, vldrbq_gather_offset_z_s16(base, ohi, phi), phi);
+                        } else {
+                            conv_column(&c, xg, oh, ow, dst);
+                        }
+                    }
+                    x0 = vldrbq_z_s8(col, ptaps);
+                    x1 = vldrbq_z_s8(col + taps, ptaps);
+                    x2 = vldrbq_z_s8(col + 2 * taps, ptaps);
+                    x3 = vldrbq_z_s8(col + 3 * taps, ptaps);
+                    if (npx == 4)
+                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, mult, shift, zp, lo, hi, yq,
+                                       plane_out, 0xFFFF);
+                    else
+                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, mult, shift, zp, lo, hi, yq,
+                                       plane_out, keep);
+                }
+            }
+        }
+    }
+}
+
 #endif /* MLC_MVE */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -620,6 +728,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
 #if MLC_MVE
     if (p->n > 0 && p->c_out > 0 && cig > 0 && p->h_in > 0 && p->w_in > 0 && p->h_out > 0 && p->w_out > 0) {
         if (cig == 1 && cog == 1 && conv_dw(p, x, w, bias, mult, shift, y)) return MLC_OK;
+        if (scratch != NULL && cig * p->k_h * p->k_w <= 16) {
+            conv_small(p, x, w, bias, mult, shift, scratch, y);
+            return MLC_OK;
+        }
         if (scratch != NULL && ((uintptr_t)scratch & 1u) == 0) {
             conv_im2col(p, x, w, bias, mult, shift, scratch, y);
             return MLC_OK;
