@@ -1,7 +1,9 @@
-"""The DSP int8 kernels (runtime_c/kernels/dsp) against the reference kernels on the emulated DSP cores:
-one firmware per board links both (the reference renamed ref_*), runs seeded random cases of every kernel
-the DSP directory defines and exits through semihosting with 0 only if every output byte and return code
-matches (tests/kernels_dsp/fw_compare.c)."""
+"""The DSP int8 kernels (runtime_c/kernels/dsp) and the Helium ones (runtime_c/kernels/mve) against the
+reference kernels on the emulated cores: one firmware per board links both (the reference renamed ref_*),
+runs seeded random cases of every kernel the optimized directories define and exits through semihosting
+with 0 only if every output byte and return code matches (tests/kernels_dsp/fw_compare.c). The Cortex-M55
+firmware takes each kernel from mve, then dsp (dsp_fw.BOARD_DIRS), like the board; fw_mve.c adds the cases
+that steer the MVE kernels through their other paths."""
 
 from __future__ import annotations
 
@@ -25,3 +27,12 @@ def test_dsp_matches_ref_on_board(board_name, tmp_path):
     res = dsp_fw.run(b, elf, timeout=120)
     assert res.returncode == 0, f"{board_name}: exit {res.returncode}\n{res.stderr}"
     assert "all cases match" in res.stderr
+
+
+def test_mve_edge_cases_on_m55(tmp_path):
+    b = dsp_fw.board("cortex-m55")
+    assert dsp_fw.board_dirs("cortex-m55") == ("mve", "dsp")
+    elf = dsp_fw.build(b, HERE / "fw_mve.c", tmp_path, ("-DFW_SEED=3u", "-DFW_CASES=400"))
+    res = dsp_fw.run(b, elf, timeout=300)
+    assert res.returncode == 0, f"exit {res.returncode}\n{res.stderr}"
+    assert "mve kernels: all cases match" in res.stderr

@@ -1,5 +1,5 @@
-"""Quantized programs on the emulated Cortex-M4: byte-identical to the host C and the Python simulator,
-and PTQ accuracy on the board."""
+"""Quantized programs on the emulated Cortex-M4 (DSP kernels) and Cortex-M55 (Helium kernels, then DSP):
+byte-identical to the host C and the Python simulator, and PTQ accuracy on the board."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ def _count(rel: str) -> int:
     return 2 if "vww" in rel else 4 if "ic_" in rel else 8
 
 
+@pytest.mark.parametrize("board_name", ["cortex-m4", "cortex-m55"])
 @pytest.mark.parametrize("rel", PRE_QUANTIZED + sorted(PTQ))
-def test_emulator_host_and_simulator_byte_identical(rel):
+def test_emulator_host_and_simulator_byte_identical(rel, board_name):
     c = compiled(rel)
     x = calib_inputs(rel, _count(rel))
-    board = run_built(c, "cortex-m4", x)
+    board = run_built(c, board_name, x)
     host = run_built(c, "host", x)
     sim = simulate_batch(c.program, [x])[0].reshape(board.shape)
     assert board.tobytes() == host.tobytes() == sim.tobytes()
