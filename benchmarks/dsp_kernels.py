@@ -1,8 +1,8 @@
-"""Instruction counts of the int8 reference kernels (runtime_c/kernels/ref) against the DSP kernels
-(runtime_c/kernels/dsp) on representative layers, under QEMU with -icount (deterministic: every instruction
+"""Instruction counts of the int8 reference kernels (runtime_c/kernels/ref) against the board's optimized
+kernels (runtime_c/kernels/dsp; on cortex-m55 mve first, then dsp) on representative layers, under QEMU with -icount (deterministic: every instruction
 advances virtual time by 2^6 ns; the MPS2 FPGAIO counter is read before and after each call).
 
-    python benchmarks/dsp_kernels.py [--board cortex-m4|cortex-m7|cortex-m33 ...] [--others]
+    python benchmarks/dsp_kernels.py [--board cortex-m4|cortex-m7|cortex-m33|cortex-m55 ...] [--others]
 
 Prints instructions and MACs per instruction (the DSP ceiling is 2.0: one SMLAD is 2 MACs). These are
 instructions, not cycles: a Cortex-M4 spends more cycles than instructions on loads and branches.
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for board_name in args.board or ["cortex-m4"]:
         print(f"{board_name} (QEMU {dsp_fw.board(board_name)['flash']['machine']}, -icount shift=6)")
-        print(f"  {'layer':<22}{'MACs':>10}{'ref instr':>12}{'dsp instr':>12}{'ref MAC/i':>10}{'dsp MAC/i':>10}"
+        print(f"  {'layer':<22}{'MACs':>10}{'ref instr':>12}{'opt instr':>12}{'ref MAC/i':>10}{'opt MAC/i':>10}"
               f"{'speed-up':>9}  same")
         if args.others:
             print("  (avgpool: window taps, mean and add: elements, in the MACs columns)")
