@@ -18,6 +18,8 @@
 #ifndef FW_CASES
 #define FW_CASES 500
 #endif
+#define FW_RNG_INIT (0x9E3779B9u * (FW_SEED + 1u))
+#include "fw_util.h"
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
@@ -43,65 +45,11 @@ static int32_t bias[CB], mult[CB], shift[CB];
 static int16_t scratch[WB / 2 + GUARD];
 #define FB 4096
 static float fbuf[FB], fy_ref[FB + GUARD], fy_dsp[FB + GUARD];
-static uint32_t rng_state = 0x9E3779B9u * (FW_SEED + 1u);
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-
-/* uniform in [lo, hi] */
-static int32_t rr(int32_t lo, int32_t hi)
-{
-    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-static int chance(uint32_t percent)
-{
-    return rnd() % 100u < percent;
-}
 
 static void fill(int8_t *p, int32_t n)
 {
     int32_t i;
     for (i = 0; i < n; ++i) p[i] = (int8_t)(rnd() >> 24);
-}
-
-/* --------------------------------------------------------------------------------------- reporting */
-
-static char *put_i(char *o, int32_t v)
-{
-    char tmp[12];
-    int n = 0;
-    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
-    if (v < 0) *o++ = '-';
-    do {
-        tmp[n++] = (char)('0' + u % 10u);
-        u /= 10u;
-    } while (u != 0u);
-    while (n > 0) *o++ = tmp[--n];
-    return o;
-}
-
-/* "kernel case k: v0 v1 ..." on the semihosting console */
-static void report(const char *kernel, int32_t k, const int32_t *vals, int32_t nvals)
-{
-    char line[400], *o = line;
-    int32_t i;
-    while (*kernel) *o++ = *kernel++;
-    *o++ = ' ';
-    o = put_i(o, k);
-    *o++ = ':';
-    for (i = 0; i < nvals && o < line + sizeof line - 16; ++i) {
-        *o++ = ' ';
-        o = put_i(o, vals[i]);
-    }
-    *o++ = '\n';
-    *o = '\0';
-    mlc_port_debug_write(line);
 }
 
 /* ------------------------------------------------------------------------------------- requant */

@@ -44,21 +44,6 @@ static MLC_DSP_ALWAYS_INLINE int32_t add_in(int32_t d, int32_t mult, int32_t add
     return (mlc_dsp_smmlar((int32_t)((uint32_t)d << lsh), mult, add) - (neg & (d >> 31))) >> rsh;
 }
 
-/* Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */
-static MLC_DSP_ALWAYS_INLINE uint32_t add_pack4(int32_t r0, int32_t r1, int32_t r2, int32_t r3)
-{
-#if MLC_DSP
-    uint32_t v = (uint32_t)r0;
-    __asm__("bfi %0, %1, #8, #8" : "+r"(v) : "r"(r1));
-    __asm__("bfi %0, %1, #16, #8" : "+r"(v) : "r"(r2));
-    __asm__("bfi %0, %1, #24, #8" : "+r"(v) : "r"(r3));
-    return v;
-#else
-    return ((uint32_t)r0 & 0xFFu) | (((uint32_t)r1 & 0xFFu) << 8) | (((uint32_t)r2 & 0xFFu) << 16) |
-           ((uint32_t)r3 << 24);
-#endif
-}
-
 /* One run through the tables. unit (a compile-time 1 or 0) selects unit strides, neg a constant 1 for the
    common right-shifted output (one SUB with LSR #31 then does the tie adjustment); clamp 0 (compile time)
    skips the [lo, hi] clamp when it is the full int8 range, as SSAT already saturates. */
@@ -74,7 +59,7 @@ static MLC_DSP_ALWAYS_INLINE void add_run_table(const int32_t *ta, const int32_t
         const int32_t r1 = add_out(ta[pa[sa]] + tb[pb[sb]], mult, add, neg, rsh);
         const int32_t r2 = add_out(ta[pa[2 * sa]] + tb[pb[2 * sb]], mult, add, neg, rsh);
         const int32_t r3 = add_out(ta[pa[3 * sa]] + tb[pb[3 * sb]], mult, add, neg, rsh);
-        const uint32_t v = add_pack4(r0, r1, r2, r3);
+        const uint32_t v = mlc_dsp_pack4(r0, r1, r2, r3);
         mlc_dsp_st32(py + i, clamp ? mlc_dsp_clamp4(v, lo4, hi4) : v);
         pa += 4 * sa;
         pb += 4 * sb;

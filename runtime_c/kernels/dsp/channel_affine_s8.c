@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "dsp_util.h"
+#include "channel_affine_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -49,21 +50,6 @@ static MLC_DSP_ALWAYS_INLINE int32_t ca_rq(int32_t acc, int32_t mult, int32_t ad
     return mlc_dsp_ssat8(t >> rsh);
 }
 
-/* Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */
-static MLC_DSP_ALWAYS_INLINE uint32_t ca_pack4(int32_t r0, int32_t r1, int32_t r2, int32_t r3)
-{
-#if MLC_DSP
-    uint32_t v = (uint32_t)r0;
-    __asm__("bfi %0, %1, #8, #8" : "+r"(v) : "r"(r1));
-    __asm__("bfi %0, %1, #16, #8" : "+r"(v) : "r"(r2));
-    __asm__("bfi %0, %1, #24, #8" : "+r"(v) : "r"(r3));
-    return v;
-#else
-    return ((uint32_t)r0 & 0xFFu) | (((uint32_t)r1 & 0xFFu) << 8) | (((uint32_t)r2 & 0xFFu) << 16) |
-           ((uint32_t)r3 << 24);
-#endif
-}
-
 /* Byte k (0..3) of v as a signed index (SXTB / SBFX / ASR). */
 #define CA_BYTE(v, k) ((int32_t)((v) << (24 - 8 * (k))) >> 24)
 
@@ -95,7 +81,7 @@ static void ca_run_table(const int8_t *x, int8_t *y, int32_t n, const mlc_dsp_rq
     }
     for (i = 0; i + 3 < n; i += 4) {
         const uint32_t v = mlc_dsp_ld32(x + i);
-        mlc_dsp_st32(y + i, ca_pack4(tc[CA_BYTE(v, 0)], tc[CA_BYTE(v, 1)], tc[CA_BYTE(v, 2)], tc[CA_BYTE(v, 3)]));
+        mlc_dsp_st32(y + i, mlc_dsp_pack4(tc[CA_BYTE(v, 0)], tc[CA_BYTE(v, 1)], tc[CA_BYTE(v, 2)], tc[CA_BYTE(v, 3)]));
     }
     for (; i < n; ++i) y[i] = tc[x[i]];
 }
@@ -111,7 +97,7 @@ static void ca_run_fast(const int8_t *x, int8_t *y, int32_t n, const mlc_dsp_rq_
         const int32_t r1 = ca_rq((int32_t)x[i + 1] * w + b0, mult, add, neg, lsh, rsh);
         const int32_t r2 = ca_rq((int32_t)x[i + 2] * w + b0, mult, add, neg, lsh, rsh);
         const int32_t r3 = ca_rq((int32_t)x[i + 3] * w + b0, mult, add, neg, lsh, rsh);
-        mlc_dsp_st32(y + i, mlc_dsp_clamp4(ca_pack4(r0, r1, r2, r3), lo4, hi4));
+        mlc_dsp_st32(y + i, mlc_dsp_clamp4(mlc_dsp_pack4(r0, r1, r2, r3), lo4, hi4));
     }
     for (; i < n; ++i) {
         const int32_t r = ca_rq((int32_t)x[i] * w + b0, mult, add, neg, lsh, rsh);
@@ -187,18 +173,14 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     const int32_t channels = p->channels, inner = p->inner, xzp = p->x_zero_point, zp = p->y_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max;
     uint32_t lo4, hi4, xmax;
-    if (p->outer < 0 || channels < 0 || inner < 0) return MLC_EINVAL;
-    if (!mlc_s8_ok(xzp) || !mlc_s8_ok(zp) || !mlc_s8_range_ok(lo, hi)) return MLC_EINVAL;
+    if (!mlc_channel_affine_s8_shape_ok(p)) return MLC_EINVAL;
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
     if (inner == 1 && p->outer == 1 && channels <= CA_CHECKED_MAX) { /* BatchNormalization after a Gemm */
         return bias != NULL ? ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1)
                             : ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
     }
-    for (c = 0; c < channels; ++c) {
-        if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
-        if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
-    }
+    if (!mlc_channel_affine_s8_channels_ok(p, bias, mult, shift)) return MLC_EINVAL;
     if (inner == 1) { /* one element per channel */
         if (bias != NULL) {
             ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "dsp_util.h"
+#include "fc_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -129,12 +130,7 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
     const int32_t lo = p->act_min, hi = p->act_max, nb = p->k / 4;
     uint32_t nz, lo4, hi4;
     uint32_t xw[FC_XW / 2];
-    if (p->m < 0 || p->n < 0 || p->k < 0 || p->k > MLC_S8_MAX_TAPS) return MLC_EINVAL;
-    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
-        return MLC_EINVAL;
-    for (j = 0; j < p->n; ++j) {
-        if (!mlc_requant_valid(mult[j], shift[j])) return MLC_EINVAL;
-    }
+    if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
     nz = mlc_dsp_dup2(-xzp);
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);

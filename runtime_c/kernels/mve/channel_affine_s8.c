@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "channel_affine_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 #include "mve_util.h"
@@ -17,13 +18,8 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
                           const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
 {
     int32_t o, c, i;
-    if (p->outer < 0 || p->channels < 0 || p->inner < 0) return MLC_EINVAL;
-    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
+    if (!mlc_channel_affine_s8_shape_ok(p) || !mlc_channel_affine_s8_channels_ok(p, bias, mult, shift))
         return MLC_EINVAL;
-    for (c = 0; c < p->channels; ++c) {
-        if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
-        if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
-    }
 #if MLC_MVE
     {
         const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);

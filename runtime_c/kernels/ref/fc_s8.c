@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 
+#include "fc_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -12,12 +13,7 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
 {
     int32_t i, j, k;
     const int32_t xzp = p->x_zero_point;
-    if (p->m < 0 || p->n < 0 || p->k < 0 || p->k > MLC_S8_MAX_TAPS) return MLC_EINVAL;
-    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
-        return MLC_EINVAL;
-    for (j = 0; j < p->n; ++j) {
-        if (!mlc_requant_valid(mult[j], shift[j])) return MLC_EINVAL;
-    }
+    if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
     for (i = 0; i < p->m; ++i) {
         const int8_t *xr = x + i * p->k;
         for (j = 0; j < p->n; ++j) {

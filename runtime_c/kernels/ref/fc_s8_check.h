@@ -1,0 +1,24 @@
+/**
+ * @file fc_s8_check.h
+ * @brief The parameter check of mlc_fc_s8, shared by the reference and the optimized kernels.
+ */
+#ifndef MLC_KERNELS_REF_FC_S8_CHECK_H
+#define MLC_KERNELS_REF_FC_S8_CHECK_H
+
+#include "mlc/kernels_s8.h"
+#include "mlc/requant.h"
+
+/** 1 when the shapes, zero points, clamp and every row's (mult, shift) are valid for mlc_fc_s8. */
+static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t *mult, const int32_t *shift)
+{
+    int32_t j;
+    if (p->m < 0 || p->n < 0 || p->k < 0 || p->k > MLC_S8_MAX_TAPS) return 0;
+    if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
+        return 0;
+    for (j = 0; j < p->n; ++j) {
+        if (!mlc_requant_valid(mult[j], shift[j])) return 0;
+    }
+    return 1;
+}
+
+#endif /* MLC_KERNELS_REF_FC_S8_CHECK_H */
