@@ -345,6 +345,7 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
     const int32_t taps = c->taps, nt = c->nt, plane = c->plane_out;
     const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
     const uint32_t lo4 = c->lo4, hi4 = c->hi4;
+    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path already give the full int8 range */
     const uint8_t *const a_end = (const uint8_t *)col_a + 64 * (c->nb / 4);
     const int32_t rest = c->nb % 4;
     const uint8_t *const ta = (const uint8_t *)col_a + 16 * c->nb, *const tb = (const uint8_t *)col_b + 16 * c->nb;
@@ -389,7 +390,7 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
         } else {
             v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
         }
-        v = mlc_dsp_clamp4(v, lo4, hi4);
+        if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
         if (npx == 4) {
             mlc_dsp_st32(y, v);
         } else { /* the plane's last pixels */
@@ -556,6 +557,7 @@ static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
     const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
     const int32_t w_in = p->w_in, w_out = p->w_out, pl = p->pad_left;
     const uint32_t nz = c->nzp2, lo4 = c->lo4, hi4 = c->hi4;
+    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path already give the full int8 range */
     const int8_t zx = (int8_t)p->x_zero_point;
     const int32_t sw = p->stride_w; /* 1, or 2 with a ring */
     /* padded row: the last block of nblk reads up to 4 nblk + 1 (stride 1), 8 nblk + 3 (stride 2) */
@@ -612,9 +614,8 @@ static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
                             DW_ROW2(r[1] + ow, wp1, wm1);
                             DW_ROW2(r[2] + ow, wp2, wm2);
                         }
-                        v = mlc_dsp_clamp4(mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi),
-                                                           mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi)),
-                                           lo4, hi4);
+                        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi), mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi));
+                        if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
                         if (w_out - ow >= 4) {
                             mlc_dsp_st32(yr + ow, v);
                         } else {
@@ -659,6 +660,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_t(const conv_t *c, const int8_t *x, int8
     const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
     const int32_t h_in = p->h_in, w_in = p->w_in, h_out = p->h_out, w_out = p->w_out, pt = p->pad_top;
     const uint32_t nz = c->nzp2, lo4 = c->lo4, hi4 = c->hi4;
+    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path already give the full int8 range */
     const int8_t zx = (int8_t)p->x_zero_point;
     const int32_t hpad = 4 * ((h_out + 3) / 4) + 2; /* a transposed row: padded input column */
     int8_t t[DW_T + DW_ROW];
@@ -702,9 +704,8 @@ MLC_DSP_NOINLINE static void conv_dw3x3_t(const conv_t *c, const int8_t *x, int8
                         DW_ROW2(r1 + oh, wp1, wm1);
                         DW_ROW2(r2 + oh, wp2, wm2);
                     }
-                    v = mlc_dsp_clamp4(mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi),
-                                                       mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi)),
-                                       lo4, hi4);
+                    v = mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi), mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi));
+                    if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
                     if (h_out - oh >= 4) {
                         yo[0] = (int8_t)(uint8_t)v;
                         yo[w_out] = (int8_t)(uint8_t)(v >> 8);
