@@ -15,7 +15,6 @@
 #include <stddef.h>
 
 #include "dsp_util.h"
-#include "channel_affine_s8_check.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
@@ -173,14 +172,20 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     const int32_t channels = p->channels, inner = p->inner, xzp = p->x_zero_point, zp = p->y_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max;
     uint32_t lo4, hi4, xmax;
-    if (!mlc_channel_affine_s8_shape_ok(p)) return MLC_EINVAL;
+    /* ref/channel_affine_s8_check.h's checks, written out: inlined from the header they cost this function
+       about 5 instructions per channel on the one-element path (GCC's register allocation, measured) */
+    if (p->outer < 0 || channels < 0 || inner < 0) return MLC_EINVAL;
+    if (!mlc_s8_ok(xzp) || !mlc_s8_ok(zp) || !mlc_s8_range_ok(lo, hi)) return MLC_EINVAL;
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
     if (inner == 1 && p->outer == 1 && channels <= CA_CHECKED_MAX) { /* BatchNormalization after a Gemm */
         return bias != NULL ? ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1)
                             : ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
     }
-    if (!mlc_channel_affine_s8_channels_ok(p, bias, mult, shift)) return MLC_EINVAL;
+    for (c = 0; c < channels; ++c) {
+        if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
+        if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
+    }
     if (inner == 1) { /* one element per channel */
         if (bias != NULL) {
             ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1);

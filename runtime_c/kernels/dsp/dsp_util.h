@@ -475,7 +475,7 @@ static inline uint32_t mlc_dsp_rq2(int32_t a0, int32_t a1, const mlc_dsp_rq_t *q
 }
 
 /** Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */
-static inline uint32_t mlc_dsp_pack4(int32_t r0, int32_t r1, int32_t r2, int32_t r3)
+static MLC_DSP_ALWAYS_INLINE uint32_t mlc_dsp_pack4(int32_t r0, int32_t r1, int32_t r2, int32_t r3)
 {
 #if MLC_DSP
     uint32_t v = (uint32_t)r0;
