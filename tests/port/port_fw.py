@@ -185,10 +185,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_qemu(board: dict, elf: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    cmd = [arg.format(port=port, elf=elf) for arg in board["flash"]["command"]]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def start_qemu(board: dict, elf: Path, attempts: int = 5) -> tuple[subprocess.Popen, int]:
+    """QEMU serving the board's UART on a free TCP port. Another QEMU (a parallel test) may take the port
+    between free_port() and the bind: that start fails with "Address already in use" and is retried on a
+    new port, so a Link never talks to someone else's firmware (toolchain/flash.py does the same)."""
+    from toolchain.flash import _listening
+
+    for _ in range(attempts):
+        port = free_port()
+        cmd = [arg.format(port=port, elf=elf) for arg in board["flash"]["command"]]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20.0
+        while proc.poll() is None and not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.05)  # a QEMU that lost the port exits at once, even if the port shows a listener
+        if proc.poll() is None:
+            return proc, port
+        _, err = proc.communicate(timeout=10)
+        if b"Address already in use" not in err:
+            return proc, port  # the caller's request fails and shows QEMU's own complaint
     return proc, port
 
 
