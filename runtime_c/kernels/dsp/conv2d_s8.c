@@ -15,12 +15,13 @@
  *    store bytes); the staging of interior pixel pairs skips every padding test;
  *  - 1x1, stride 1, no padding: the columns are a transpose of x (the channel axis is strided in NCHW),
  *    built from halfword loads of two neighbouring pixels, with no padding logic;
- *  - scratch == NULL or degenerate shapes: the reference loop.
+ *  - scratch == NULL or degenerate shapes: the reference loop (ref/conv2d_s8_direct.h).
  * Requantization: mlc_dsp_rq (dsp_util.h), the exact prepared form of mlc_requant_s8, or mlc_requant_s8
  * itself where the prepared form's bound does not hold.
  */
 #include <stddef.h>
 
+#include "conv2d_s8_direct.h"
 #include "dsp_util.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
@@ -38,46 +39,6 @@ typedef struct {
     uint32_t lo4, hi4; /* activation clamp in every byte */
     uint8_t zpad;      /* the byte a padded tap stages: x_zero_point, i.e. 0 after the subtraction */
 } conv_t;
-
-/* ---------------------------------------------------------------------------------- reference loop */
-
-/* The reference algorithm, for the cases the fast paths leave out (no scratch, empty shapes). */
-static void conv_generic(const conv_t *c, const int8_t *x, int8_t *y)
-{
-    const mlc_conv2d_s8_params_t *p = c->p;
-    int32_t n, g, oc, oh, ow, ic, kh, kw;
-    for (n = 0; n < p->n; ++n) {
-        for (g = 0; g < p->groups; ++g) {
-            const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
-            for (oc = g * c->cog; oc < (g + 1) * c->cog; ++oc) {
-                const int8_t *woc = c->w + oc * c->taps;
-                int8_t *yc = y + (n * p->c_out + oc) * c->plane_out;
-                for (oh = 0; oh < p->h_out; ++oh) {
-                    const int32_t ih0 = oh * p->stride_h - p->pad_top;
-                    int32_t kh0, kh1;
-                    mlc_dsp_window(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
-                    for (ow = 0; ow < p->w_out; ++ow) {
-                        const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                        int32_t kw0, kw1;
-                        int32_t acc = c->bias != NULL ? c->bias[oc] : 0;
-                        mlc_dsp_window(iw0, p->dil_w, p->k_w, p->w_in, &kw0, &kw1);
-                        for (kh = kh0; kh < kh1; ++kh) {
-                            for (kw = kw0; kw < kw1; ++kw) {
-                                const int8_t *xp = xg + (ih0 + kh * p->dil_h) * p->w_in + iw0 + kw * p->dil_w;
-                                const int8_t *wp = woc + kh * p->k_w + kw;
-                                for (ic = 0; ic < c->cig; ++ic, xp += c->plane_in, wp += c->ksize) {
-                                    acc += ((int32_t)*xp - p->x_zero_point) * (int32_t)*wp;
-                                }
-                            }
-                        }
-                        yc[oh * p->w_out + ow] =
-                            mlc_requant_s8(acc, c->mult[oc], c->shift[oc], p->y_zero_point, p->act_min, p->act_max);
-                    }
-                }
-            }
-        }
-    }
-}
 
 /* ------------------------------------------------------------------------------------------ im2col */
 
@@ -759,14 +720,14 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     depthwise3 = p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
                  p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
-        conv_generic(&c, x, y); /* every window empty: bias only */
+        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* every window empty: bias only */
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                (4 * ((p->h_out + 3) / 4) + 2) * p->w_in <= DW_T) {
         conv_dw3x3_t(&c, x, y); /* narrow plane: blocks down the columns */
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
-        conv_generic(&c, x, y);
+        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
     } else {
         conv_im2col(&c, x, scratch, y);
     }

@@ -14,11 +14,12 @@
  *    inside the input, else by a scalar loop; then 2 output channels x 2 pixels per loop, 16 taps per
  *    VMLADAV.S8. scratch layout (4 * taps bytes): offset table (uint16 per tap), column 0, column 1.
  *  - at most 16 taps: four pixels' columns, one vector each, against each channel's weight vector;
- *  - no scratch, empty shapes: the reference loop.
+ *  - no scratch, empty shapes: the reference loop (ref/conv2d_s8_direct.h).
  */
 #include <stddef.h>
 
 #include "index_util.h"
+#include "conv2d_s8_direct.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 #include "mve_util.h"
@@ -29,48 +30,6 @@
 #define DW_BUF 2048
 #define DW_SLACK 16
 #define DW_MAX_TAPS 64
-
-/* The reference algorithm (portable path, and the cases the fast paths leave out). */
-static void conv_ref(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                     const int32_t *mult, const int32_t *shift, int8_t *y)
-{
-    const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
-    const int32_t plane_in = p->h_in * p->w_in, ksize = p->k_h * p->k_w, wsize_oc = cig * ksize;
-    const int32_t xzp = p->x_zero_point;
-    int32_t n, g, oc, oh, ow, ic, kh, kw;
-    for (n = 0; n < p->n; ++n) {
-        for (g = 0; g < p->groups; ++g) {
-            const int8_t *xg = x + (n * p->c_in + g * cig) * plane_in;
-            for (oc = g * cog; oc < (g + 1) * cog; ++oc) {
-                const int8_t *woc = w + oc * wsize_oc;
-                const int32_t b0 = bias != NULL ? bias[oc] : 0;
-                int8_t *yc = y + (n * p->c_out + oc) * p->h_out * p->w_out;
-                for (oh = 0; oh < p->h_out; ++oh) {
-                    const int32_t ih0 = oh * p->stride_h - p->pad_top;
-                    int32_t kh0, kh1;
-                    mlc_window_range(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
-                    for (ow = 0; ow < p->w_out; ++ow) {
-                        const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                        int32_t kw0, kw1;
-                        int32_t acc = b0;
-                        mlc_window_range(iw0, p->dil_w, p->k_w, p->w_in, &kw0, &kw1);
-                        for (kh = kh0; kh < kh1; ++kh) {
-                            for (kw = kw0; kw < kw1; ++kw) {
-                                const int8_t *xp = xg + (ih0 + kh * p->dil_h) * p->w_in + iw0 + kw * p->dil_w;
-                                const int8_t *wp = woc + kh * p->k_w + kw;
-                                for (ic = 0; ic < cig; ++ic, xp += plane_in, wp += ksize) {
-                                    acc += ((int32_t)*xp - xzp) * (int32_t)*wp;
-                                }
-                            }
-                        }
-                        yc[oh * p->w_out + ow] =
-                            mlc_requant_s8(acc, mult[oc], shift[oc], p->y_zero_point, p->act_min, p->act_max);
-                    }
-                }
-            }
-        }
-    }
-}
 
 #if MLC_MVE
 
@@ -740,6 +699,6 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
 #else
     (void)scratch;
 #endif
-    conv_ref(p, x, w, bias, mult, shift, y);
+    mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
     return MLC_OK;
 }

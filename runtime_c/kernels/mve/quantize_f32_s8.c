@@ -9,6 +9,7 @@
  * reference's clamp to +-256 does), then a saturating add of the zero point and the int8 clamp.
  */
 #include "mlc/kernels_s8.h"
+#include "quantize_f32_s8_one.h"
 #include "mve_util.h"
 
 int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y)
@@ -30,27 +31,6 @@ int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y)
         }
     }
 #endif
-    for (; i < p->size; ++i) { /* the tail (everything without MVE-F): the reference loop */
-        float v = x[i] / p->scale;
-        int32_t t, q;
-        float frac;
-        if (v != v) { /* NaN */
-            y[i] = (int8_t)p->zero_point;
-            continue;
-        }
-        if (v > 256.0f) v = 256.0f;
-        if (v < -256.0f) v = -256.0f;
-        t = (int32_t)v; /* toward zero; v - t is exact for |v| <= 256 */
-        frac = v - (float)t;
-        if (frac > 0.5f || (frac == 0.5f && (t & 1) != 0)) {
-            ++t;
-        } else if (frac < -0.5f || (frac == -0.5f && (t & 1) != 0)) {
-            --t;
-        }
-        q = t + p->zero_point;
-        if (q < -128) q = -128;
-        if (q > 127) q = 127;
-        y[i] = (int8_t)q;
-    }
+    for (; i < p->size; ++i) y[i] = mlc_quantize_one_s8(x[i] / p->scale, p->zero_point); /* tail: the reference */
     return MLC_OK;
 }
