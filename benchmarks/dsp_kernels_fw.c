@@ -28,7 +28,7 @@ static int8_t xbuf[X_BYTES], wbuf[W_BYTES], y_ref[Y_BYTES], y_dsp[Y_BYTES];
 static int8_t x2buf[X_BYTES];
 #endif
 static int32_t bias[C_MAX], mult[C_MAX], shift[C_MAX];
-static int16_t scratch[2 * 64 * 9];
+static int16_t scratch[MLC_CONV2D_S8_SCRATCH_BYTES(64, 3, 3) / 2];
 static uint32_t rng = 12345u;
 
 static uint32_t next(void)

@@ -225,7 +225,8 @@ static int test_conv(void)
         nx = p.n * p.c_in * p.h_in * p.w_in;
         nw = p.c_out * taps;
         ny = p.n * p.c_out * p.h_out * p.w_out;
-        if (nx > XB || nw > WB || ny > YB || p.c_out > CB || 2 * taps > WB / 2) {
+        if (nx > XB || nw > WB || ny > YB || p.c_out > CB ||
+            MLC_CONV2D_S8_SCRATCH_BYTES(cig, p.k_h, p.k_w) + 4 > 2 * (WB / 2)) {
             --k;
             continue;
         }

@@ -101,7 +101,7 @@ class Conv(OpDef):
         if g.tensors[node.inputs[0]].dtype != "int8":
             return 0
         geo = self._geometry(node, g)
-        return 8 * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]  # MLC_CONV2D_S8_SCRATCH_BYTES
+        return 18 * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]  # MLC_CONV2D_S8_SCRATCH_BYTES
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

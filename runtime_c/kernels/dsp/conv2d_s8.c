@@ -8,11 +8,12 @@
  *    padded copies of the input rows, or, for narrow planes such as KWS's 25 x 5 (stride_h 1), down the
  *    columns of a transposed copy; the nine weights widened once per channel, SMLAD + SMLABB per row;
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
- *    ("im2col", padding 0), two pairs side by side; then one output channel x four pixels per inner loop,
- *    four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and SXTB16 ROR 8 (taps 1, 3)
- *    against column words already in that order, 8 SMLADs in 15 instructions; the channel's four outputs
- *    are neighbours in NCHW and leave as one word (the plane's last 1-3 pixels repeat a column pair and
- *    store bytes); the staging of interior pixel pairs skips every padding test;
+ *    ("im2col", padding 0), four pairs interleaved block by block; then one output channel x eight pixels
+ *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
+ *    SXTB16 ROR 8 (taps 1, 3) against column words already in that order, 16 SMLADs in 27 instructions;
+ *    the channel's eight outputs are neighbours in NCHW and leave as two words (the plane's last 1-7
+ *    pixels: zero columns past the end, bytes stored); the staging of interior pixel pairs skips every
+ *    padding test;
  *  - 1x1, stride 1, no padding: the columns are a transpose of x (the channel axis is strided in NCHW),
  *    built from halfword loads of two neighbouring pixels, with no padding logic;
  *  - scratch == NULL or degenerate shapes: the reference loop (ref/conv2d_s8_direct.h).
@@ -177,23 +178,22 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
 }
 
 /*
- * Final column layout (int16, built in place over the staging, ascending): per block of four taps
- * t0..t3 the words [c0 (t0,t2)] [c1 (t0,t2)] [c0 (t1,t3)] [c1 (t1,t3)] (c0, c1: the two pixels), the
- * order SXTB16 / SXTB16 ROR 8 give the weights; then the nt = taps % 4 tail taps of c0, then of c1.
- * Block b reads staging bytes [2T + 8b, +8) and writes [16b, +16): never ahead of the reads (16b + 16 <=
- * 2T + 8b + 8 since b < T / 4).
+ * Column layout (int16 x - x_zero_point) of eight pixels, four pairs k = 0..3 (pixels 2k, 2k + 1):
+ * per block b of four taps t0..t3, 64 bytes, pair k at 64b + 16k holds the words [c0 (t0,t2)] [c1 (t0,t2)]
+ * [c0 (t1,t3)] [c1 (t1,t3)] (c0, c1: the pair's pixels), the order SXTB16 / SXTB16 ROR 8 give the
+ * weights, so one pointer walks all eight pixels; then the nt = taps % 4 tail taps, pixel j's at
+ * 64 nb + 2 nt j. The int8 staging of one pair (2 taps bytes) follows at 16 taps.
  */
-MLC_DSP_NOINLINE static void expand(const conv_t *c, int16_t *scratch)
+#define COL_BLOCK 64
+
+/* Staging halfwords (tap-major: pixel 0 byte, pixel 1 byte) into pair k's blocks and tail. */
+MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t *out, uint8_t *tail)
 {
-    const int32_t taps = c->taps, nb = c->nb, nt = c->nt;
-    uint8_t *out = (uint8_t *)scratch;
-    const uint8_t *st = out + 2 * taps;
+    const int32_t nb = c->nb, nt = c->nt;
     const uint32_t nz = c->nzp2;
-    uint32_t tail[3];
-    const uint8_t *end;
+    const uint8_t *const end = out + COL_BLOCK * nb;
     int32_t t;
-    for (t = 0; t < nt; ++t) tail[t] = mlc_dsp_ld16(st + 8 * nb + 2 * t);
-    for (end = out + 16 * nb; out < end; st += 8, out += 16) {
+    for (; out < end; st += 8, out += COL_BLOCK) {
         const uint32_t a = mlc_dsp_ld32(st), bb = mlc_dsp_ld32(st + 4);
         const uint32_t even = mlc_dsp_pkhbt16(a, bb); /* pairs of taps 0 and 2 */
         const uint32_t odd = mlc_dsp_pkhtb16(bb, a);  /* pairs of taps 1 and 3 */
@@ -201,45 +201,54 @@ MLC_DSP_NOINLINE static void expand(const conv_t *c, int16_t *scratch)
         mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
     }
     for (t = 0; t < nt; ++t) {
+        const uint32_t v = mlc_dsp_ld16(st + 2 * t);
         const int32_t zp = c->p->x_zero_point;
-        mlc_dsp_st16(out + 2 * t, (uint32_t)(mlc_dsp_s8(tail[t]) - zp));
-        mlc_dsp_st16(out + 2 * (nt + t), (uint32_t)(mlc_dsp_s8(tail[t] >> 8) - zp));
+        mlc_dsp_st16(tail + 2 * t, (uint32_t)(mlc_dsp_s8(v) - zp));
+        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)(mlc_dsp_s8(v >> 8) - zp));
     }
 }
 
 /* 1x1, stride 1, no padding, same plane in and out: pixels p and p + 1 (p + 1 = p for the odd last one). */
-MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t px, int pair, int16_t *scratch)
+MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t px, int pair, uint8_t *out,
+                                            uint8_t *tail)
 {
     const int32_t plane = c->plane_in, nb = c->nb, nt = c->nt;
     const uint32_t nz = c->nzp2;
     const int8_t *xp = xg + px;
-    uint8_t *out = (uint8_t *)scratch;
     int32_t b, t;
     if (pair) {
-        for (b = 0; b < nb; ++b, out += 16, xp += 4 * plane) {
+        for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane) {
             /* (x[ic][p], x[ic][p+1]) halfwords of channels ic..ic+3, paired (ic, ic+2) and (ic+1, ic+3) */
             const uint32_t even = mlc_dsp_ld16(xp) | (mlc_dsp_ld16(xp + 2 * plane) << 16);
             const uint32_t odd = mlc_dsp_ld16(xp + plane) | (mlc_dsp_ld16(xp + 3 * plane) << 16);
-            mlc_dsp_st32(out, mlc_dsp_sxtab16(nz, even));
-            mlc_dsp_st32(out + 4, mlc_dsp_sxtab16_odd(nz, even));
-            mlc_dsp_st32(out + 8, mlc_dsp_sxtab16(nz, odd));
-            mlc_dsp_st32(out + 12, mlc_dsp_sxtab16_odd(nz, odd));
+            mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
+            mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
         }
     } else {
-        for (b = 0; b < nb; ++b, out += 16, xp += 4 * plane) {
+        for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane) {
             const uint32_t even = ((uint32_t)(uint8_t)xp[0] | ((uint32_t)(uint8_t)xp[2 * plane] << 16)) * 0x101u;
             const uint32_t odd = ((uint32_t)(uint8_t)xp[plane] | ((uint32_t)(uint8_t)xp[3 * plane] << 16)) * 0x101u;
-            mlc_dsp_st32(out, mlc_dsp_sxtab16(nz, even));
-            mlc_dsp_st32(out + 4, mlc_dsp_sxtab16(nz, even));
-            mlc_dsp_st32(out + 8, mlc_dsp_sxtab16(nz, odd));
-            mlc_dsp_st32(out + 12, mlc_dsp_sxtab16(nz, odd));
+            mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16(nz, even));
+            mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16(nz, odd));
         }
     }
     for (t = 0; t < nt; ++t, xp += plane) {
         const int32_t zp = c->p->x_zero_point;
-        mlc_dsp_st16(out + 2 * t, (uint32_t)((int32_t)xp[0] - zp));
-        mlc_dsp_st16(out + 2 * (nt + t), (uint32_t)((int32_t)xp[pair ? 1 : 0] - zp));
+        mlc_dsp_st16(tail + 2 * t, (uint32_t)((int32_t)xp[0] - zp));
+        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)((int32_t)xp[pair ? 1 : 0] - zp));
     }
+}
+
+/* Pair k of the columns as zeros: pixels past the plane's end (computed, never stored). */
+MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *tail)
+{
+    const uint8_t *const end = out + COL_BLOCK * c->nb;
+    int32_t t;
+    for (; out < end; out += COL_BLOCK) {
+        mlc_dsp_st2x32a(out, 0u, 0u);
+        mlc_dsp_st2x32a(out + 8, 0u, 0u);
+    }
+    for (t = 0; t < 2 * c->nt; ++t) mlc_dsp_st16(tail + 2 * t, 0u);
 }
 
 /* ------------------------------------------------------------------------------------------- matmul */
@@ -253,126 +262,206 @@ MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, i
 #endif
 
 /*
- * One output channel x four pixels (the columns of pixels 0, 1 in colA and of 2, 3 in colB, each in the
- * two-pixel layout above): per four taps one weight word widened twice and four column word pairs,
- * 8 SMLADs in 15 instructions. The four outputs of a channel are neighbours in NCHW, so they are
- * requantized with the channel's parameters in registers and stored as one word.
+ * One output channel x eight pixels: per four taps one weight word widened twice (SXTB16 and SXTB16 ROR 8)
+ * and eight column word pairs, 16 SMLADs in 27 instructions (1.19 MACs per instruction).
  */
-#define MQ_BLOCK(col_a, col_b)                                                                                    \
+#define MO_PAIR(e, o, col)                                                                                        \
+    do {                                                                                                          \
+        e = mlc_dsp_smlad(we_, mlc_dsp_ld32a(col), e);                                                            \
+        o = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col) + 4), o);                                                      \
+        e = mlc_dsp_smlad(wo_, mlc_dsp_ld32a((col) + 8), e);                                                      \
+        o = mlc_dsp_smlad(wo_, mlc_dsp_ld32a((col) + 12), o);                                                     \
+    } while (0)
+#define MO_BLOCK(col)                                                                                             \
     do {                                                                                                          \
         const uint32_t wv_ = mlc_dsp_ld32(wp);                                                                    \
-        uint32_t we_ = mlc_dsp_sxtb16(wv_);                                                                       \
+        const uint32_t we_ = mlc_dsp_sxtb16(wv_), wo_ = mlc_dsp_sxtb16_odd(wv_);                                  \
         wp += 4;                                                                                                  \
-        a0 = mlc_dsp_smlad(we_, mlc_dsp_ld32a(col_a), a0);                                                        \
-        a1 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 4), a1);                                                  \
-        a2 = mlc_dsp_smlad(we_, mlc_dsp_ld32a(col_b), a2);                                                        \
-        a3 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 4), a3);                                                  \
-        we_ = mlc_dsp_sxtb16_odd(wv_);                                                                            \
-        a0 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 8), a0);                                                  \
-        a1 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_a) + 12), a1);                                                 \
-        a2 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 8), a2);                                                  \
-        a3 = mlc_dsp_smlad(we_, mlc_dsp_ld32a((col_b) + 12), a3);                                                 \
+        MO_PAIR(a0, a1, col);                                                                                     \
+        MO_PAIR(a2, a3, (col) + 16);                                                                              \
+        MO_PAIR(a4, a5, (col) + 32);                                                                              \
+        MO_PAIR(a6, a7, (col) + 48);                                                                              \
     } while (0)
 
 #if MM_USE_ASM
-#define MQ_ASM_BLOCK                                                                                              \
+/* ca points at the block; the last load (pair 0, even taps) steps it to the next. */
+#define MO_ASM_BLOCK                                                                                              \
     "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
-    "ldrd   %[xa], %[xb], [%[ca]], #8\n\t"                                                                        \
     "sxtb16 %[we], %[wv]\n\t"                                                                                     \
-    "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
-    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[cb]], #8\n\t"                                                                        \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
+    "ldrd   %[xa], %[xb], [%[ca], #8]\n\t"                                                                        \
+    "smlad  %[a0], %[wv], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[wv], %[xb], %[a1]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #16]\n\t"                                                                       \
     "smlad  %[a2], %[we], %[xa], %[a2]\n\t"                                                                       \
     "smlad  %[a3], %[we], %[xb], %[a3]\n\t"                                                                       \
-    "sxtb16 %[we], %[wv], ror #8\n\t"                                                                             \
-    "ldrd   %[xa], %[xb], [%[ca]], #8\n\t"                                                                        \
+    "ldrd   %[xa], %[xb], [%[ca], #24]\n\t"                                                                       \
+    "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"                                                                       \
+    "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #32]\n\t"                                                                       \
+    "smlad  %[a4], %[we], %[xa], %[a4]\n\t"                                                                       \
+    "smlad  %[a5], %[we], %[xb], %[a5]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #40]\n\t"                                                                       \
+    "smlad  %[a4], %[wv], %[xa], %[a4]\n\t"                                                                       \
+    "smlad  %[a5], %[wv], %[xb], %[a5]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #48]\n\t"                                                                       \
+    "smlad  %[a6], %[we], %[xa], %[a6]\n\t"                                                                       \
+    "smlad  %[a7], %[we], %[xb], %[a7]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #56]\n\t"                                                                       \
+    "smlad  %[a6], %[wv], %[xa], %[a6]\n\t"                                                                       \
+    "smlad  %[a7], %[wv], %[xb], %[a7]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca]], #64\n\t"                                                                       \
     "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
-    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[cb]], #8\n\t"                                                                        \
+    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
+/* Fourteen registers: every general register but sp and pc; the loop end is read from the stack. */
+#define MO_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6),     \
+        [a7] "+r"(a7), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [xa] "=&r"(xa),             \
+        [xb] "=&r"(xb)
+#endif
+
+/* Four accumulators requantized and packed into one word (byte i: pixel i), clamped. */
+static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const mlc_dsp_rq_t *rq,
+                                              const conv_t *c, int clamp)
+{
+    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
+    uint32_t v;
+    if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
+        const uint32_t lsh = rq->lsh, rsh = rq->rsh;
+        const int32_t m = rq->mult, ad = rq->add;
+        v = mlc_dsp_pkhbt16(mlc_dsp_bytes2(mlc_dsp_rq_right(a0, lsh, m, ad, rsh), mlc_dsp_rq_right(a1, lsh, m, ad, rsh)),
+                            mlc_dsp_bytes2(mlc_dsp_rq_right(a2, lsh, m, ad, rsh), mlc_dsp_rq_right(a3, lsh, m, ad, rsh)));
+    } else {
+        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
+    }
+    return clamp ? mlc_dsp_clamp4(v, c->lo4, c->hi4) : v;
+}
+
+#if MM_USE_ASM
+/* Pairs 0 and 1 only (the plane's last 1-4 pixels): 8 SMLADs in 15 instructions. */
+#define MH_ASM_BLOCK                                                                                              \
+    "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
+    "ldrd   %[xa], %[xb], [%[ca], #8]\n\t"                                                                        \
+    "smlad  %[a0], %[wv], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[wv], %[xb], %[a1]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #16]\n\t"                                                                       \
     "smlad  %[a2], %[we], %[xa], %[a2]\n\t"                                                                       \
-    "smlad  %[a3], %[we], %[xb], %[a3]\n\t"
-#define MQ_ASM_OPERANDS                                                                                           \
-    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [cb] "+r"(cb), [wp] "+r"(wp),     \
-        [wv] "=&r"(wv), [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
+    "smlad  %[a3], %[we], %[xb], %[a3]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca], #24]\n\t"                                                                       \
+    "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"                                                                       \
+    "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca]], #64\n\t"                                                                       \
+    "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
+#define MH_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv),    \
+        [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
 #endif
 
 /*
- * cnt output channels for the four pixels of colA (pixels 0, 1) and colB (2, 3); y points at the first
+ * cnt output channels for the first npx pixels of `cols`, eight (wide) or four; y points at the first
  * channel's output of pixel 0.
  */
-MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
-                                         const int16_t *col_a, const int16_t *col_b, int32_t npx, int8_t *y)
+static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                              const int16_t *cols, int32_t npx, int8_t *y, const int wide)
 {
-    const int32_t taps = c->taps, nt = c->nt, plane = c->plane_out;
-    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
-    const uint32_t lo4 = c->lo4, hi4 = c->hi4;
-    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path already give the full int8 range */
-    const uint8_t *const a_end = (const uint8_t *)col_a + 64 * (c->nb / 4);
-    const int32_t rest = c->nb % 4;
-    const uint8_t *const ta = (const uint8_t *)col_a + 16 * c->nb, *const tb = (const uint8_t *)col_b + 16 * c->nb;
+    const int32_t taps = c->taps, nt = c->nt, nb = c->nb, plane = c->plane_out;
+    const int clamp = c->p->act_min > -128 || c->p->act_max < 127; /* SSAT already gives the full int8 range */
+#if MM_USE_ASM
+    const uint8_t *const a_end = (const uint8_t *)cols + COL_BLOCK * 4 * (nb / 4);
+    const int32_t rest = nb % 4;
+#endif
+    const uint8_t *const tails = (const uint8_t *)cols + COL_BLOCK * nb;
     int32_t k, t;
     for (k = 0; k < cnt; ++k, w += taps, ++rq, y += plane) {
         const int8_t *wp = w;
-        const uint8_t *ca = (const uint8_t *)col_a, *cb = (const uint8_t *)col_b;
-        int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0;
-        uint32_t v;
+        const uint8_t *ca = (const uint8_t *)cols;
+        int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        uint32_t v0, v1 = 0;
 #if MM_USE_ASM
         {
             uint32_t wv, we, xa, xb;
-            if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
-                __asm__ volatile("1:\n\t" MQ_ASM_BLOCK MQ_ASM_BLOCK MQ_ASM_BLOCK MQ_ASM_BLOCK
-                                 "cmp %[ca], %[end]\n\tbne 1b\n\t"
-                                 : MQ_ASM_OPERANDS
-                                 : [end] "r"(a_end)
-                                 : "cc", "memory");
+            if (wide) {
+                if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
+                    __asm__ volatile("1:\n\t" MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK
+                                     "ldr %[xa], %[end]\n\tcmp %[ca], %[xa]\n\tbne 1b\n\t"
+                                     : MO_ASM_OPERANDS
+                                     : [end] "m"(a_end)
+                                     : "cc", "memory");
+                }
+                if (rest & 2) __asm__ volatile(MO_ASM_BLOCK MO_ASM_BLOCK : MO_ASM_OPERANDS : : "memory");
+                if (rest & 1) __asm__ volatile(MO_ASM_BLOCK : MO_ASM_OPERANDS : : "memory");
+            } else {
+                if (ca < a_end) {
+                    __asm__ volatile("1:\n\t" MH_ASM_BLOCK MH_ASM_BLOCK MH_ASM_BLOCK MH_ASM_BLOCK
+                                     "cmp %[ca], %[end]\n\tbne 1b\n\t"
+                                     : MH_ASM_OPERANDS
+                                     : [end] "r"(a_end)
+                                     : "cc", "memory");
+                }
+                if (rest & 2) __asm__ volatile(MH_ASM_BLOCK MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
+                if (rest & 1) __asm__ volatile(MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
             }
-            if (rest & 2) __asm__ volatile(MQ_ASM_BLOCK MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
-            if (rest & 1) __asm__ volatile(MQ_ASM_BLOCK : MQ_ASM_OPERANDS : : "memory");
         }
 #else
-        {
-            int32_t r;
-            for (; ca < a_end; ca += 16, cb += 16) MQ_BLOCK(ca, cb);
-            for (r = 0; r < rest; ++r, ca += 16, cb += 16) MQ_BLOCK(ca, cb);
-        }
+        for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
 #endif
-        for (t = 0; t < nt; ++t) { /* tail taps: pixel 0's then pixel 1's after the blocks of each half */
+        for (t = 0; t < nt; ++t) { /* tail taps: pixel j's at 2 nt j */
             const uint32_t wt = (uint32_t)(int32_t)wp[t];
-            a0 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(ta + 2 * t), a0);
-            a1 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(ta + 2 * (nt + t)), a1);
-            a2 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * t), a2);
-            a3 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tb + 2 * (nt + t)), a3);
+            const uint8_t *tp = tails + 2 * t;
+            const int32_t d = 2 * nt;
+            a0 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp), a0);
+            a1 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + d), a1);
+            a2 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 2 * d), a2);
+            a3 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 3 * d), a3);
+            if (wide) {
+                a4 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 4 * d), a4);
+                a5 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 5 * d), a5);
+                a6 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 6 * d), a6);
+                a7 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 7 * d), a7);
+            }
         }
-        if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
-            const uint32_t lsh = rq->lsh, rsh = rq->rsh;
-            const int32_t m = rq->mult, ad = rq->add;
-            v = mlc_dsp_pkhbt16(mlc_dsp_bytes2(mlc_dsp_rq_right(a0, lsh, m, ad, rsh), mlc_dsp_rq_right(a1, lsh, m, ad, rsh)),
-                                mlc_dsp_bytes2(mlc_dsp_rq_right(a2, lsh, m, ad, rsh), mlc_dsp_rq_right(a3, lsh, m, ad, rsh)));
-        } else {
-            v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a0, a1, rq, zp, lo, hi), mlc_dsp_rq2(a2, a3, rq, zp, lo, hi));
-        }
-        if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
-        if (npx == 4) {
-            mlc_dsp_st32(y, v);
+        v0 = rq_word(a0, a1, a2, a3, rq, c, clamp);
+        if (wide) v1 = rq_word(a4, a5, a6, a7, rq, c, clamp);
+        if (npx == 8) {
+            mlc_dsp_st32(y, v0);
+            mlc_dsp_st32(y + 4, v1);
+        } else if (npx == 4) {
+            mlc_dsp_st32(y, v0);
         } else { /* the plane's last pixels */
-            for (t = 0; t < npx; ++t, v >>= 8) y[t] = (int8_t)(uint8_t)v;
+            for (t = 0; t < npx; ++t, v0 = t == 4 ? v1 : v0 >> 8) y[t] = (int8_t)(uint8_t)v0;
         }
     }
+}
+
+MLC_DSP_NOINLINE static void matmul_oct(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                        const int16_t *cols, int32_t npx, int8_t *y)
+{
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1);
+}
+
+MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                         const int16_t *cols, int32_t npx, int8_t *y)
+{
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 0);
 }
 
 /* ------------------------------------------------------------------------------------ im2col driver */
 
 /*
- * The columns of pixel px and, when `pair`, px + 1 (at (oh, ow), advanced past them) into the 4 * taps
- * bytes at scratch.
+ * The columns of pixel px and, when `pair`, px + 1 (at (oh, ow), advanced past them) into pair k of the
+ * columns at scratch.
  */
 static void stage_cols(const conv_t *c, const int8_t *xg, int32_t px, int32_t *oh, int32_t *ow, int pair,
-                       int pointwise, int16_t *scratch)
+                       int pointwise, int16_t *scratch, int32_t k)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
-    uint8_t *stage = (uint8_t *)scratch + 2 * c->taps;
+    uint8_t *const cols = (uint8_t *)scratch, *const out = cols + 16 * k;
+    uint8_t *const tail = cols + COL_BLOCK * c->nb + 4 * c->nt * k, *const stage = cols + 16 * c->taps;
     if (pointwise) {
-        pack_pointwise(c, xg, px, pair, scratch);
+        pack_pointwise(c, xg, px, pair, out, tail);
     } else {
         if (pair && *ow + 1 < p->w_out) {
             stage_pair_row(c, xg, *oh, *ow, stage);
@@ -384,7 +473,7 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t px, int32_t *o
                 stage_pixel(c, xg, *oh, *ow, stage + 1);
             }
         }
-        expand(c, scratch);
+        expand(c, stage, out, tail);
     }
     *ow += 2;
     while (*ow >= p->w_out) {
@@ -400,7 +489,7 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                           p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
     mlc_dsp_rq_t rq[RQ_CHUNK];
-    int32_t n, g, c0, k, px;
+    int32_t n, g, c0, k, px, q;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
@@ -414,15 +503,22 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                     mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                 }
-                for (px = 0; px < npix; px += 4) { /* four pixels: two column pairs side by side */
-                    const int32_t left = npix - px < 4 ? npix - px : 4;
-                    int16_t *col_b = scratch; /* fewer than three pixels left: b repeats a, unstored */
-                    stage_cols(c, xg, px, &oh, &ow, left > 1, pointwise, scratch);
-                    if (left > 2) {
-                        col_b = scratch + 2 * c->taps;
-                        stage_cols(c, xg, px + 2, &oh, &ow, left > 3, pointwise, col_b);
+                for (px = 0; px < npix; px += 8) { /* eight pixels: four column pairs interleaved */
+                    const int32_t left = npix - px < 8 ? npix - px : 8;
+                    const int wide = left > 4; /* else pairs 0 and 1 only */
+                    for (q = 0; q < (wide ? 4 : 2); ++q) {
+                        if (2 * q < left) {
+                            stage_cols(c, xg, px + 2 * q, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
+                        } else {
+                            clear_pair(c, (uint8_t *)scratch + 16 * q,
+                                       (uint8_t *)scratch + COL_BLOCK * c->nb + 4 * c->nt * q);
+                        }
                     }
-                    matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, col_b, left, yc + px);
+                    if (wide) {
+                        matmul_oct(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    } else {
+                        matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    }
                 }
             }
         }
