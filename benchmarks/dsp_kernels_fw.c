@@ -153,6 +153,7 @@ static int bench_fc(const char *name, int32_t k, int32_t n)
     p.y_zero_point = -2;
     p.act_min = -128;
     p.act_max = 127;
+    p.w_layout = MLC_FC_W_ROWS4; /* what mlc stores for the DSP kernels */
     fill(xbuf, k);
     fill(wbuf, n * k);
     fill_requant(n, 1 << 16);

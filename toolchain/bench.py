@@ -66,7 +66,7 @@ def run_bench(model: Path, board: Board, input_shapes: dict[str, list[int]] | No
     if emit not in ("c", "llvm"):
         raise UsageError(f"--emit {emit}: choose c or llvm")
     t0 = time.perf_counter()
-    compiled = compile_model(model, input_shapes, None, quant)
+    compiled = compile_model(model, input_shapes, None, quant, board)
     t1 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
         res = build(model, board, Path(tmp) / "out", compiled=compiled, emit=emit)

@@ -52,9 +52,10 @@ class Compiled:
 
 
 def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None = None,
-                  name: str | None = None, quant: QuantOptions | None = None) -> Compiled:
+                  name: str | None = None, quant: QuantOptions | None = None, board: Board | None = None) -> Compiled:
     """Import, run the passes, (quantize,) plan and lower: everything before code generation.
-    A QDQ or QOperator model always compiles to an integer program; a float model when `quant` is given."""
+    A QDQ or QOperator model always compiles to an integer program; a float model when `quant` is given.
+    `board` picks the weight layouts its kernels read best (any kernel reads any layout)."""
     path = Path(model)
     onnx_model, g = onnx_import.load_with_model(path, input_shapes)
     g = qdq.absorb(g)
@@ -73,7 +74,13 @@ def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None =
     if kind != "float":
         g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
     p = plan_best_order(g, external_io(g) if kind != "float" else frozenset())
-    return Compiled(g, p, lower(g, p, name or g.name), path, kind)
+    return Compiled(g, p, lower(g, p, name or g.name, _kernel_dirs(board)), path, kind)
+
+
+def _kernel_dirs(board: Board | None) -> tuple[str, ...]:
+    """The kernel directories of a board in search order (the reference kernels without a board)."""
+    dirs = (board.kernels if board is not None else None) or ("ref",)
+    return (dirs,) if isinstance(dirs, str) else tuple(dirs)
 
 
 def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
@@ -81,8 +88,7 @@ def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
     comes from the first directory of the board's `kernels` list (runtime_c/kernels/<dir>) that defines it,
     e.g. the DSP kernels before the reference ones; without a board, the reference kernels."""
     root = resource_dir("runtime_c") / "kernels"
-    dirs = (board.kernels if board is not None else None) or ("ref",)
-    dirs = (dirs,) if isinstance(dirs, str) else tuple(dirs)
+    dirs = _kernel_dirs(board)
     defined: dict[str, Path] = {}
     defines: dict[Path, set[str]] = {}
     for name in dirs:
@@ -313,7 +319,7 @@ def build(model: str | Path, board: Board, out: str | Path, input_shapes: dict[s
     stages = Stages(["compile model", "write project", "build C", "reports"], "mlc build", quiet)
     stages.step("compile model")
     try:
-        c = compiled or compile_model(model, input_shapes, name, quant)
+        c = compiled or compile_model(model, input_shapes, name, quant, board)
         check_fits(c, board)
     except BaseException:
         stages.close()

@@ -158,7 +158,7 @@ def inspect_compiled(c: Compiled, board: Board, sizes: SizeReport | None = None)
 
 def inspect_model(model: str | Path, board: Board, input_shapes: dict[str, list[int]] | None = None,
                   name: str | None = None, quant: QuantOptions | None = None) -> Inspection:
-    return inspect_compiled(compile_model(model, input_shapes, name, quant), board)
+    return inspect_compiled(compile_model(model, input_shapes, name, quant, board), board)
 
 
 # ---- rendering ---------------------------------------------------------------------------------

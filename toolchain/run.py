@@ -59,7 +59,7 @@ def run_model(model: Path | str, board: Board, input_path: Path, output_path: Pa
         raise UsageError(f"{output_path}: output must end in .npy or .npz")
     if not output_path.parent.is_dir():
         raise UsageError(f"{output_path}: folder {output_path.parent} does not exist; create it or pick another --output")
-    compiled = compile_model(model, input_shapes, name, quant)
+    compiled = compile_model(model, input_shapes, name, quant, board)
     batch = load_inputs(input_path, compiled.program.inputs)  # bad inputs fail before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-build-") as tmp:
         res = build(model, board, Path(tmp) / "out", compiled=compiled, quiet=quiet, emit=emit)

@@ -140,7 +140,7 @@ def run_test(model: Path, board: Board, data: Path | None, port: str | None = No
              emit: str = "c") -> int:
     from toolchain.run import execute
 
-    compiled = compile_model(model, input_shapes, name, quant)
+    compiled = compile_model(model, input_shapes, name, quant, board)
     program = compiled.program
     batch, labels = load_test_data(data, program.inputs)  # bad test data fails before the C build
     with tempfile.TemporaryDirectory(prefix="mlc-test-") as tmp:

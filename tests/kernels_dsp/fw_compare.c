@@ -289,15 +289,17 @@ static int test_fc(void)
         random_clamp(&lo, &hi, p.y_zero_point);
         p.act_min = lo;
         p.act_max = hi;
+        p.w_layout = chance(50) ? MLC_FC_W_ROWS4 : MLC_FC_W_ROWS;
         fill(xbuf, p.m * p.k);
         fill(wbuf, p.n * p.k);
         random_requant(p.n, p.k);
         if (chance(15)) bp = NULL;
         if (chance(4)) {
-            switch (rnd() % 4u) {
+            switch (rnd() % 5u) {
             case 0: p.y_zero_point = -129; break;
             case 1: shift[rr(0, p.n - 1)] = -32; break;
             case 2: p.k = MLC_S8_MAX_TAPS + 1; break;
+            case 3: p.w_layout = 2; break;
             default: p.m = -1; break;
             }
         }

@@ -257,6 +257,7 @@ static int test_fc(void)
         random_clamp(&lo, &hi, p.y_zero_point);
         p.act_min = lo;
         p.act_max = hi;
+        p.w_layout = chance(50) ? MLC_FC_W_ROWS4 : MLC_FC_W_ROWS;
         ties = chance(25);
         fill(xbuf, p.m * p.k, extreme);
         fill(wbuf, p.n * p.k, extreme ? -1 : 0);

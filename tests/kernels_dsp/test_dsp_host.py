@@ -287,17 +287,18 @@ def test_fc_random(ref, dsp, seed):
         bias, mult, shift = random_requant(rng, n, k)
         xzp, yzp = random_zp(rng), random_zp(rng)
         lo, hi = random_clamp(rng, yzp)
-        p = mk.FcS8Params(m, n, k, xzp, yzp, lo, hi)
+        layout = int(rng.integers(0, 2))  # MLC_FC_W_ROWS, MLC_FC_W_ROWS4: both kernels read the bytes alike
+        p = mk.FcS8Params(m, n, k, xzp, yzp, lo, hi, layout)
         want, got = run_fc(ref, p, x, w, bias, mult, shift), run_fc(dsp, p, x, w, bias, mult, shift)
         assert got[0] == want[0] == mk.MLC_OK
-        assert np.array_equal(got[1], want[1]), (m, n, k, xzp, yzp, lo, hi)
+        assert np.array_equal(got[1], want[1]), (m, n, k, xzp, yzp, lo, hi, layout)
 
 
 def test_fc_same_refusals(ref, dsp):
     x, w = np.zeros((1, 8), np.int8), np.zeros((2, 8), np.int8)
     mult, shift = i32([1 << 30] * 2), i32([0, 0])
     for args in ((1, 2, 8, 128, 0, -128, 127), (1, 2, 8, 0, -129, -128, 127), (1, 2, 8, 0, 0, 3, 2),
-                 (-1, 2, 8, 0, 0, -128, 127), (1, -2, 8, 0, 0, -128, 127), (1, 2, 70000, 0, 0, -128, 127)):
+                 (1, 2, 8, 0, 0, -128, 127, 2), (-1, 2, 8, 0, 0, -128, 127), (1, -2, 8, 0, 0, -128, 127), (1, 2, 70000, 0, 0, -128, 127)):
         p = mk.FcS8Params(*args)
         assert run_fc(ref, p, x, w, None, mult, shift)[0] == mk.MLC_EINVAL
         rc, y = run_fc(dsp, p, x, w, None, mult, shift)

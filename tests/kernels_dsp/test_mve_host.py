@@ -73,7 +73,7 @@ def test_portable_fc_matches_ref(ref, mve):
         bias, mult, shift = th.random_requant(rng, n, k)
         xzp, yzp = th.random_zp(rng), th.random_zp(rng)
         lo, hi = th.random_clamp(rng, yzp)
-        p = mk.FcS8Params(m, n, k, xzp, yzp, lo, hi)
+        p = mk.FcS8Params(m, n, k, xzp, yzp, lo, hi, int(rng.integers(0, 2)))
         want, got = th.run_fc(ref, p, x, w, bias, mult, shift), th.run_fc(mve, p, x, w, bias, mult, shift)
         assert got[0] == want[0] == mk.MLC_OK
         assert np.array_equal(got[1], want[1])

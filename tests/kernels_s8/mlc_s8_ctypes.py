@@ -34,7 +34,7 @@ class Conv2dS8Params(C.Structure):
 
 
 class FcS8Params(C.Structure):
-    _fields_ = _fields("m", "n", "k", "x_zero_point", "y_zero_point", "act_min", "act_max")
+    _fields_ = _fields("m", "n", "k", "x_zero_point", "y_zero_point", "act_min", "act_max", "w_layout")
 
 
 class Pool2dS8Params(C.Structure):

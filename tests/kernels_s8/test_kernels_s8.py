@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mlc_s8_ctypes as mk  # noqa: E402
 from mlc_s8_ctypes import p8, p32, pf  # noqa: E402
 
+import toolchain.ops.s8 as ops_s8  # noqa: E402
 import toolchain.quant.ref_kernels as rk  # noqa: E402
 import toolchain.quant.requant as rq  # noqa: E402
 
@@ -173,6 +174,24 @@ def test_fc_s8(lib8, m, k, n, variant):
     if variant != "random_requant":
         ref = np.clip(yf, deq(np.int8(amin), y_scale, yzp), deq(np.int8(amax), y_scale, yzp))
         assert np.max(np.abs(deq(got, y_scale, yzp) - ref)) <= y_scale * 1.0001
+
+
+@pytest.mark.parametrize("n,k", [(1, 5), (4, 4), (4, 7), (9, 16), (12, 3), (13, 130), (64, 640)])
+def test_fc_s8_rows4_layout(lib8, n, k):
+    """Weights stored in MLC_FC_W_ROWS4 by the lowering's packing give the row-major product: the Python
+    order (ops/s8.fc_weight_order) and the C index (ref/fc_s8_direct.h) describe the same layout."""
+    rng = np.random.default_rng(n * 100 + k)
+    x, w = s8(rng, (2, k)), s8(rng, (n, k))
+    bias = i32(rng.integers(-5000, 5000, n))
+    mult, shift = i32(rng.integers(2**30, 2**31, n)), i32(rng.integers(-14, -6, n))
+    order = ops_s8.fc_weight_order(n, k, ops_s8.FC_W_ROWS4)
+    assert sorted(order.tolist()) == list(range(n * k))
+    packed = np.ascontiguousarray(w.reshape(-1)[order])
+    y = np.zeros((2, n), np.int8)
+    rc = lib8.mlc_fc_s8(mk.FcS8Params(2, n, k, 3, -4, -128, 127, ops_s8.FC_W_ROWS4), p8(x), p8(packed), p32(bias),
+                        p32(mult), p32(shift), p8(y))
+    assert rc == mk.MLC_OK
+    np.testing.assert_array_equal(y, rk.fc_s8(x, w, bias, mult, shift, x_zero_point=3, y_zero_point=-4))
 
 
 def test_fc_s8_extremes_and_no_bias(lib8):

@@ -54,6 +54,8 @@ class LowerCtx:
     graph: Graph
     constants: dict[str, Constant] = field(default_factory=dict)
     external: frozenset[str] = frozenset()
+    # the board's kernel directories in search order: lowerings store weights in the layout they read best
+    kernels: tuple[str, ...] = ("ref",)
 
     def const(self, hint: str, data: np.ndarray) -> Arg:
         """Register a constant array; identical contents are stored once."""

@@ -96,6 +96,9 @@ def _fc_s8(node: Node, g: Graph, a: str, b: str, trans_b: bool, bias: str, alpha
 
 def _fc_s8_call(node: Node, ctx: LowerCtx, a: str, consts) -> KernelCall:
     params, w_q, bq, mult, shift = consts
+    layout = s8.fc_layout(ctx.kernels)
+    w_q = w_q.reshape(-1)[s8.fc_weight_order(params["n"], params["k"], layout)]
+    params = {**params, "w_layout": layout}
     return KernelCall("mlc_fc_s8", "mlc_fc_s8_params_t", params,
                       [ctx.tensor(a), *s8.weight_args(ctx, node, w_q, bq, mult, shift), ctx.tensor(node.outputs[0])])
 

@@ -11,9 +11,15 @@ import numpy as np
 from toolchain.ir import Graph, Node, QParams
 from toolchain.ops.base import Arg, LowerCtx, Unsupported, fused_act
 from toolchain.quant.requant import activation_range, quantize_bias, quantize_multipliers, quantize_weights_per_channel
+from toolchain.resources import resource_dir
 
 ACC_LIMIT = 2**31 - 1
 BIAS_TOLERANCE = 1e-5  # relative: a bias scale this close to x_scale * w_scale is taken as given
+
+FC_W_ROWS, FC_W_ROWS4 = 0, 1  # kernels_s8.h's MLC_FC_W_ROWS, MLC_FC_W_ROWS4
+# The mlc_fc_s8 weight layout a kernel directory's fc_s8.c reads fastest (every kernel reads both; a
+# directory not listed here prefers rows).
+FC_LAYOUT_OF_KERNELS = {"dsp": FC_W_ROWS4}
 
 
 def qp(g: Graph, name: str) -> QParams:
@@ -136,3 +142,29 @@ def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None
     args.append(ctx.const(node.name + "_bq", b) if b is not None else Arg("null"))
     args += [ctx.const(node.name + "_mult", mult), ctx.const(node.name + "_shift", shift)]
     return args
+
+
+def fc_layout(kernels: tuple[str, ...]) -> int:
+    """The mlc_fc_s8 w_layout for kernel directories searched in this order: the one the first directory
+    with its own fc_s8.c prefers."""
+    root = resource_dir("runtime_c") / "kernels"
+    for d in kernels:
+        if (root / d / "fc_s8.c").is_file():
+            return FC_LAYOUT_OF_KERNELS.get(d, FC_W_ROWS)
+    return FC_W_ROWS
+
+
+def fc_weight_order(n: int, k: int, layout: int) -> np.ndarray:
+    """Where each stored weight comes from: stored byte i is w[n][k].flat[order[i]] (kernels_s8.h)."""
+    idx = np.arange(n * k).reshape(n, k)
+    if layout == FC_W_ROWS:
+        return idx.reshape(-1)
+    if layout != FC_W_ROWS4:
+        raise ValueError(f"unknown fc weight layout {layout}")
+    g, k4 = n // 4, k // 4 * 4
+    if g == 0 or k == 0:
+        return idx.reshape(-1)
+    groups = idx[:4 * g].reshape(g, 4, k)
+    blocks = groups[:, :, :k4].reshape(g, 4, k4 // 4, 4).transpose(0, 2, 1, 3).reshape(g, -1)
+    tails = groups[:, :, k4:].reshape(g, -1)
+    return np.concatenate([np.concatenate([blocks, tails], axis=1).reshape(-1), idx[4 * g:].reshape(-1)])

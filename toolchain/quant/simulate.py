@@ -14,6 +14,7 @@ import numpy as np
 
 from toolchain.lower import Program
 from toolchain.ops.base import Arg, KernelCall
+from toolchain.ops.s8 import fc_weight_order
 from toolchain.quant import ref_kernels as rk
 
 NP = {"float": np.float32, "int8_t": np.int8, "int16_t": np.int16}
@@ -38,7 +39,9 @@ def _conv(p: dict, a: list) -> tuple[np.ndarray, int]:
 
 def _fc(p: dict, a: list) -> tuple[np.ndarray, int]:
     x = a[0](p["m"] * p["k"]).reshape(p["m"], p["k"])
-    return rk.fc_s8(x, a[1].reshape(p["n"], p["k"]), a[2], a[3], a[4], x_zero_point=p["x_zero_point"],
+    w = np.empty(p["n"] * p["k"], np.int8)
+    w[fc_weight_order(p["n"], p["k"], p["w_layout"])] = a[1].reshape(-1)
+    return rk.fc_s8(x, w.reshape(p["n"], p["k"]), a[2], a[3], a[4], x_zero_point=p["x_zero_point"],
                     y_zero_point=p["y_zero_point"], act_min=p["act_min"], act_max=p["act_max"]), 5
 
 

@@ -64,13 +64,21 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
 
 /**
  * Fully connected: y[m][n] = requant_s8(bias[n] + sum_k (x[m][k] - x_zero_point) * w[n][k]).
- * x: int8 [m][k]; w: int8 [n][k] (ONNX Gemm with transB = 1, TFLite FullyConnected); bias int32 [n] or
- * NULL; mult, shift: int32 [n]. y: int8 [m][n].
+ * x: int8 [m][k]; bias int32 [n] or NULL; mult, shift: int32 [n]. y: int8 [m][n].
+ * w: the n x k int8 weights w[n][k] in the order w_layout names (every kernel reads both):
+ *  - MLC_FC_W_ROWS: row-major (ONNX Gemm with transB = 1, TFLite FullyConnected);
+ *  - MLC_FC_W_ROWS4: the rows in groups of four, for the DSP kernels (one LDM per 16 weights): group g
+ *    (rows 4g..4g+3, g < n / 4) starts at byte 4gk and holds, per four inputs 4b..4b+3 (b < k / 4), those
+ *    inputs' weights of row 4g, then of row 4g+1, 4g+2, 4g+3 (16 bytes); then the last k % 4 weights of
+ *    each of its rows in turn. The last n % 4 rows follow row-major.
  */
+#define MLC_FC_W_ROWS 0
+#define MLC_FC_W_ROWS4 1
 typedef struct {
     int32_t m, n, k;
     int32_t x_zero_point, y_zero_point;
     int32_t act_min, act_max;
+    int32_t w_layout;
 } mlc_fc_s8_params_t;
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
               const int32_t *mult, const int32_t *shift, int8_t *y);

@@ -104,20 +104,12 @@ static void ca_run_fast(const int8_t *x, int8_t *y, int32_t n, const mlc_dsp_rq_
     }
 }
 
-/* inner == 1: no per-channel preparation; the prepared form's condition is checked on the accumulator
-   itself, for the usual right shifts: shift in [-22, 0] and |acc| < 2^30 (left-shifting channels take
-   requant.h). add = 2^(right-1) + zp * 2^right = ((2 zp + 1) * 2^right) >> 1 (zp for right = 0); the tie
-   adjustment -[acc < 0] applies when right > 0 and is +((acc & shift) >> 31). */
+/* inner == 1: no per-channel preparation (mlc_dsp_rq_direct), clamped when asked. */
 static MLC_DSP_ALWAYS_INLINE int32_t ca_one(int32_t acc, int32_t m, int32_t s, uint32_t zp2, int32_t zp,
                                             uint32_t lo4, uint32_t hi4, int clamp)
 {
-    if (MLC_DSP_LIKELY((uint32_t)(s + 22) <= 22u && (uint32_t)acc + 0x3FFFFFFFu <= 0x7FFFFFFEu)) {
-        const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), m, (int32_t)(zp2 << -s) >> 1) +
-                          ((acc & s) >> 31);
-        const int32_t r = mlc_dsp_ssat8(t >> -s);
-        return clamp ? mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)r, lo4, hi4)) : r;
-    }
-    return mlc_requant_s8(acc, m, s, zp, mlc_dsp_s8(lo4), mlc_dsp_s8(hi4));
+    const int32_t r = mlc_dsp_rq_direct(acc, m, s, zp2, zp);
+    return clamp ? mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)r, lo4, hi4)) : r;
 }
 
 /* inner == 1, parameters already checked; has_bias is a compile-time 0 or 1. */

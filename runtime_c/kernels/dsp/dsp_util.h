@@ -474,6 +474,24 @@ static inline uint32_t mlc_dsp_rq2(int32_t a0, int32_t a1, const mlc_dsp_rq_t *q
     return ((uint32_t)r0 & 0xFFu) | ((uint32_t)r1 << 8);
 }
 
+/**
+ * requant.h's mlc_requant_s8 before the [lo, hi] clamp straight from (mult, shift), with no preparation:
+ * for shift in [-22, 0] and |acc| < 2^30 (checked on the accumulator itself) the prepared form is exact
+ * with add = 2^(right-1) + zp * 2^right = ((2 zp + 1) * 2^right) >> 1 (zp2 = 2 zp + 1; zp for right = 0)
+ * and the tie adjustment -[acc < 0] when right > 0, i.e. +((acc & shift) >> 31); anything else goes
+ * through requant.h.
+ */
+static MLC_DSP_ALWAYS_INLINE int32_t mlc_dsp_rq_direct(int32_t acc, int32_t mult, int32_t shift, uint32_t zp2,
+                                                       int32_t zp)
+{
+    if (MLC_DSP_LIKELY((uint32_t)(shift + 22) <= 22u && (uint32_t)acc + 0x3FFFFFFFu <= 0x7FFFFFFEu)) {
+        const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), mult, (int32_t)(zp2 << -shift) >> 1) +
+                          ((acc & shift) >> 31);
+        return mlc_dsp_ssat8(t >> -shift);
+    }
+    return mlc_requant_s8(acc, mult, shift, zp, -128, 127);
+}
+
 /** Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */
 static MLC_DSP_ALWAYS_INLINE uint32_t mlc_dsp_pack4(int32_t r0, int32_t r1, int32_t r2, int32_t r3)
 {

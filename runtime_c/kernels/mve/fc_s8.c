@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "fc_s8_check.h"
+#include "fc_s8_direct.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 #include "mve_util.h"
@@ -73,21 +74,16 @@ static void fc_rows4(const mlc_fc_s8_params_t *p, const int8_t *xr, const int8_t
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
               const int32_t *mult, const int32_t *shift, int8_t *y)
 {
-    int32_t i, j;
     if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
-    for (i = 0; i < p->m; ++i) {
-        const int8_t *xr = x + i * p->k;
 #if MLC_MVE
-        for (j = 0; j < p->n; j += 4) fc_rows4(p, xr, w, bias, mult, shift, j, y + i * p->n);
-#else
-        for (j = 0; j < p->n; ++j) { /* portable: the reference loop */
-            const int8_t *wr = w + j * p->k;
-            int32_t acc = bias != NULL ? bias[j] : 0;
-            int32_t k;
-            for (k = 0; k < p->k; ++k) acc += ((int32_t)xr[k] - p->x_zero_point) * (int32_t)wr[k];
-            y[i * p->n + j] = mlc_requant_s8(acc, mult[j], shift[j], p->y_zero_point, p->act_min, p->act_max);
+    if (p->w_layout == MLC_FC_W_ROWS) { /* the layout mlc asks for on this kernel set */
+        int32_t i, j;
+        for (i = 0; i < p->m; ++i) {
+            for (j = 0; j < p->n; j += 4) fc_rows4(p, x + i * p->k, w, bias, mult, shift, j, y + i * p->n);
         }
-#endif
+        return MLC_OK;
     }
+#endif
+    mlc_fc_s8_direct(p, x, w, bias, mult, shift, y); /* portable, or the DSP kernels' layout */
     return MLC_OK;
 }

@@ -13,6 +13,7 @@ static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t
 {
     int32_t j;
     if (p->m < 0 || p->n < 0 || p->k < 0 || p->k > MLC_S8_MAX_TAPS) return 0;
+    if (p->w_layout != MLC_FC_W_ROWS && p->w_layout != MLC_FC_W_ROWS4) return 0;
     if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
         return 0;
     for (j = 0; j < p->n; ++j) {

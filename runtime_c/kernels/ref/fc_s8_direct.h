@@ -1,0 +1,41 @@
+/**
+ * @file fc_s8_direct.h
+ * @brief The reference int8 fully connected loop (parameters already checked) and the weight index of
+ *        each w_layout, shared by the reference kernel and by the optimized kernels for the cases their
+ *        fast paths leave out.
+ */
+#ifndef MLC_KERNELS_REF_FC_S8_DIRECT_H
+#define MLC_KERNELS_REF_FC_S8_DIRECT_H
+
+#include <stddef.h>
+
+#include "mlc/kernels_s8.h"
+#include "mlc/requant.h"
+
+/** The byte offset of w[j][t] (row j, input t) in the layout p->w_layout (kernels_s8.h). */
+static inline int32_t mlc_fc_s8_w_offset(const mlc_fc_s8_params_t *p, int32_t j, int32_t t)
+{
+    const int32_t k = p->k, k4 = k & ~3, g = j >> 2, r = j & 3;
+    if (p->w_layout != MLC_FC_W_ROWS4 || g >= p->n >> 2) return j * k + t;
+    if (t < k4) return 4 * g * k + 4 * t - 3 * (t & 3) + 4 * r; /* 16 (t / 4) + 4 r + t % 4 */
+    return 4 * g * k + 4 * k4 + r * (k - k4) + (t - k4);
+}
+
+/** kernels_s8.h's mlc_fc_s8 after its checks. */
+static void mlc_fc_s8_direct(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
+                             const int32_t *mult, const int32_t *shift, int8_t *y)
+{
+    int32_t i, j, t;
+    for (i = 0; i < p->m; ++i) {
+        const int8_t *xr = x + i * p->k;
+        for (j = 0; j < p->n; ++j) {
+            int32_t acc = bias != NULL ? bias[j] : 0;
+            for (t = 0; t < p->k; ++t) {
+                acc += ((int32_t)xr[t] - p->x_zero_point) * (int32_t)w[mlc_fc_s8_w_offset(p, j, t)];
+            }
+            y[i * p->n + j] = mlc_requant_s8(acc, mult[j], shift[j], p->y_zero_point, p->act_min, p->act_max);
+        }
+    }
+}
+
+#endif /* MLC_KERNELS_REF_FC_S8_DIRECT_H */
