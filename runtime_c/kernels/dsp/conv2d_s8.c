@@ -706,71 +706,160 @@ static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
 /* Transposed plane of the narrow depthwise path: w_in rows of the padded input columns. */
 #define DW_T 1024
 
+/* Accumulators of the narrow depthwise path: one output column chunk (a multiple of 4). */
+#define DW_CHUNK 64
+
+#if MM_USE_ASM
+/* Two outputs of one transposed kernel column j from the four bytes at `src`: e = (x0, x2), o = (x1, x3);
+   y0 += (a,c).e + b x1, y1 += (a,c).o + b x2; b is a halfword of wb (T/B picks it). */
+#define DWC_ASM_COL(src, wac, xb0, xb1, wb, first)                                                                \
+    "ldr     %[e], " src "\n\t"                                                                                   \
+    "sxtab16 %[o], %[nz], %[e], ror #8\n\t"                                                                       \
+    "sxtab16 %[e], %[nz], %[e]\n\t" first                                                                         \
+    "smla" xb0 " %[y0], %[" wb "], %[o], %[y0]\n\t"                                                               \
+    "smla" xb1 " %[y1], %[" wb "], %[e], %[y1]\n\t"
+#define DWC_ASM_FIRST(wac) "smuad %[y0], %[" wac "], %[e]\n\tsmuad %[y1], %[" wac "], %[o]\n\t"
+#define DWC_ASM_NEXT(wac) "smlad %[y0], %[" wac "], %[e], %[y0]\n\tsmlad %[y1], %[" wac "], %[o], %[y1]\n\t"
+/* One block: two outputs from columns col + hp, col + 2 hp, col (stepping it by 2), stored to acc
+   without the bias (the requantizing pass adds it). */
+#define DWC_ASM_BLOCK                                                                                             \
+    DWC_ASM_COL("[%[col], %[hp]]", "w1", "tb", "tt", "wb01", DWC_ASM_FIRST("w1"))                                 \
+    DWC_ASM_COL("[%[col], %[hp], lsl #1]", "w2", "bb", "bt", "wb2", DWC_ASM_NEXT("w2"))                           \
+    DWC_ASM_COL("[%[col]], #2", "w0", "bb", "bt", "wb01", DWC_ASM_NEXT("w0")) "strd %[y0], %[y1], [%[acc]], #8\n\t"
+#endif
+
+/* Four requantized outputs stored down an output column (stride w_out); n < 4: the column's last ones. */
+static MLC_DSP_ALWAYS_INLINE int8_t *dw_col_put(int8_t *yo, int32_t w_out, uint32_t v, int32_t n)
+{
+    if (n >= 4) {
+        yo[0] = (int8_t)(uint8_t)v;
+        yo[w_out] = (int8_t)(uint8_t)(v >> 8);
+        yo[2 * w_out] = (int8_t)(uint8_t)(v >> 16);
+        yo[3 * w_out] = (int8_t)(uint8_t)(v >> 24);
+        return yo + 4 * w_out;
+    }
+    for (; n > 0; --n, v >>= 8, yo += w_out) *yo = (int8_t)(uint8_t)v;
+    return yo;
+}
+
+/*
+ * The narrow depthwise path's requantizing pass: acc[0..cnt) (whole blocks of four computed) plus the bias,
+ * four outputs per word, stored down an output column. The usual channel (prepared form with a right
+ * shift) runs with its fields in locals: y is int8, so through the pointer GCC reloads them per store.
+ */
+MLC_DSP_NOINLINE static void dw_col_store(const int32_t *acc, int32_t cnt, int32_t b0, const mlc_dsp_rq_t *rq,
+                                          const conv_t *c, int8_t *yo, int32_t w_out)
+{
+    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
+    const uint32_t lo4 = c->lo4, hi4 = c->hi4;
+    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path give the full int8 range */
+    const int32_t *const end = acc + cnt;
+    if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
+        const uint32_t lsh = rq->lsh, rsh = rq->rsh;
+        const int32_t m = rq->mult, ad = rq->add;
+        for (; acc < end; acc += 4) {
+            uint32_t v = mlc_dsp_pack4(mlc_dsp_rq_right(acc[0] + b0, lsh, m, ad, rsh),
+                                       mlc_dsp_rq_right(acc[1] + b0, lsh, m, ad, rsh),
+                                       mlc_dsp_rq_right(acc[2] + b0, lsh, m, ad, rsh),
+                                       mlc_dsp_rq_right(acc[3] + b0, lsh, m, ad, rsh));
+            if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
+            yo = dw_col_put(yo, w_out, v, (int32_t)(end - acc));
+        }
+    } else {
+        const mlc_dsp_rq_t q = *rq;
+        for (; acc < end; acc += 4) {
+            const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(acc[0] + b0, acc[1] + b0, &q, zp, lo, hi),
+                                               mlc_dsp_rq2(acc[2] + b0, acc[3] + b0, &q, zp, lo, hi));
+            yo = dw_col_put(yo, w_out, mlc_dsp_clamp4(v, lo4, hi4), (int32_t)(end - acc));
+        }
+    }
+}
+
 /*
  * Depthwise 3x3, dilation 1, stride_h 1, narrow planes (KWS-style 25 x 5): the plane is transposed into
- * padded columns on the stack, so that the 4-wide blocks run down the long axis; the same blocks as
- * conv_dw3x3 with the kernel transposed, outputs stored down a column. Any stride_w.
+ * padded columns on the stack (w_in rows of hpad bytes; a row of x_zero_point on either side), so that the
+ * blocks run down the long axis with the kernel transposed. Per output column, chunks of up to DW_CHUNK
+ * outputs: two outputs per step from the three input columns (14 registers, in assembly: 21 multiply
+ * and widen instructions per two outputs), accumulators to the stack; then a requantizing pass adds the
+ * bias and stores down the column. Any stride_w.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_t(const conv_t *c, const int8_t *x, int8_t *y)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
     const int32_t h_in = p->h_in, w_in = p->w_in, h_out = p->h_out, w_out = p->w_out, pt = p->pad_top;
-    const uint32_t nz = c->nzp2, lo4 = c->lo4, hi4 = c->hi4;
-    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path already give the full int8 range */
+    const int32_t zp = p->y_zero_point;
+    const uint32_t nz = c->nzp2;
     const int8_t zx = (int8_t)p->x_zero_point;
     const int32_t hpad = 4 * ((h_out + 3) / 4) + 2; /* a transposed row: padded input column */
-    int8_t t[DW_T + DW_ROW];
-    int8_t *zrow = t + DW_T; /* stands for the padding columns */
+    int8_t t[DW_T];
+    int8_t *const cols = t + hpad; /* column j at cols + j hpad; columns -1 and w_in: x_zero_point */
+    int32_t acc[DW_CHUNK];
     int32_t n, ch, oh, ow, i, j;
-    dw_fill_row(zrow, x, 0, 0, hpad, zx);
+    dw_fill_row(t, x, 0, 0, hpad, zx);
+    dw_fill_row(cols + w_in * hpad, x, 0, 0, hpad, zx);
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
             const int8_t *wc = c->w + ch * 9;
             int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
-            /* transposed kernel: "row" j is the kernel column j, lanes (w[0][j], w[2][j]) and w[1][j] */
-            const uint32_t wp0 = mlc_dsp_pack16(wc[0], wc[6]), wm0 = (uint32_t)(int32_t)wc[3];
-            const uint32_t wp1 = mlc_dsp_pack16(wc[1], wc[7]), wm1 = (uint32_t)(int32_t)wc[4];
-            const uint32_t wp2 = mlc_dsp_pack16(wc[2], wc[8]), wm2 = (uint32_t)(int32_t)wc[5];
+            /* transposed kernel: column j's (w[0][j], w[2][j]) pairs and w[1][j] (j = 0, 1 in one word) */
+            const uint32_t w0 = mlc_dsp_pack16(wc[0], wc[6]), w1 = mlc_dsp_pack16(wc[1], wc[7]);
+            const uint32_t w2 = mlc_dsp_pack16(wc[2], wc[8]), wb01 = mlc_dsp_pack16(wc[3], wc[4]);
+            const uint32_t wb2 = (uint32_t)(int32_t)wc[5];
+            const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
             mlc_dsp_rq_t rq;
-            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], zp, c->bias != NULL ? c->bias[ch] : 0, 9);
+            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], zp, b0, 9);
             for (j = 0; j < w_in; ++j) { /* column j: x_zero_point, x[0..h_in)[j], x_zero_point */
-                int8_t *d = t + j * hpad;
+                int8_t *d = cols + j * hpad;
                 const int8_t *src = xc + j;
                 const int32_t top = pt < hpad ? pt : hpad, rows = h_in < hpad - top ? h_in : hpad - top;
                 for (i = 0; i < top; ++i) d[i] = zx;
-                for (i = 0; i < rows; ++i, src += w_in) d[top + i] = *src;
+                for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
+                    mlc_dsp_st32(d + top + i, mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
+                }
+                for (; i < rows; ++i, src += w_in) d[top + i] = *src;
                 for (i = top + rows; i < hpad; ++i) d[i] = zx;
             }
             for (ow = 0; ow < w_out; ++ow) {
                 const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                const int8_t *r0 = iw0 >= 0 && iw0 < w_in ? t + iw0 * hpad : zrow;
-                const int8_t *r1 = iw0 + 1 >= 0 && iw0 + 1 < w_in ? t + (iw0 + 1) * hpad : zrow;
-                const int8_t *r2 = iw0 + 2 >= 0 && iw0 + 2 < w_in ? t + (iw0 + 2) * hpad : zrow;
-                int8_t *yo = yc + ow;
-                for (oh = 0; oh < h_out; oh += 4, yo += 4 * w_out) {
-                    int32_t y0 = rq.bias, y1 = y0, y2 = y0, y3 = y0;
-                    uint32_t v;
-                    if (h_out - oh > 2) {
-                        DW_ROW4(r0 + oh, wp0, wm0);
-                        DW_ROW4(r1 + oh, wp1, wm1);
-                        DW_ROW4(r2 + oh, wp2, wm2);
-                    } else {
-                        DW_ROW2(r0 + oh, wp0, wm0);
-                        DW_ROW2(r1 + oh, wp1, wm1);
-                        DW_ROW2(r2 + oh, wp2, wm2);
+                /* the three input columns: iw0 .. iw0 + 2 within [-1, w_in], else the path's preconditions fail */
+                const int8_t *col0 = cols + iw0 * hpad;
+                for (oh = 0; oh < h_out; oh += DW_CHUNK) {
+                    const int32_t cnt = h_out - oh < DW_CHUNK ? h_out - oh : DW_CHUNK;
+                    const int8_t *col = col0 + oh;
+                    int32_t *ap = acc;
+                    int32_t *const a_end = acc + 4 * ((cnt + 3) / 4); /* whole blocks of four for the pass below */
+                    int8_t *yo = yc + oh * w_out + ow;
+#if MM_USE_ASM
+                    {
+                        const int32_t hp = hpad;
+                        int32_t y0, y1;
+                        uint32_t e, o;
+                        /* thirteen registers and the loop end on the stack (fourteen do not allocate here) */
+                        __asm__ volatile("1:\n\t" DWC_ASM_BLOCK DWC_ASM_BLOCK
+                                         "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
+                                         : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o),
+                                           [col] "+r"(col), [acc] "+r"(ap)
+                                         : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),
+                                           [wb01] "r"(wb01), [wb2] "r"(wb2), [end] "m"(a_end)
+                                         : "cc", "memory");
                     }
-                    v = mlc_dsp_pkhbt16(mlc_dsp_rq2(y0, y1, &rq, zp, lo, hi), mlc_dsp_rq2(y2, y3, &rq, zp, lo, hi));
-                    if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
-                    if (h_out - oh >= 4) {
-                        yo[0] = (int8_t)(uint8_t)v;
-                        yo[w_out] = (int8_t)(uint8_t)(v >> 8);
-                        yo[2 * w_out] = (int8_t)(uint8_t)(v >> 16);
-                        yo[3 * w_out] = (int8_t)(uint8_t)(v >> 24);
-                    } else {
-                        for (i = 0; oh + i < h_out; ++i, v >>= 8) yo[i * w_out] = (int8_t)(uint8_t)v;
+#else
+                    for (; ap < a_end; ap += 2, col += 2) {
+                        int32_t y0 = 0, y1 = 0, k;
+                        for (k = 0; k < 3; ++k) {
+                            const uint32_t v = mlc_dsp_ld32(col + k * hpad);
+                            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
+                            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
+                            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
+                            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
+                            y1 = mlc_dsp_smlabt((uint32_t)b, e, mlc_dsp_smlad(wac, o, y1));
+                        }
+                        ap[0] = y0;
+                        ap[1] = y1;
                     }
+#endif
+                    dw_col_store(acc, cnt, b0, &rq, c, yo, w_out);
                 }
             }
         }
@@ -818,7 +907,8 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
         mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* every window empty: bias only */
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
-               (4 * ((p->h_out + 3) / 4) + 2) * p->w_in <= DW_T) {
+               p->pad_left <= 1 && (p->w_out - 1) * p->stride_w - p->pad_left + 2 <= p->w_in &&
+               (4 * ((p->h_out + 3) / 4) + 2) * (p->w_in + 2) <= DW_T) {
         conv_dw3x3_t(&c, x, y); /* narrow plane: blocks down the columns */
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */

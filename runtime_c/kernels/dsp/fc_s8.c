@@ -10,7 +10,7 @@
  * requantized by the prepared form of mlc_requant_s8 (dsp_util.h) and clamped four bytes at a time. With
  * one input row every weight is used once, so its widening cannot be shared: 0.8 MAC per instruction is
  * the ceiling of this scheme. Weights in the MLC_FC_W_ROWS4 layout (what mlc stores for these kernels)
- * bring a group's 16 weights in with one LDM: 18 instructions per 16 MACs, two blocks per loop.
+ * bring a group's 16 weights in with one LDM: 18 instructions per 16 MACs, four blocks per loop.
  */
 #include <stddef.h>
 
@@ -172,8 +172,10 @@ MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_
             register uint32_t w0 __asm__("r8"), w1 __asm__("r9"), w2 __asm__("r10"), w3 __asm__("r11");
             uint32_t xe, xo, tt;
             if ((nb & 1) != 0) __asm__ volatile(FC4_ASM_BLOCK : FC4_ASM_OPERANDS : : "memory");
-            if (xp < xw_end) { /* two blocks per iteration */
-                __asm__ volatile("1:\n\t" FC4_ASM_BLOCK FC4_ASM_BLOCK "cmp %[xw], %[end]\n\tbne 1b\n\t"
+            if ((nb & 2) != 0) __asm__ volatile(FC4_ASM_BLOCK FC4_ASM_BLOCK : FC4_ASM_OPERANDS : : "memory");
+            if (xp < xw_end) { /* four blocks per iteration */
+                __asm__ volatile("1:\n\t" FC4_ASM_BLOCK FC4_ASM_BLOCK FC4_ASM_BLOCK FC4_ASM_BLOCK
+                                 "cmp %[xw], %[end]\n\tbne 1b\n\t"
                                  : FC4_ASM_OPERANDS
                                  : [end] "r"(xw_end)
                                  : "cc", "memory");
