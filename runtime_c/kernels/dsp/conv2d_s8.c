@@ -365,7 +365,8 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
  * channel's output of pixel 0.
  */
 static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
-                                              const int16_t *cols, int32_t npx, int8_t *y, const int wide)
+                                              const int16_t *cols, int32_t npx, int8_t *y, const int wide,
+                                              const int uni)
 {
     const int32_t taps = c->taps, nt = c->nt, nb = c->nb, plane = c->plane_out;
     const int clamp = c->p->act_min > -128 || c->p->act_max < 127; /* SSAT already gives the full int8 range */
@@ -423,8 +424,21 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                 a7 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 7 * d), a7);
             }
         }
-        v0 = rq_word(a0, a1, a2, a3, rq, c, clamp);
-        if (wide) v1 = rq_word(a4, a5, a6, a7, rq, c, clamp);
+        if (uni) { /* every channel: the prepared form with a right shift (lsh 1) */
+            const int32_t m = rq->mult, ad = rq->add;
+            const uint32_t rsh = rq->rsh;
+            v0 = mlc_dsp_pack4(mlc_dsp_rq_right(a0, 1, m, ad, rsh), mlc_dsp_rq_right(a1, 1, m, ad, rsh),
+                               mlc_dsp_rq_right(a2, 1, m, ad, rsh), mlc_dsp_rq_right(a3, 1, m, ad, rsh));
+            if (clamp) v0 = mlc_dsp_clamp4(v0, c->lo4, c->hi4);
+            if (wide) {
+                v1 = mlc_dsp_pack4(mlc_dsp_rq_right(a4, 1, m, ad, rsh), mlc_dsp_rq_right(a5, 1, m, ad, rsh),
+                                   mlc_dsp_rq_right(a6, 1, m, ad, rsh), mlc_dsp_rq_right(a7, 1, m, ad, rsh));
+                if (clamp) v1 = mlc_dsp_clamp4(v1, c->lo4, c->hi4);
+            }
+        } else {
+            v0 = rq_word(a0, a1, a2, a3, rq, c, clamp);
+            if (wide) v1 = rq_word(a4, a5, a6, a7, rq, c, clamp);
+        }
         if (npx == 8) {
             mlc_dsp_st32(y, v0);
             mlc_dsp_st32(y + 4, v1);
@@ -439,13 +453,20 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
 MLC_DSP_NOINLINE static void matmul_oct(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 1);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 1);
 }
 
 MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                          const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 0);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1);
+}
+
+/* Any channel's requantization (prepared or requant.h's), eight pixels or fewer. */
+MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                        const int16_t *cols, int32_t npx, int8_t *y)
+{
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 0);
 }
 
 /* ------------------------------------------------------------------------------------ im2col driver */
@@ -498,14 +519,16 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                 const int32_t oc0 = g * c->cog + c0;
                 int8_t *yc = y + (n * p->c_out + oc0) * c->plane_out;
                 int32_t oh = 0, ow = 0;
+                int uni = 1; /* every channel of the chunk on the prepared form with a right shift */
                 for (k = 0; k < cnt; ++k) {
                     const int32_t oc = oc0 + k;
                     mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
+                    uni &= rq[k].fast && rq[k].neg;
                 }
                 for (px = 0; px < npix; px += 8) { /* eight pixels: four column pairs interleaved */
                     const int32_t left = npix - px < 8 ? npix - px : 8;
-                    const int wide = left > 4; /* else pairs 0 and 1 only */
+                    const int wide = left > 4 || !uni; /* else pairs 0 and 1 only */
                     for (q = 0; q < (wide ? 4 : 2); ++q) {
                         if (2 * q < left) {
                             stage_cols(c, xg, px + 2 * q, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
@@ -514,7 +537,9 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                                        (uint8_t *)scratch + COL_BLOCK * c->nb + 4 * c->nt * q);
                         }
                     }
-                    if (wide) {
+                    if (!uni) {
+                        matmul_any(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    } else if (wide) {
                         matmul_oct(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
                     } else {
                         matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
