@@ -166,8 +166,8 @@ static int test_conv(void)
             p.k_h = p.k_w = 3;
             p.dil_h = p.dil_w = 1;
             p.stride_w = chance(30) ? 2 : 1;
-            p.w_in = chance(15) ? rr(120, 150) : rr(1, 30);
-            p.h_in = rr(1, 10);
+            p.w_in = chance(15) ? rr(120, 150) : chance(10) ? rr(150, 340) : rr(1, 30); /* 150+: chunked lines */
+            p.h_in = chance(10) ? rr(20, 70) : rr(1, 10); /* tall: bands and passes of several lines */
             break;
         case 2: /* depthwise or channel multiplier, any kernel */
             p.groups = p.c_in = rr(1, 6);

@@ -4,9 +4,10 @@
  *        to runtime_c/kernels/ref/conv2d_s8.c.
  *
  * Paths:
- *  - depthwise (groups = c_in = c_out) 3x3, dilation 1: blocks of four outputs along a row (stride_w 1 or 2) from
- *    padded copies of the input rows, or, for narrow planes such as KWS's 25 x 5 (stride_h 1), down the
- *    columns of a transposed copy; the nine weights widened once per channel, SMLAD + SMLABB per row;
+ *  - depthwise (groups = c_in = c_out) 3x3, dilation 1, stride 1 along the rows (or, for narrow planes such
+ *    as KWS's 25 x 5, down the columns of a transposed copy): bands of padded lines on the stack, two
+ *    outputs per step in assembly into bias-free accumulators, then a requantizing pass (conv_dw3x3_band);
+ *    stride_w 2: blocks of four outputs along a row from a ring of padded rows (conv_dw3x3);
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
  *    ("im2col", padding 0), four pairs interleaved block by block; then one output channel x eight pixels
  *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
@@ -728,163 +729,219 @@ static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
     }
 }
 
-/* Transposed plane of the narrow depthwise path: w_in rows of the padded input columns. */
-#define DW_T 1024
+/* The last n < 4 requantized outputs of a line (element stride es). */
+static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
+{
+    for (; n > 0; --n, v >>= 8, yo += es) *yo = (int8_t)(uint8_t)v;
+}
 
-/* Accumulators of the narrow depthwise path: one output column chunk (a multiple of 4). */
-#define DW_CHUNK 64
+/* Four accumulators + b0 requantized on the prepared form with a right shift, clamped, one word. */
+#define DW_RQ4(a)                                                                                                 \
+    mlc_dsp_clamp4(mlc_dsp_pack4(mlc_dsp_rq_right((a)[0] + b0, lsh, m, ad, rsh),                                  \
+                                 mlc_dsp_rq_right((a)[1] + b0, lsh, m, ad, rsh),                                  \
+                                 mlc_dsp_rq_right((a)[2] + b0, lsh, m, ad, rsh),                                  \
+                                 mlc_dsp_rq_right((a)[3] + b0, lsh, m, ad, rsh)),                                 \
+                   lo4, hi4)
+
+/*
+ * The band depthwise path's requantizing pass over nl output lines: line l's cnt accumulators at
+ * acc + l astride (whole blocks of four computed) plus the bias, four outputs per word, stored along the
+ * line from yo + l ls (element stride es). The usual channel (prepared form with a right shift) runs with
+ * its fields in locals and one loop per element stride; y is int8, so through the pointer GCC would
+ * reload them per store.
+ */
+static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
+                                                 int32_t b0, const mlc_dsp_rq_t *rq, const conv_t *c, int8_t *yo,
+                                                 int32_t es, int32_t ls)
+{
+    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
+    const uint32_t lo4 = c->lo4, hi4 = c->hi4;
+    const int32_t full = cnt / 4, rest = cnt % 4;
+    int32_t l, i;
+    if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
+        const uint32_t lsh = rq->lsh, rsh = rq->rsh;
+        const int32_t m = rq->mult, ad = rq->add;
+        for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
+            const int32_t *a = acc;
+            int8_t *yl = yo;
+            if (es == 1) {
+                for (i = 0; i < full; ++i, a += 4, yl += 4) mlc_dsp_st32(yl, DW_RQ4(a));
+            } else {
+                for (i = 0; i < full; ++i, a += 4, yl += 4 * es) {
+                    const uint32_t v = DW_RQ4(a);
+                    yl[0] = (int8_t)(uint8_t)v;
+                    yl[es] = (int8_t)(uint8_t)(v >> 8);
+                    yl[2 * es] = (int8_t)(uint8_t)(v >> 16);
+                    yl[3 * es] = (int8_t)(uint8_t)(v >> 24);
+                }
+            }
+            if (rest != 0) dw_put_tail(yl, es, DW_RQ4(a), rest);
+        }
+    } else {
+        const mlc_dsp_rq_t q = *rq;
+        for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
+            for (i = 0; i < cnt; i += 4) {
+                const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(acc[i] + b0, acc[i + 1] + b0, &q, zp, lo, hi),
+                                                   mlc_dsp_rq2(acc[i + 2] + b0, acc[i + 3] + b0, &q, zp, lo, hi));
+                dw_put_tail(yo + i * es, es, mlc_dsp_clamp4(v, lo4, hi4), cnt - i < 4 ? cnt - i : 4);
+            }
+        }
+    }
+}
+
+/* Padded input lines of the band depthwise path, on the stack. */
+#define DW_T 1024
+/* Accumulators of the band depthwise path: one output line chunk (a multiple of 4). */
+#define DW_CHUNK 160
 
 #if MM_USE_ASM
-/* Two outputs of one transposed kernel column j from the four bytes at `src`: e = (x0, x2), o = (x1, x3);
+/* Two outputs of one kernel line from the four bytes at `src`: e = (x0, x2), o = (x1, x3);
    y0 += (a,c).e + b x1, y1 += (a,c).o + b x2; b is a halfword of wb (T/B picks it). */
-#define DWC_ASM_COL(src, wac, xb0, xb1, wb, first)                                                                \
+#define DWC_ASM_COL(src, xb0, xb1, wb, mul)                                                                       \
     "ldr     %[e], " src "\n\t"                                                                                   \
     "sxtab16 %[o], %[nz], %[e], ror #8\n\t"                                                                       \
-    "sxtab16 %[e], %[nz], %[e]\n\t" first                                                                         \
+    "sxtab16 %[e], %[nz], %[e]\n\t" mul                                                                           \
     "smla" xb0 " %[y0], %[" wb "], %[o], %[y0]\n\t"                                                               \
     "smla" xb1 " %[y1], %[" wb "], %[e], %[y1]\n\t"
 #define DWC_ASM_FIRST(wac) "smuad %[y0], %[" wac "], %[e]\n\tsmuad %[y1], %[" wac "], %[o]\n\t"
 #define DWC_ASM_NEXT(wac) "smlad %[y0], %[" wac "], %[e], %[y0]\n\tsmlad %[y1], %[" wac "], %[o], %[y1]\n\t"
-/* One block: two outputs from columns col + hp, col + 2 hp, col (stepping it by 2), stored to acc
-   without the bias (the requantizing pass adds it). */
+/* One step: two outputs from lines ln + hp, ln + 2 hp, ln (stepping it by 2), stored to acc without the
+   bias (the requantizing pass adds it). */
 #define DWC_ASM_BLOCK                                                                                             \
-    DWC_ASM_COL("[%[col], %[hp]]", "w1", "tb", "tt", "wb01", DWC_ASM_FIRST("w1"))                                 \
-    DWC_ASM_COL("[%[col], %[hp], lsl #1]", "w2", "bb", "bt", "wb2", DWC_ASM_NEXT("w2"))                           \
-    DWC_ASM_COL("[%[col]], #2", "w0", "bb", "bt", "wb01", DWC_ASM_NEXT("w0")) "strd %[y0], %[y1], [%[acc]], #8\n\t"
+    DWC_ASM_COL("[%[ln], %[hp]]", "tb", "tt", "wb01", DWC_ASM_FIRST("w1"))                                        \
+    DWC_ASM_COL("[%[ln], %[hp], lsl #1]", "bb", "bt", "wb2", DWC_ASM_NEXT("w2"))                                  \
+    DWC_ASM_COL("[%[ln]], #2", "bb", "bt", "wb01", DWC_ASM_NEXT("w0")) "strd %[y0], %[y1], [%[acc]], #8\n\t"
 #endif
 
-/* Four requantized outputs stored down an output column (stride w_out); n < 4: the column's last ones. */
-static MLC_DSP_ALWAYS_INLINE int8_t *dw_col_put(int8_t *yo, int32_t w_out, uint32_t v, int32_t n)
+/*
+ * acc[0..n) (n a multiple of 4) = the bias-free sums of n consecutive outputs of one output line from the
+ * three padded input lines ln, ln + hp, ln + 2 hp (kernel line j: pair wj = (w[j][0], w[j][2]), middle
+ * weight in wb01's halfword j or wb2).
+ */
+MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t nz, uint32_t w0, uint32_t w1,
+                                          uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n)
 {
-    if (n >= 4) {
-        yo[0] = (int8_t)(uint8_t)v;
-        yo[w_out] = (int8_t)(uint8_t)(v >> 8);
-        yo[2 * w_out] = (int8_t)(uint8_t)(v >> 16);
-        yo[3 * w_out] = (int8_t)(uint8_t)(v >> 24);
-        return yo + 4 * w_out;
+    int32_t *ap = acc;
+    int32_t *const a_end = acc + n;
+#if MM_USE_ASM
+    int32_t y0, y1;
+    uint32_t e, o;
+    /* thirteen registers and the loop end on the stack (fourteen do not allocate in GCC 12) */
+    __asm__ volatile("1:\n\t" DWC_ASM_BLOCK DWC_ASM_BLOCK "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
+                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(ap)
+                     : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                       [wb2] "r"(wb2), [end] "m"(a_end)
+                     : "cc", "memory");
+#else
+    for (; ap < a_end; ap += 2, ln += 2) {
+        int32_t y0 = 0, y1 = 0, k;
+        for (k = 0; k < 3; ++k) {
+            const uint32_t v = mlc_dsp_ld32(ln + k * hp);
+            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
+            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
+            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
+            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
+            y1 = mlc_dsp_smlabt((uint32_t)b, e, mlc_dsp_smlad(wac, o, y1));
+        }
+        ap[0] = y0;
+        ap[1] = y1;
     }
-    for (; n > 0; --n, v >>= 8, yo += w_out) *yo = (int8_t)(uint8_t)v;
-    return yo;
+#endif
 }
 
 /*
- * The narrow depthwise path's requantizing pass: acc[0..cnt) (whole blocks of four computed) plus the bias,
- * four outputs per word, stored down an output column. The usual channel (prepared form with a right
- * shift) runs with its fields in locals: y is int8, so through the pointer GCC reloads them per store.
+ * Depthwise 3x3, dilation 1, stride 1 along the output lines: the rows (tr = 0) or, for narrow planes
+ * such as KWS's 25 x 5, the columns (tr = 1, the kernel transposed). Bands of input lines are copied to
+ * the stack as padded lines of lp bytes (x_zero_point before, after and for lines outside the input; a
+ * transposed copy moves four rows per word), so that every output reads three lines lp apart with no
+ * bounds checks: two outputs per step in dw_line_pass (21 multiply and widen instructions), up to
+ * DW_CHUNK per pass, then dw_lines_store. With stride 1 across the lines too ("flat") a pass runs over
+ * several lines at once, lp = the line's outputs + 2, the two outputs at each line's end computed and
+ * dropped; else each line alone, lp rounded for its blocks of four. Any stride across the lines.
  */
-MLC_DSP_NOINLINE static void dw_col_store(const int32_t *acc, int32_t cnt, int32_t b0, const mlc_dsp_rq_t *rq,
-                                          const conv_t *c, int8_t *yo, int32_t w_out)
-{
-    const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
-    const uint32_t lo4 = c->lo4, hi4 = c->hi4;
-    const int clamp = lo > -128 || hi < 127; /* SSAT and the slow path give the full int8 range */
-    const int32_t *const end = acc + cnt;
-    if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
-        const uint32_t lsh = rq->lsh, rsh = rq->rsh;
-        const int32_t m = rq->mult, ad = rq->add;
-        for (; acc < end; acc += 4) {
-            uint32_t v = mlc_dsp_pack4(mlc_dsp_rq_right(acc[0] + b0, lsh, m, ad, rsh),
-                                       mlc_dsp_rq_right(acc[1] + b0, lsh, m, ad, rsh),
-                                       mlc_dsp_rq_right(acc[2] + b0, lsh, m, ad, rsh),
-                                       mlc_dsp_rq_right(acc[3] + b0, lsh, m, ad, rsh));
-            if (clamp) v = mlc_dsp_clamp4(v, lo4, hi4);
-            yo = dw_col_put(yo, w_out, v, (int32_t)(end - acc));
-        }
-    } else {
-        const mlc_dsp_rq_t q = *rq;
-        for (; acc < end; acc += 4) {
-            const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(acc[0] + b0, acc[1] + b0, &q, zp, lo, hi),
-                                               mlc_dsp_rq2(acc[2] + b0, acc[3] + b0, &q, zp, lo, hi));
-            yo = dw_col_put(yo, w_out, mlc_dsp_clamp4(v, lo4, hi4), (int32_t)(end - acc));
-        }
-    }
-}
-
-/*
- * Depthwise 3x3, dilation 1, stride_h 1, narrow planes (KWS-style 25 x 5): the plane is transposed into
- * padded columns on the stack (w_in rows of hpad bytes; a row of x_zero_point on either side), so that the
- * blocks run down the long axis with the kernel transposed. Per output column, chunks of up to DW_CHUNK
- * outputs: two outputs per step from the three input columns (14 registers, in assembly: 21 multiply
- * and widen instructions per two outputs), accumulators to the stack; then a requantizing pass adds the
- * bias and stores down the column. Any stride_w.
- */
-MLC_DSP_NOINLINE static void conv_dw3x3_t(const conv_t *c, const int8_t *x, int8_t *y)
+MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t h_in = p->h_in, w_in = p->w_in, h_out = p->h_out, w_out = p->w_out, pt = p->pad_top;
-    const int32_t zp = p->y_zero_point;
+    const int32_t w_in = p->w_in, w_out = p->w_out;
+    /* line geometry: along the line (stride 1) and across the lines */
+    const int32_t len_in = tr ? p->h_in : w_in, len_out = tr ? p->h_out : w_out;
+    const int32_t lines_in = tr ? w_in : p->h_in, lines_out = tr ? w_out : p->h_out;
+    const int32_t pad_along = tr ? p->pad_top : p->pad_left, pad_across = tr ? p->pad_left : p->pad_top;
+    const int32_t s_across = tr ? p->stride_w : p->stride_h;
+    const int32_t es = tr ? w_out : 1, ls = tr ? 1 : w_out; /* output element and line strides */
+    const int32_t lp_flat = len_out + 2 > pad_along + len_in ? len_out + 2 : pad_along + len_in;
+    const int32_t len4 = 4 * ((len_out + 3) / 4);
+    const int32_t k_flat = DW_CHUNK / lp_flat < lines_out ? DW_CHUNK / lp_flat : lines_out;
+    /* flat when a pass covers three lines or more and computes at most 4 more outputs per line it saves
+       (measured on the Cortex-M4: a pass costs about as much as 4 outputs) */
+    const int flat = s_across == 1 && k_flat >= 3 && 3 * lp_flat + 8 <= DW_T &&
+                     4 * ((k_flat * lp_flat + 3) / 4) <= k_flat * len4 + 4 * (k_flat - 1);
+    const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
+    const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
+    const int32_t lpc = flat ? DW_CHUNK / lp_flat : 1; /* lines per pass */
     const uint32_t nz = c->nzp2;
     const int8_t zx = (int8_t)p->x_zero_point;
-    const int32_t hpad = 4 * ((h_out + 3) / 4) + 2; /* a transposed row: padded input column */
+    const uint32_t zx4 = mlc_dsp_dup4(zx);
     int8_t t[DW_T];
-    int8_t *const cols = t + hpad; /* column j at cols + j hpad; columns -1 and w_in: x_zero_point */
     int32_t acc[DW_CHUNK];
-    int32_t n, ch, oh, ow, i, j;
-    dw_fill_row(t, x, 0, 0, hpad, zx);
-    dw_fill_row(cols + w_in * hpad, x, 0, 0, hpad, zx);
+    int32_t n, ch, o0, o, l, i, a0;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
             const int8_t *wc = c->w + ch * 9;
             int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
-            /* transposed kernel: column j's (w[0][j], w[2][j]) pairs and w[1][j] (j = 0, 1 in one word) */
-            const uint32_t w0 = mlc_dsp_pack16(wc[0], wc[6]), w1 = mlc_dsp_pack16(wc[1], wc[7]);
-            const uint32_t w2 = mlc_dsp_pack16(wc[2], wc[8]), wb01 = mlc_dsp_pack16(wc[3], wc[4]);
-            const uint32_t wb2 = (uint32_t)(int32_t)wc[5];
+            /* kernel line j: (w[j][0], w[j][2]) and w[j][1] (for tr, kernel column j) */
+            const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
+            const uint32_t w0 = mlc_dsp_pack16(wc[0], wc[2 * e]), w1 = mlc_dsp_pack16(wc[d], wc[d + 2 * e]);
+            const uint32_t w2 = mlc_dsp_pack16(wc[2 * d], wc[2 * d + 2 * e]);
+            const uint32_t wb01 = mlc_dsp_pack16(wc[e], wc[d + e]), wb2 = (uint32_t)(int32_t)wc[2 * d + e];
             const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
             mlc_dsp_rq_t rq;
-            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], zp, b0, 9);
-            for (j = 0; j < w_in; ++j) { /* column j: x_zero_point, x[0..h_in)[j], x_zero_point */
-                int8_t *d = cols + j * hpad;
-                const int8_t *src = xc + j;
-                const int32_t top = pt < hpad ? pt : hpad, rows = h_in < hpad - top ? h_in : hpad - top;
-                for (i = 0; i < top; ++i) d[i] = zx;
-                for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
-                    mlc_dsp_st32(d + top + i, mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
-                }
-                for (; i < rows; ++i, src += w_in) d[top + i] = *src;
-                for (i = top + rows; i < hpad; ++i) d[i] = zx;
-            }
-            for (ow = 0; ow < w_out; ++ow) {
-                const int32_t iw0 = ow * p->stride_w - p->pad_left;
-                /* the three input columns: iw0 .. iw0 + 2 within [-1, w_in], else the path's preconditions fail */
-                const int8_t *col0 = cols + iw0 * hpad;
-                for (oh = 0; oh < h_out; oh += DW_CHUNK) {
-                    const int32_t cnt = h_out - oh < DW_CHUNK ? h_out - oh : DW_CHUNK;
-                    const int8_t *col = col0 + oh;
-                    int32_t *ap = acc;
-                    int32_t *const a_end = acc + 4 * ((cnt + 3) / 4); /* whole blocks of four for the pass below */
-                    int8_t *yo = yc + oh * w_out + ow;
-#if MM_USE_ASM
-                    {
-                        const int32_t hp = hpad;
-                        int32_t y0, y1;
-                        uint32_t e, o;
-                        /* thirteen registers and the loop end on the stack (fourteen do not allocate here) */
-                        __asm__ volatile("1:\n\t" DWC_ASM_BLOCK DWC_ASM_BLOCK
-                                         "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
-                                         : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o),
-                                           [col] "+r"(col), [acc] "+r"(ap)
-                                         : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2),
-                                           [wb01] "r"(wb01), [wb2] "r"(wb2), [end] "m"(a_end)
-                                         : "cc", "memory");
-                    }
-#else
-                    for (; ap < a_end; ap += 2, col += 2) {
-                        int32_t y0 = 0, y1 = 0, k;
-                        for (k = 0; k < 3; ++k) {
-                            const uint32_t v = mlc_dsp_ld32(col + k * hpad);
-                            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
-                            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
-                            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
-                            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
-                            y1 = mlc_dsp_smlabt((uint32_t)b, e, mlc_dsp_smlad(wac, o, y1));
+            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], p->y_zero_point, b0, 9);
+            for (o0 = 0; o0 < lines_out; o0 += band) {
+                const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
+                const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;
+                for (l = 0; l < nl; ++l) { /* input line first + l into t + l lp, in ascending order */
+                    int8_t *dl = t + l * lp;
+                    const int32_t li = first + l;
+                    if (li < 0 || li >= lines_in || !tr) {
+                        /* x_zero_point words (up to 3 bytes into the next line, written after), then the row */
+                        for (i = 0; i < lp; i += 4) mlc_dsp_st32(dl + i, zx4);
+                        if (li >= 0 && li < lines_in) {
+                            const int8_t *src = xc + li * w_in;
+                            const int32_t cnt = w_in < lp - pad_along ? w_in : lp - pad_along;
+                            for (i = 0; i + 3 < cnt; i += 4) mlc_dsp_st32(dl + pad_along + i, mlc_dsp_ld32(src + i));
+                            for (; i < cnt; ++i) dl[pad_along + i] = src[i];
                         }
-                        ap[0] = y0;
-                        ap[1] = y1;
+                    } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
+                        const int8_t *src = xc + li;
+                        const int32_t top = pad_along < lp ? pad_along : lp;
+                        const int32_t rows = len_in < lp - top ? len_in : lp - top;
+                        for (i = 0; i < top; ++i) dl[i] = zx;
+                        for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
+                            mlc_dsp_st32(dl + top + i, mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
+                        }
+                        for (; i < rows; ++i, src += w_in) dl[top + i] = *src;
+                        for (i = top + rows; i < lp; ++i) dl[i] = zx;
                     }
-#endif
-                    dw_col_store(acc, cnt, b0, &rq, c, yo, w_out);
+                }
+                if (flat) { /* the dropped outputs of the last line read up to 7 bytes past the band */
+                    dw_fill_row(t + nl * lp, x, 0, 0, 8, zx);
+                    for (o = 0; o < nout; o += lpc) {
+                        const int32_t k = nout - o < lpc ? nout - o : lpc;
+                        dw_line_pass(t + o * lp, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((k * lp + 3) / 4));
+                        dw_lines_store(acc, lp, k, len_out, b0, &rq, c, yc + (o0 + o) * ls, es, ls);
+                    }
+                    continue;
+                }
+                for (o = 0; o < nout; ++o) {
+                    const int8_t *ln = t + o * s_across * lp;
+                    int8_t *yo = yc + (o0 + o) * ls;
+                    for (a0 = 0; a0 < len_out; a0 += DW_CHUNK, yo += DW_CHUNK * es) {
+                        const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK;
+                        dw_line_pass(ln + a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                        dw_lines_store(acc, 0, 1, cnt, b0, &rq, c, yo, es, ls);
+                    }
                 }
             }
         }
@@ -932,9 +989,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
         mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* every window empty: bias only */
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
-               p->pad_left <= 1 && (p->w_out - 1) * p->stride_w - p->pad_left + 2 <= p->w_in &&
-               (4 * ((p->h_out + 3) / 4) + 2) * (p->w_in + 2) <= DW_T) {
-        conv_dw3x3_t(&c, x, y); /* narrow plane: blocks down the columns */
+               3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {
+        conv_dw3x3_band(&c, x, y, 1); /* narrow plane: lines down the columns (three padded lines fit) */
+    } else if (depthwise3 && p->stride_w == 1 && 3 * (4 * ((p->w_out + 3) / 4) + 2) <= DW_T - 8) {
+        conv_dw3x3_band(&c, x, y, 0); /* lines along the rows */
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
