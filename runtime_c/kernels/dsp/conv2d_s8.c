@@ -383,7 +383,7 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
         int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         uint32_t v0, v1 = 0;
 #if MM_USE_ASM
-        {
+        if (uni) { /* the general form (rare) keeps the C loop: code size */
             uint32_t wv, we, xa, xb;
             if (wide) {
                 if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
@@ -406,10 +406,11 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                 if (rest & 2) __asm__ volatile(MH_ASM_BLOCK MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
                 if (rest & 1) __asm__ volatile(MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
             }
-        }
-#else
-        for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
+        } else
 #endif
+        {
+            for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
+        }
         for (t = 0; t < nt; ++t) { /* tail taps: pixel j's at 2 nt j */
             const uint32_t wt = (uint32_t)(int32_t)wp[t];
             const uint8_t *tp = tails + 2 * t;

@@ -3,103 +3,24 @@
  * @brief Int8 fully connected layer for cores with the DSP extension (Cortex-M4/M7/M33); byte-identical to
  *        runtime_c/kernels/ref/fc_s8.c.
  *
- * Four output rows at once. The input row is widened to x - x_zero_point once per call (onto the stack, up
- * to FC_XW inputs; else per block of four): SXTAB16 gives inputs 0, 2 and SXTAB16 ROR 8 inputs 1, 3. Then
- * each weight row costs, per four inputs, one word load, SXTB16 / SXTB16 ROR 8 (the same lane order, so no
- * repacking) and two SMLADs: 23 instructions per 16 MACs in the inline-asm loop. The four results are
- * requantized by the prepared form of mlc_requant_s8 (dsp_util.h) and clamped four bytes at a time. With
- * one input row every weight is used once, so its widening cannot be shared: 0.8 MAC per instruction is
- * the ceiling of this scheme. Weights in the MLC_FC_W_ROWS4 layout (what mlc stores for these kernels)
- * bring a group's 16 weights in with one LDM: 18 instructions per 16 MACs, four blocks per loop.
+ * Weights in the MLC_FC_W_ROWS4 layout (what mlc stores for these kernels; MLC_FC_W_ROWS goes through
+ * the reference loop): four output rows at once. The input row is widened to x - x_zero_point once per
+ * call (onto the stack, up to FC_XW inputs; else per block of four): SXTAB16 gives inputs 0, 2 and
+ * SXTAB16 ROR 8 inputs 1, 3. One LDM brings the group's 16 weights of four inputs, SXTB16 / SXTB16 ROR 8
+ * widen them in the same lane order (no repacking), eight SMLADs: 18 instructions per 16 MACs, four
+ * blocks per loop. With one input row every weight is used once, so its widening cannot be shared. Each
+ * row is requantized straight from (mult, shift) (mlc_dsp_rq_direct) and clamped four bytes at a time.
  */
 #include <stddef.h>
 
 #include "dsp_util.h"
 #include "fc_s8_check.h"
+#include "fc_s8_direct.h"
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
 /* x - x_zero_point of up to this many inputs is widened once onto the stack (4 bytes per 2 inputs). */
 #define FC_XW 1024
-
-/* One block of four inputs (widened: xe = (x0,x2), xo = (x1,x3)) against four weight rows. */
-#define FC_BLOCK4()                                                                                               \
-    do {                                                                                                          \
-        uint32_t wv_ = mlc_dsp_ld32(w0);                                                                          \
-        a0 = mlc_dsp_smlad(mlc_dsp_sxtb16(wv_), xe, a0);                                                          \
-        a0 = mlc_dsp_smlad(mlc_dsp_sxtb16_odd(wv_), xo, a0);                                                      \
-        wv_ = mlc_dsp_ld32(w0 + k);                                                                               \
-        a1 = mlc_dsp_smlad(mlc_dsp_sxtb16(wv_), xe, a1);                                                          \
-        a1 = mlc_dsp_smlad(mlc_dsp_sxtb16_odd(wv_), xo, a1);                                                      \
-        wv_ = mlc_dsp_ld32(w2);                                                                                   \
-        a2 = mlc_dsp_smlad(mlc_dsp_sxtb16(wv_), xe, a2);                                                          \
-        a2 = mlc_dsp_smlad(mlc_dsp_sxtb16_odd(wv_), xo, a2);                                                      \
-        wv_ = mlc_dsp_ld32(w2 + k);                                                                               \
-        a3 = mlc_dsp_smlad(mlc_dsp_sxtb16(wv_), xe, a3);                                                          \
-        a3 = mlc_dsp_smlad(mlc_dsp_sxtb16_odd(wv_), xo, a3);                                                      \
-        w0 += 4;                                                                                                  \
-        w2 += 4;                                                                                                  \
-    } while (0)
-
-#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-/*
- * The block in assembly: GCC 12 spills pointers and an accumulator in the C loop (13 values must stay in
- * registers). Rows 1 and 3 are read at [row 0 + k] and [row 2 + k] before the post-increments.
- */
-#define FC_ASM_ROW(acc, addr)                                                                                     \
-    "ldr    %[wv], " addr "\n\t"                                                                                  \
-    "sxtb16 %[t], %[wv]\n\t"                                                                                      \
-    "smlad  %[" acc "], %[t], %[xe], %[" acc "]\n\t"                                                              \
-    "sxtb16 %[t], %[wv], ror #8\n\t"                                                                              \
-    "smlad  %[" acc "], %[t], %[xo], %[" acc "]\n\t"
-#define FC_ASM_BLOCK                                                                                              \
-    "ldrd   %[xe], %[xo], [%[xw]], #8\n\t" FC_ASM_ROW("a1", "[%[w0], %[k]]") FC_ASM_ROW("a0", "[%[w0]], #4")      \
-        FC_ASM_ROW("a3", "[%[w2], %[k]]") FC_ASM_ROW("a2", "[%[w2]], #4")
-#endif
-
-/* Four weight rows (w0, k apart) against x widened beforehand: xw holds (x0,x2) (x1,x3) per four inputs. */
-MLC_DSP_NOINLINE static void fc_rows4_xw(const uint32_t *xw, const uint32_t *xw_end, const int8_t *w0, int32_t k,
-                                         int32_t *acc)
-{
-    const int8_t *w2 = w0 + 2 * k;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-    if (xw < xw_end) {
-        uint32_t xe, xo, wv, t;
-        __asm__ volatile("1:\n\t" FC_ASM_BLOCK "cmp %[xw], %[end]\n\tbne 1b\n\t"
-                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xw] "+r"(xw), [w0] "+r"(w0),
-                           [w2] "+r"(w2), [xe] "=&r"(xe), [xo] "=&r"(xo), [wv] "=&r"(wv), [t] "=&r"(t)
-                         : [end] "r"(xw_end), [k] "r"(k)
-                         : "cc", "memory");
-    }
-#else
-    for (; xw < xw_end; xw += 2) {
-        const uint32_t xe = xw[0], xo = xw[1];
-        FC_BLOCK4();
-    }
-#endif
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
-/* The same, widening x on the fly (inputs too long for the stack copy). */
-MLC_DSP_NOINLINE static void fc_rows4_x(const int8_t *xr, const int8_t *xr_end, uint32_t nz, const int8_t *w0,
-                                        int32_t k, int32_t *acc)
-{
-    const int8_t *w2 = w0 + 2 * k;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (; xr < xr_end; xr += 4) {
-        const uint32_t xv = mlc_dsp_ld32(xr);
-        const uint32_t xe = mlc_dsp_sxtab16(nz, xv), xo = mlc_dsp_sxtab16_odd(nz, xv);
-        FC_BLOCK4();
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
 
 /* One row of a MLC_FC_W_ROWS4 block: its weight word wr widened against xe = (x0,x2), xo = (x1,x3). */
 #define FC4_ROW(acc, wr)                                                                                          \
@@ -216,21 +137,23 @@ MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
               const int32_t *mult, const int32_t *shift, int8_t *y)
 {
-    int32_t i, j, r, t;
+    int32_t i, j, t;
     const int32_t k = p->k, n = p->n, xzp = p->x_zero_point, zp = p->y_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max, nb = p->k / 4;
-    const int rows4 = p->w_layout == MLC_FC_W_ROWS4; /* the last n % 4 rows are row-major in both */
-    const uint32_t zp2 = (uint32_t)(2 * zp + 1);
     uint32_t nz, lo4, hi4;
     uint32_t xw[FC_XW / 2];
     if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
+    if (p->w_layout != MLC_FC_W_ROWS4) { /* mlc stores MLC_FC_W_ROWS4 for these kernels */
+        mlc_fc_s8_direct(p, x, w, bias, mult, shift, y);
+        return MLC_OK;
+    }
     nz = mlc_dsp_dup2(-xzp);
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
     for (i = 0; i < p->m; ++i) {
         const int8_t *xr = x + i * k;
         const uint32_t *xwp = NULL;
-        if (k <= FC_XW && (n >= 8 || rows4)) { /* widened once, read by every group of four rows */
+        if (k <= FC_XW) { /* widened once, read by every group of four rows */
             int32_t b;
             for (b = 0; b < nb; ++b) {
                 const uint32_t xv = mlc_dsp_ld32(xr + 4 * b);
@@ -239,32 +162,8 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
             }
             xwp = xw;
         }
-        if (rows4) {
-            fc_groups4(p, xr, xwp, w, bias, mult, shift, y + i * n);
-            j = n - n % 4;
-        } else {
-            for (j = 0; j + 3 < n; j += 4) {
-                const int8_t *w0 = w + j * k;
-                int32_t acc[4];
-                for (r = 0; r < 4; ++r) acc[r] = bias != NULL ? bias[j + r] : 0;
-                if (xwp != NULL) {
-                    fc_rows4_xw(xwp, xwp + 2 * nb, w0, k, acc);
-                } else {
-                    fc_rows4_x(xr, xr + 4 * nb, nz, w0, k, acc);
-                }
-                for (t = 4 * nb; t < k; ++t) {
-                    const int32_t xv = (int32_t)xr[t] - xzp;
-                    for (r = 0; r < 4; ++r) acc[r] += xv * w0[r * k + t];
-                }
-                mlc_dsp_st32(y + i * n + j,
-                             mlc_dsp_clamp4(mlc_dsp_pack4(mlc_dsp_rq_direct(acc[0], mult[j], shift[j], zp2, zp),
-                                                          mlc_dsp_rq_direct(acc[1], mult[j + 1], shift[j + 1], zp2, zp),
-                                                          mlc_dsp_rq_direct(acc[2], mult[j + 2], shift[j + 2], zp2, zp),
-                                                          mlc_dsp_rq_direct(acc[3], mult[j + 3], shift[j + 3], zp2, zp)),
-                                            lo4, hi4));
-            }
-        }
-        for (; j < n; ++j) { /* the last n % 4 rows, one at a time */
+        fc_groups4(p, xr, xwp, w, bias, mult, shift, y + i * n);
+        for (j = n - n % 4; j < n; ++j) { /* the last n % 4 rows, row-major, one at a time */
             const int8_t *wa = w + j * k;
             mlc_dsp_rq_t rq;
             int32_t a0, b;
