@@ -125,6 +125,16 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
                     mlc_dsp_st32(st, mlc_dsp_pkhbt_v8(v));
                     mlc_dsp_st16(st + 4, v >> 16);
                 }
+            } else if (p->w_in >= 4 && q0 < q1 && (q0 == 0 || q1 == 4)) {
+                /* one edge: the row's first (or last) word, shifted into place, x_zero_point bytes filled in */
+                const int32_t off = q0 > 0 ? q0 : q1 - 4; /* the word starts inside the row */
+                const uint32_t sl = 8u * (uint32_t)q0, sr = 8u * (uint32_t)(4 - q1);
+                const uint32_t zfill = (zz * 0x10001u) & ~((0xFFFFFFFFu << sl) & (0xFFFFFFFFu >> sr));
+                for (i = kh0; i < kh1; ++i, ro += row_step, st += 6) {
+                    const uint32_t v = ((mlc_dsp_ld32(xg + ro + off) << sl) >> sr) | zfill;
+                    mlc_dsp_st32(st, mlc_dsp_pkhbt_v8(v));
+                    mlc_dsp_st16(st + 4, v >> 16);
+                }
             } else {
                 for (i = kh0; i < kh1; ++i, ro += row_step, st += 6) {
                     uint32_t v = 0;
@@ -187,6 +197,29 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
  */
 #define COL_BLOCK 64
 
+/* The hot loops in assembly: GCC 12 spills and reloads column words in the C loops. (Unoptimized builds,
+   which reserve a frame pointer, use the C.) */
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+#define MM_USE_ASM 1
+/* expand: one block of four taps of two pixels from 8 staged bytes: (t0,t2) and (t1,t3) pairs widened
+   with the zero point subtracted, stored at out and out + 8, out stepping to the next block */
+#define EXPAND_ASM_BLOCK                                                                                          \
+    "ldrd    %[a], %[bb], [%[st]], #8\n\t"                                                                        \
+    "pkhbt   %[e], %[a], %[bb], lsl #16\n\t"                                                                      \
+    "pkhtb   %[o], %[bb], %[a], asr #16\n\t"                                                                      \
+    "sxtab16 %[t0], %[nz], %[e]\n\t"                                                                              \
+    "sxtab16 %[t1], %[nz], %[e], ror #8\n\t"                                                                      \
+    "strd    %[t0], %[t1], [%[out]], #8\n\t"                                                                      \
+    "sxtab16 %[t0], %[nz], %[o]\n\t"                                                                              \
+    "sxtab16 %[t1], %[nz], %[o], ror #8\n\t"                                                                      \
+    "strd    %[t0], %[t1], [%[out]], #56\n\t"
+#define EXPAND_ASM_OPERANDS                                                                                       \
+    [st] "+r"(st), [out] "+r"(out), [a] "=&r"(a), [bb] "=&r"(bb), [e] "=&r"(e), [o] "=&r"(o), [t0] "=&r"(t0),     \
+        [t1] "=&r"(t1)
+#else
+#define MM_USE_ASM 0
+#endif
+
 /* Staging halfwords (tap-major: pixel 0 byte, pixel 1 byte) into pair k's blocks and tail. */
 MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t *out, uint8_t *tail)
 {
@@ -194,6 +227,20 @@ MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t 
     const uint32_t nz = c->nzp2;
     const uint8_t *const end = out + COL_BLOCK * nb;
     int32_t t;
+#if MM_USE_ASM
+    /* 11 instructions a block (GCC: 16); st is word-aligned (the staging follows the columns) */
+    if ((nb & 1) != 0) {
+        uint32_t a, bb, e, o, t0, t1;
+        __asm__ volatile(EXPAND_ASM_BLOCK : EXPAND_ASM_OPERANDS : [nz] "r"(nz) : "memory");
+    }
+    if (out < end) {
+        uint32_t a, bb, e, o, t0, t1;
+        __asm__ volatile("1:\n\t" EXPAND_ASM_BLOCK EXPAND_ASM_BLOCK "cmp %[out], %[end]\n\tbne 1b\n\t"
+                         : EXPAND_ASM_OPERANDS
+                         : [nz] "r"(nz), [end] "r"(end)
+                         : "cc", "memory");
+    }
+#else
     for (; out < end; st += 8, out += COL_BLOCK) {
         const uint32_t a = mlc_dsp_ld32(st), bb = mlc_dsp_ld32(st + 4);
         const uint32_t even = mlc_dsp_pkhbt16(a, bb); /* pairs of taps 0 and 2 */
@@ -201,6 +248,7 @@ MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t 
         mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
         mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
     }
+#endif
     for (t = 0; t < nt; ++t) {
         const uint32_t v = mlc_dsp_ld16(st + 2 * t);
         const int32_t zp = c->p->x_zero_point;
@@ -254,13 +302,6 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
 
 /* ------------------------------------------------------------------------------------------- matmul */
 
-/* The hot loops in assembly: GCC 12 spills and reloads column words in the C loops. (Unoptimized builds,
-   which reserve a frame pointer, use the C.) */
-#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-#define MM_USE_ASM 1
-#else
-#define MM_USE_ASM 0
-#endif
 
 /*
  * One output channel x eight pixels: per four taps one weight word widened twice (SXTB16 and SXTB16 ROR 8)
