@@ -15,8 +15,8 @@
  *    the channel's eight outputs are neighbours in NCHW and leave as two words (the plane's last 1-7
  *    pixels: zero columns past the end, bytes stored); the staging of interior pixel pairs skips every
  *    padding test;
- *  - 1x1, stride 1, no padding: the columns are a transpose of x (the channel axis is strided in NCHW),
- *    built from halfword loads of two neighbouring pixels, with no padding logic;
+ *  - 1x1, no padding, any stride: the columns are a transpose of x (the channel axis is strided in NCHW),
+ *    built from halfword loads of two neighbouring pixels (stride 1) or byte loads, with no padding logic;
  *  - scratch == NULL or degenerate shapes: the reference loop (ref/conv2d_s8_direct.h).
  * Requantization: mlc_dsp_rq (dsp_util.h), the exact prepared form of mlc_requant_s8, or mlc_requant_s8
  * itself where the prepared form's bound does not hold.
@@ -257,15 +257,18 @@ MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t 
     }
 }
 
-/* 1x1, stride 1, no padding, same plane in and out: pixels p and p + 1 (p + 1 = p for the odd last one). */
-MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t px, int pair, uint8_t *out,
+/*
+ * 1x1, no padding: the two pixels at input offsets o0 and o1 of the plane (o1 = o0 for the odd last one);
+ * neighbours (stride 1) load as halfwords.
+ */
+MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t o0, int32_t o1, uint8_t *out,
                                             uint8_t *tail)
 {
     const int32_t plane = c->plane_in, nb = c->nb, nt = c->nt;
     const uint32_t nz = c->nzp2;
-    const int8_t *xp = xg + px;
+    const int8_t *xp = xg + o0, *xq = xg + o1;
     int32_t b, t;
-    if (pair) {
+    if (o1 == o0 + 1) {
         for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane) {
             /* (x[ic][p], x[ic][p+1]) halfwords of channels ic..ic+3, paired (ic, ic+2) and (ic+1, ic+3) */
             const uint32_t even = mlc_dsp_ld16(xp) | (mlc_dsp_ld16(xp + 2 * plane) << 16);
@@ -273,18 +276,19 @@ MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, i
             mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
             mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
         }
+        xq = xp + 1;
     } else {
-        for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane) {
-            const uint32_t even = ((uint32_t)(uint8_t)xp[0] | ((uint32_t)(uint8_t)xp[2 * plane] << 16)) * 0x101u;
-            const uint32_t odd = ((uint32_t)(uint8_t)xp[plane] | ((uint32_t)(uint8_t)xp[3 * plane] << 16)) * 0x101u;
-            mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16(nz, even));
-            mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16(nz, odd));
+        for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane, xq += 4 * plane) {
+            const uint32_t even = mlc_dsp_pack4(xp[0], xq[0], xp[2 * plane], xq[2 * plane]);
+            const uint32_t odd = mlc_dsp_pack4(xp[plane], xq[plane], xp[3 * plane], xq[3 * plane]);
+            mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
+            mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
         }
     }
-    for (t = 0; t < nt; ++t, xp += plane) {
+    for (t = 0; t < nt; ++t, xp += plane, xq += plane) {
         const int32_t zp = c->p->x_zero_point;
         mlc_dsp_st16(tail + 2 * t, (uint32_t)((int32_t)xp[0] - zp));
-        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)((int32_t)xp[pair ? 1 : 0] - zp));
+        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)((int32_t)xq[0] - zp));
     }
 }
 
@@ -515,17 +519,19 @@ MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_
 /* ------------------------------------------------------------------------------------ im2col driver */
 
 /*
- * The columns of pixel px and, when `pair`, px + 1 (at (oh, ow), advanced past them) into pair k of the
- * columns at scratch.
+ * The columns of the pixel at (oh, ow) and, when `pair`, the next one (both advanced past) into pair k
+ * of the columns at scratch.
  */
-static void stage_cols(const conv_t *c, const int8_t *xg, int32_t px, int32_t *oh, int32_t *ow, int pair,
+static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *ow, int pair,
                        int pointwise, int16_t *scratch, int32_t k)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     uint8_t *const cols = (uint8_t *)scratch, *const out = cols + 16 * k;
     uint8_t *const tail = cols + COL_BLOCK * c->nb + 4 * c->nt * k, *const stage = cols + 16 * c->taps;
-    if (pointwise) {
-        pack_pointwise(c, xg, px, pair, out, tail);
+    if (pointwise) { /* input offsets of the pixel and the next one (the row's first when it wraps) */
+        const int32_t ow1 = *ow + 1 < p->w_out ? *ow + 1 : 0, oh1 = ow1 != 0 ? *oh : *oh + 1;
+        const int32_t o0 = *oh * p->stride_h * p->w_in + *ow * p->stride_w;
+        pack_pointwise(c, xg, o0, pair ? oh1 * p->stride_h * p->w_in + ow1 * p->stride_w : o0, out, tail);
     } else {
         if (pair && *ow + 1 < p->w_out) {
             stage_pair_row(c, xg, *oh, *ow, stage);
@@ -550,8 +556,9 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     const int32_t npix = p->h_out * p->w_out;
-    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-                          p->pad_left == 0 && p->h_out == p->h_in && p->w_out == p->w_in;
+    /* 1x1, no padding, every pixel inside the input (any stride) */
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                          (p->h_out - 1) * p->stride_h < p->h_in && (p->w_out - 1) * p->stride_w < p->w_in;
     mlc_dsp_rq_t rq[RQ_CHUNK];
     int32_t n, g, c0, k, px, q;
     for (n = 0; n < p->n; ++n) {
@@ -574,7 +581,7 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                     const int wide = left > 4 || !uni; /* else pairs 0 and 1 only */
                     for (q = 0; q < (wide ? 4 : 2); ++q) {
                         if (2 * q < left) {
-                            stage_cols(c, xg, px + 2 * q, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
+                            stage_cols(c, xg, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
                         } else {
                             clear_pair(c, (uint8_t *)scratch + 16 * q,
                                        (uint8_t *)scratch + COL_BLOCK * c->nb + 4 * c->nt * q);
