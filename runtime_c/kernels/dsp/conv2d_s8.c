@@ -428,7 +428,7 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
         int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         uint32_t v0, v1 = 0;
 #if MM_USE_ASM
-        if (uni) { /* the general form (rare) keeps the C loop: code size */
+        {
             uint32_t wv, we, xa, xb;
             if (wide) {
                 if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
@@ -451,11 +451,10 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                 if (rest & 2) __asm__ volatile(MH_ASM_BLOCK MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
                 if (rest & 1) __asm__ volatile(MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
             }
-        } else
-#endif
-        {
-            for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
         }
+#else
+        for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
+#endif
         for (t = 0; t < nt; ++t) { /* tail taps: pixel j's at 2 nt j */
             const uint32_t wt = (uint32_t)(int32_t)wp[t];
             const uint8_t *tp = tails + 2 * t;
@@ -509,7 +508,8 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
     matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1);
 }
 
-/* Any channel's requantization (prepared or requant.h's), eight pixels or fewer. */
+/* Any channel's requantization (prepared with a left shift, or requant.h's: e.g. multipliers above 1 after
+   calibration on narrow ranges), eight pixels or fewer. */
 MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
