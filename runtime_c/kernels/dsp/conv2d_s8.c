@@ -330,8 +330,8 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
     } while (0)
 
 #if MM_USE_ASM
-/* ca points at the block; the last load (pair 0, even taps) steps it to the next. */
-#define MO_ASM_BLOCK                                                                                              \
+/* One block of four taps for pairs 0 and 1 (pixels 0-3): the weight word widened, pair 0's odd taps, pair 1. */
+#define MM_ASM_HEAD                                                                                               \
     "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
     "sxtb16 %[we], %[wv]\n\t"                                                                                     \
     "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
@@ -343,7 +343,9 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
     "smlad  %[a3], %[we], %[xb], %[a3]\n\t"                                                                       \
     "ldrd   %[xa], %[xb], [%[ca], #24]\n\t"                                                                       \
     "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"                                                                       \
-    "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"                                                                       \
+    "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"
+/* Pairs 2 and 3 (pixels 4-7). */
+#define MM_ASM_PAIRS23                                                                                            \
     "ldrd   %[xa], %[xb], [%[ca], #32]\n\t"                                                                       \
     "smlad  %[a4], %[we], %[xa], %[a4]\n\t"                                                                       \
     "smlad  %[a5], %[we], %[xb], %[a5]\n\t"                                                                       \
@@ -355,10 +357,14 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
     "smlad  %[a7], %[we], %[xb], %[a7]\n\t"                                                                       \
     "ldrd   %[xa], %[xb], [%[ca], #56]\n\t"                                                                       \
     "smlad  %[a6], %[wv], %[xa], %[a6]\n\t"                                                                       \
-    "smlad  %[a7], %[wv], %[xb], %[a7]\n\t"                                                                       \
+    "smlad  %[a7], %[wv], %[xb], %[a7]\n\t"
+/* Pair 0's even taps, last: the load steps ca to the next block. */
+#define MM_ASM_TAIL                                                                                               \
     "ldrd   %[xa], %[xb], [%[ca]], #64\n\t"                                                                       \
     "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
     "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
+/* ca points at the block. */
+#define MO_ASM_BLOCK MM_ASM_HEAD MM_ASM_PAIRS23 MM_ASM_TAIL
 /* Fourteen registers: every general register but sp and pc; the loop end is read from the stack. */
 #define MO_ASM_OPERANDS                                                                                           \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6),     \
@@ -385,25 +391,23 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 
 #if MM_USE_ASM
 /* Pairs 0 and 1 only (the plane's last 1-4 pixels): 8 SMLADs in 15 instructions. */
-#define MH_ASM_BLOCK                                                                                              \
-    "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
-    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
-    "ldrd   %[xa], %[xb], [%[ca], #8]\n\t"                                                                        \
-    "smlad  %[a0], %[wv], %[xa], %[a0]\n\t"                                                                       \
-    "smlad  %[a1], %[wv], %[xb], %[a1]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca], #16]\n\t"                                                                       \
-    "smlad  %[a2], %[we], %[xa], %[a2]\n\t"                                                                       \
-    "smlad  %[a3], %[we], %[xb], %[a3]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca], #24]\n\t"                                                                       \
-    "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"                                                                       \
-    "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca]], #64\n\t"                                                                       \
-    "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
-    "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
+#define MH_ASM_BLOCK MM_ASM_HEAD MM_ASM_TAIL
 #define MH_ASM_OPERANDS                                                                                           \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv),    \
         [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
+/* nb blocks: four per iteration (the loop test, against the end on the stack, paid once per 16 taps),
+   then nb % 4 */
+#define MM_ASM_RUN(block, operands)                                                                               \
+    do {                                                                                                          \
+        if (ca < a_end) {                                                                                         \
+            __asm__ volatile("1:\n\t" block block block block "ldr %[xa], %[end]\n\tcmp %[ca], %[xa]\n\tbne 1b\n\t"  \
+                             : operands                                                                           \
+                             : [end] "m"(a_end)                                                                   \
+                             : "cc", "memory");                                                                   \
+        }                                                                                                         \
+        if (rest & 2) __asm__ volatile(block block : operands : : "memory");                                      \
+        if (rest & 1) __asm__ volatile(block : operands : : "memory");                                            \
+    } while (0)
 #endif
 
 /*
@@ -431,25 +435,9 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
         {
             uint32_t wv, we, xa, xb;
             if (wide) {
-                if (ca < a_end) { /* four blocks per iteration: the loop test is paid once per 16 taps */
-                    __asm__ volatile("1:\n\t" MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK
-                                     "ldr %[xa], %[end]\n\tcmp %[ca], %[xa]\n\tbne 1b\n\t"
-                                     : MO_ASM_OPERANDS
-                                     : [end] "m"(a_end)
-                                     : "cc", "memory");
-                }
-                if (rest & 2) __asm__ volatile(MO_ASM_BLOCK MO_ASM_BLOCK : MO_ASM_OPERANDS : : "memory");
-                if (rest & 1) __asm__ volatile(MO_ASM_BLOCK : MO_ASM_OPERANDS : : "memory");
+                MM_ASM_RUN(MO_ASM_BLOCK, MO_ASM_OPERANDS);
             } else {
-                if (ca < a_end) {
-                    __asm__ volatile("1:\n\t" MH_ASM_BLOCK MH_ASM_BLOCK MH_ASM_BLOCK MH_ASM_BLOCK
-                                     "cmp %[ca], %[end]\n\tbne 1b\n\t"
-                                     : MH_ASM_OPERANDS
-                                     : [end] "r"(a_end)
-                                     : "cc", "memory");
-                }
-                if (rest & 2) __asm__ volatile(MH_ASM_BLOCK MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
-                if (rest & 1) __asm__ volatile(MH_ASM_BLOCK : MH_ASM_OPERANDS : : "memory");
+                MM_ASM_RUN(MH_ASM_BLOCK, MH_ASM_OPERANDS);
             }
         }
 #else

@@ -25,6 +25,16 @@
 /* One row of a MLC_FC_W_ROWS4 block: its weight word wr widened against xe = (x0,x2), xo = (x1,x3). */
 #define FC4_ROW(acc, wr)                                                                                          \
     acc = mlc_dsp_smlad(mlc_dsp_sxtb16_odd(wr), xo, mlc_dsp_smlad(mlc_dsp_sxtb16(wr), xe, acc))
+/* The block's four rows (C; the 16 weights at wp). */
+#define FC4_BLOCK()                                                                                               \
+    do {                                                                                                          \
+        const uint32_t w0 = mlc_dsp_ld32(wp), w1 = mlc_dsp_ld32(wp + 4);                                          \
+        const uint32_t w2 = mlc_dsp_ld32(wp + 8), w3 = mlc_dsp_ld32(wp + 12);                                     \
+        FC4_ROW(a0, w0);                                                                                          \
+        FC4_ROW(a1, w1);                                                                                          \
+        FC4_ROW(a2, w2);                                                                                          \
+        FC4_ROW(a3, w3);                                                                                          \
+    } while (0)
 
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
 #define FC4_ASM_ROW(acc, wr)                                                                                      \
@@ -49,12 +59,7 @@ MLC_DSP_NOINLINE static void fc_group4_x(const int8_t *xr, const int8_t *xr_end,
     for (; xr < xr_end; xr += 4, wp += 16) {
         const uint32_t xv = mlc_dsp_ld32(xr);
         const uint32_t xe = mlc_dsp_sxtab16(nz, xv), xo = mlc_dsp_sxtab16_odd(nz, xv);
-        const uint32_t w0 = mlc_dsp_ld32(wp), w1 = mlc_dsp_ld32(wp + 4);
-        const uint32_t w2 = mlc_dsp_ld32(wp + 8), w3 = mlc_dsp_ld32(wp + 12);
-        FC4_ROW(a0, w0);
-        FC4_ROW(a1, w1);
-        FC4_ROW(a2, w2);
-        FC4_ROW(a3, w3);
+        FC4_BLOCK();
     }
     acc[0] = a0;
     acc[1] = a1;
@@ -104,12 +109,7 @@ MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_
 #else
             for (; xp < xw_end; xp += 2, wp += 16) {
                 const uint32_t xe = xp[0], xo = xp[1];
-                const uint32_t w0 = mlc_dsp_ld32(wp), w1 = mlc_dsp_ld32(wp + 4);
-                const uint32_t w2 = mlc_dsp_ld32(wp + 8), w3 = mlc_dsp_ld32(wp + 12);
-                FC4_ROW(a0, w0);
-                FC4_ROW(a1, w1);
-                FC4_ROW(a2, w2);
-                FC4_ROW(a3, w3);
+                FC4_BLOCK();
             }
 #endif
         } else {
