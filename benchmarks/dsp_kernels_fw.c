@@ -10,6 +10,9 @@
 #include "mlc/kernels_s8.h"
 #include "mlc/port.h"
 
+#define FW_RNG_INIT 12345u
+#include "../tests/kernels_dsp/fw_util.h" /* the xorshift stream and number printing of the test firmware */
+
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -29,54 +32,33 @@ static int8_t x2buf[X_BYTES];
 #endif
 static int32_t bias[C_MAX], mult[C_MAX], shift[C_MAX];
 static int16_t scratch[MLC_CONV2D_S8_SCRATCH_BYTES(64, 3, 3) / 2];
-static uint32_t rng = 12345u;
-
-static uint32_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
 
 static void fill(int8_t *p, int32_t n)
 {
     int32_t i;
-    for (i = 0; i < n; ++i) p[i] = (int8_t)(next() >> 24);
+    for (i = 0; i < n; ++i) p[i] = (int8_t)(rnd() >> 24);
 }
 
 static void fill_requant(int32_t c, int32_t bias_range)
 {
     int32_t i;
     for (i = 0; i < c; ++i) {
-        bias[i] = (int32_t)(next() % (uint32_t)(2 * bias_range)) - bias_range;
-        mult[i] = (int32_t)(0x40000000u | (next() >> 2));
-        shift[i] = -7 - (int32_t)(next() % 4u);
+        bias[i] = (int32_t)(rnd() % (uint32_t)(2 * bias_range)) - bias_range;
+        mult[i] = (int32_t)(0x40000000u | (rnd() >> 2));
+        shift[i] = -7 - (int32_t)(rnd() % 4u);
     }
 }
 
-static char *put_u(char *o, uint32_t v)
-{
-    char tmp[12];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0u);
-    while (n > 0) *o++ = tmp[--n];
-    return o;
-}
-
-static void report(const char *name, uint32_t macs, uint32_t t_ref, uint32_t t_dsp, int same)
+static void report_bench(const char *name, uint32_t macs, uint32_t t_ref, uint32_t t_dsp, int same)
 {
     char line[96], *o = line;
     while (*name) *o++ = *name++;
     *o++ = ' ';
-    o = put_u(o, macs);
+    o = put_i(o, (int32_t)macs);
     *o++ = ' ';
-    o = put_u(o, t_ref);
+    o = put_i(o, (int32_t)t_ref);
     *o++ = ' ';
-    o = put_u(o, t_dsp);
+    o = put_i(o, (int32_t)t_dsp);
     *o++ = ' ';
     *o++ = same ? '1' : '0';
     *o++ = '\n';
@@ -126,7 +108,7 @@ static int bench_conv(const char *name, int32_t c_in, int32_t c_out, int32_t h, 
     t_ref = time_conv(0, &p, y_ref);
     t_dsp = time_conv(1, &p, y_dsp);
     same = memcmp(y_ref, y_dsp, (size_t)n_out) == 0;
-    report(name, (uint32_t)(n_out * (c_in / groups) * k * k), t_ref, t_dsp, same);
+    report_bench(name, (uint32_t)(n_out * (c_in / groups) * k * k), t_ref, t_dsp, same);
     return same;
 }
 
@@ -160,7 +142,7 @@ static int bench_fc(const char *name, int32_t k, int32_t n)
     t_ref = time_fc(0, &p, y_ref);
     t_dsp = time_fc(1, &p, y_dsp);
     same = memcmp(y_ref, y_dsp, (size_t)n) == 0;
-    report(name, (uint32_t)(n * k), t_ref, t_dsp, same);
+    report_bench(name, (uint32_t)(n * k), t_ref, t_dsp, same);
     return same;
 }
 
@@ -196,7 +178,7 @@ static int bench_avgpool(const char *name, int32_t c, int32_t h, int32_t w, int3
     t_ref = time_avgpool(0, &p, y_ref);
     t_dsp = time_avgpool(1, &p, y_dsp);
     same = memcmp(y_ref, y_dsp, (size_t)n_out) == 0;
-    report(name, (uint32_t)(n_out * k * k), t_ref, t_dsp, same);
+    report_bench(name, (uint32_t)(n_out * k * k), t_ref, t_dsp, same);
     return same;
 }
 
@@ -225,7 +207,7 @@ static int bench_mean(const char *name, int32_t outer, int32_t axis)
     t_ref = time_mean(0, &p, y_ref);
     t_dsp = time_mean(1, &p, y_dsp);
     same = memcmp(y_ref, y_dsp, (size_t)outer) == 0;
-    report(name, (uint32_t)(outer * axis), t_ref, t_dsp, same);
+    report_bench(name, (uint32_t)(outer * axis), t_ref, t_dsp, same);
     return same;
 }
 
@@ -262,7 +244,7 @@ static int bench_add(const char *name, int32_t size)
     t_ref = time_add(0, &p, y_ref);
     t_dsp = time_add(1, &p, y_dsp);
     same = memcmp(y_ref, y_dsp, (size_t)size) == 0;
-    report(name, (uint32_t)size, t_ref, t_dsp, same);
+    report_bench(name, (uint32_t)size, t_ref, t_dsp, same);
     return same;
 }
 #endif
