@@ -66,6 +66,10 @@ static void random_requant(int32_t c, int32_t taps)
             shift[i] = rr(-31, 30);
         } else if (mode == 2) {
             shift[i] = rr(-2, 3);
+        } else if (mode == 7) { /* around the edges of dsp_util.h's mlc_dsp_rows_uniform */
+            shift[i] = rr(-17, 0);
+            if (chance(10)) bias[i] = (chance(50) ? -1 : 1) * ((1 << 29) - (int32_t)rr(0, 1));
+            if (chance(10)) bias[i] = -(1 << 29) - (int32_t)rr(0, 1);
         } else {
             shift[i] = rr(-14, 0);
         }

@@ -128,6 +128,77 @@ static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, con
     }
 }
 
+/* One row of n channels, inner == 1, every channel within mlc_dsp_rows_uniform (|acc| < 2^29 + 255 * 128):
+   each element requantized with no test (mlc_dsp_rq_direct_exact; 19 instructions in the assembly loop).
+   Not inlined: the loop takes 13 registers. */
+MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                                          const int32_t *shift, int8_t *y, int32_t n, int32_t xzp, uint32_t zp2)
+{
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    const int8_t *xp = x, *wp = w;
+    const int32_t *bp = bias, *mp = mult, *sp = shift;
+    int8_t *yp = y;
+    int32_t xv, wv, tv, sv;
+/* 13 registers: the tie adjustment goes into SMMLAR's addend, so the shift's register takes mult */
+#define CA_EXACT_ASM(load_b, acc)                                                                                 \
+    "1:\n\t"                                                                                                      \
+    "ldrsb  %[x], [%[xp]], #1\n\t"                                                                                \
+    "ldrsb  %[w], [%[wp]], #1\n\t" load_b "ldr    %[s], [%[sp]], #4\n\t"                                           \
+    "sub    %[x], %[x], %[xzp]\n\t" acc "rsb    %[w], %[s], #0\n\t"                                               \
+    "lsl    %[t], %[zp2], %[w]\n\t"                                                                               \
+    "and    %[s], %[s], %[x]\n\t"                                                                                 \
+    "asr    %[t], %[t], #1\n\t"                                                                                   \
+    "add    %[t], %[t], %[s], asr #31\n\t"                                                                        \
+    "ldr    %[s], [%[mp]], #4\n\t"                                                                                \
+    "lsl    %[x], %[x], #1\n\t"                                                                                   \
+    "smmlar %[x], %[x], %[s], %[t]\n\t"                                                                           \
+    "asr    %[x], %[x], %[w]\n\t"                                                                                 \
+    "ssat   %[x], #8, %[x]\n\t"                                                                                   \
+    "strb   %[x], [%[yp]], #1\n\t"                                                                                \
+    "cmp    %[yp], %[yend]\n\t"                                                                                   \
+    "bne    1b"
+#define CA_EXACT_OPERANDS                                                                                         \
+    [xp] "+r"(xp), [wp] "+r"(wp), [bp] "+r"(bp), [mp] "+r"(mp), [sp] "+r"(sp), [yp] "+r"(yp), [x] "=&r"(xv),       \
+        [w] "=&r"(wv), [t] "=&r"(tv), [s] "=&r"(sv)
+    if (n <= 0) return;
+    if (bias != NULL) {
+        __asm__ volatile(CA_EXACT_ASM("ldr    %[t], [%[bp]], #4\n\t", "mla    %[x], %[x], %[w], %[t]\n\t")
+                         : CA_EXACT_OPERANDS
+                         : [yend] "r"(y + n), [xzp] "r"(xzp), [zp2] "r"(zp2)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile(CA_EXACT_ASM("", "mul    %[x], %[x], %[w]\n\t")
+                         : CA_EXACT_OPERANDS
+                         : [yend] "r"(y + n), [xzp] "r"(xzp), [zp2] "r"(zp2)
+                         : "cc", "memory");
+    }
+#undef CA_EXACT_ASM
+#undef CA_EXACT_OPERANDS
+#else
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + (bias != NULL ? bias[c] : 0);
+        y[c] = (int8_t)mlc_dsp_rq_direct_exact(acc, mult[c], shift[c], zp2);
+    }
+#endif
+}
+
+/* inner == 1 with every channel within mlc_dsp_rows_uniform: ca_exact_row per row, then the clamp four
+   per word when [lo, hi] is narrower than int8. */
+static void ca_single_exact(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w, const int32_t *bias,
+                            const int32_t *mult, const int32_t *shift, int32_t xzp, int32_t zp, uint32_t lo4,
+                            uint32_t hi4, int8_t *y)
+{
+    int32_t o, c;
+    for (o = 0; o < outer && channels > 0; ++o, x += channels, y += channels) {
+        ca_exact_row(x, w, bias, mult, shift, y, channels, xzp, (uint32_t)(2 * zp + 1));
+        if (lo4 != 0x80808080u || hi4 != 0x7F7F7F7Fu) {
+            for (c = 0; c + 3 < channels; c += 4) mlc_dsp_st32(y + c, mlc_dsp_clamp4(mlc_dsp_ld32(y + c), lo4, hi4));
+            for (; c < channels; ++c) y[c] = (int8_t)mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)y[c], lo4, hi4));
+        }
+    }
+}
+
 /* outer == 1, inner == 1, at most CA_CHECKED_MAX channels: the per-channel parameter checks run inside the
    channel loop (a separate pass costs about 16 instructions per channel), the outputs go to a stack buffer
    and reach y (which may be x) only once every channel has passed, clamped to [lo, hi] four per word on the
@@ -170,6 +241,10 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     if (!mlc_s8_ok(xzp) || !mlc_s8_ok(zp) || !mlc_s8_range_ok(lo, hi)) return MLC_EINVAL;
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
+    if (inner == 1 && mlc_dsp_rows_uniform(bias, mult, shift, channels)) {
+        ca_single_exact(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y);
+        return MLC_OK;
+    }
     if (inner == 1 && p->outer == 1 && channels <= CA_CHECKED_MAX) { /* BatchNormalization after a Gemm */
         return bias != NULL ? ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1)
                             : ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);

@@ -479,17 +479,84 @@ static inline uint32_t mlc_dsp_rq2(int32_t a0, int32_t a1, const mlc_dsp_rq_t *q
  * for shift in [-22, 0] and |acc| < 2^30 (checked on the accumulator itself) the prepared form is exact
  * with add = 2^(right-1) + zp * 2^right = ((2 zp + 1) * 2^right) >> 1 (zp2 = 2 zp + 1; zp for right = 0)
  * and the tie adjustment -[acc < 0] when right > 0, i.e. +((acc & shift) >> 31); anything else goes
- * through requant.h.
+ * through requant.h (mlc_dsp_rq_direct); mlc_dsp_rq_direct_exact is the first branch alone, for callers that
+ * have established its conditions once for many accumulators.
  */
+static MLC_DSP_ALWAYS_INLINE int32_t mlc_dsp_rq_direct_exact(int32_t acc, int32_t mult, int32_t shift, uint32_t zp2)
+{
+    const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), mult, (int32_t)(zp2 << -shift) >> 1) +
+                      ((acc & shift) >> 31);
+    return mlc_dsp_ssat8(t >> -shift);
+}
+
+/** mlc_dsp_rq_direct_exact where its conditions hold (tested here), requant.h elsewhere. */
 static MLC_DSP_ALWAYS_INLINE int32_t mlc_dsp_rq_direct(int32_t acc, int32_t mult, int32_t shift, uint32_t zp2,
                                                        int32_t zp)
 {
     if (MLC_DSP_LIKELY((uint32_t)(shift + 22) <= 22u && (uint32_t)acc + 0x3FFFFFFFu <= 0x7FFFFFFEu)) {
-        const int32_t t = mlc_dsp_smmlar((int32_t)((uint32_t)acc << 1), mult, (int32_t)(zp2 << -shift) >> 1) +
-                          ((acc & shift) >> 31);
-        return mlc_dsp_ssat8(t >> -shift);
+        return mlc_dsp_rq_direct_exact(acc, mult, shift, zp2);
     }
     return mlc_requant_s8(acc, mult, shift, zp, -128, 127);
+}
+
+/**
+ * 1 when every one of n channels has mult >= 0 (valid), shift in [-15, 0] and |bias| < 2^29 (bias may
+ * be NULL): then an accumulator of bias plus less than 2^29 in products
+ * meets mlc_dsp_rq_direct_exact's conditions, and the channel loop needs no test. One pass of OR / AND:
+ * shift - 1 in [-16, -1] is bits 4..31 set, |b| < 2^29 (b ^ (b >> 31), one's complement) is bits 29..31
+ * clear.
+ */
+static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
+                                       const int32_t *shift, int32_t n)
+{
+    const int has_bias = bias != NULL;
+    uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu;
+    int32_t j = 0;
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    if (n >= 4) { /* four channels a step, each array by one LDM: 25 instructions (C: 40) */
+        const int32_t *mp = mult, *sp = shift, *bp = bias, *const mend = mult + (n & ~3);
+        uint32_t a, b, c, d;
+        j = n & ~3;
+#define MLC_DSP_RU_MS                                                                                             \
+    "ldmia  %[mp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
+    "orr    %[mor], %[mor], %[a]\n\torr    %[mor], %[mor], %[b]\n\t"                                              \
+    "orr    %[mor], %[mor], %[c]\n\torr    %[mor], %[mor], %[d]\n\t"                                              \
+    "ldmia  %[sp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
+    "sub    %[a], %[a], #1\n\tand    %[sand], %[sand], %[a]\n\t"                                                  \
+    "sub    %[b], %[b], #1\n\tand    %[sand], %[sand], %[b]\n\t"                                                  \
+    "sub    %[c], %[c], #1\n\tand    %[sand], %[sand], %[c]\n\t"                                                  \
+    "sub    %[d], %[d], #1\n\tand    %[sand], %[sand], %[d]\n\t"
+#define MLC_DSP_RU_B                                                                                              \
+    "ldmia  %[bp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
+    "eor    %[a], %[a], %[a], asr #31\n\torr    %[bor], %[bor], %[a]\n\t"                                         \
+    "eor    %[b], %[b], %[b], asr #31\n\torr    %[bor], %[bor], %[b]\n\t"                                         \
+    "eor    %[c], %[c], %[c], asr #31\n\torr    %[bor], %[bor], %[c]\n\t"                                         \
+    "eor    %[d], %[d], %[d], asr #31\n\torr    %[bor], %[bor], %[d]\n\t"
+#define MLC_DSP_RU_OPERANDS                                                                                       \
+    [mp] "+r"(mp), [sp] "+r"(sp), [bp] "+r"(bp), [mor] "+r"(mor), [sand] "+r"(sand), [bor] "+r"(bor),              \
+        [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)
+        if (has_bias) {
+            __asm__("1:\n\t" MLC_DSP_RU_MS MLC_DSP_RU_B "cmp    %[mp], %[end]\n\tbne    1b"
+                    : MLC_DSP_RU_OPERANDS
+                    : [end] "r"(mend)
+                    : "cc", "memory");
+        } else {
+            __asm__("1:\n\t" MLC_DSP_RU_MS "cmp    %[mp], %[end]\n\tbne    1b"
+                    : MLC_DSP_RU_OPERANDS
+                    : [end] "r"(mend)
+                    : "cc", "memory");
+        }
+#undef MLC_DSP_RU_MS
+#undef MLC_DSP_RU_B
+#undef MLC_DSP_RU_OPERANDS
+    }
+#endif
+    for (; j < n; ++j) {
+        mor |= (uint32_t)mult[j];
+        sand &= (uint32_t)shift[j] - 1u;
+        if (has_bias) bor |= (uint32_t)(bias[j] ^ (bias[j] >> 31));
+    }
+    return (mor >> 31) == 0 && (sand | 15u) == 0xFFFFFFFFu && bor < (1u << 29);
 }
 
 /** Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */
