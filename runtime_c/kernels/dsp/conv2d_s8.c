@@ -780,6 +780,62 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
                                  mlc_dsp_rq_right((a)[3] + b0, lsh, m, ad, rsh)),                                 \
                    lo4, hi4)
 
+#if MM_USE_ASM
+/* One output of dw_rq_blocks: a = ssat8((smmlar((a + b0) << 1, m, ad) - [a + b0 < 0]) >> rsh). */
+#define DWR_ASM_ONE(a)                                                                                            \
+    "add    %[" a "], %[" a "], %[b0]\n\t"                                                                        \
+    "lsl    %[t], %[" a "], #1\n\t"                                                                               \
+    "smmlar %[t], %[t], %[m], %[ad]\n\t"                                                                          \
+    "add    %[t], %[t], %[" a "], asr #31\n\t"                                                                    \
+    "asr    %[t], %[t], %[rsh]\n\t"                                                                               \
+    "ssat   %[" a "], #8, %[t]\n\t"
+#define DWR_ASM_FOUR                                                                                              \
+    "ldmia  %[ap]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" DWR_ASM_ONE("a0") DWR_ASM_ONE("a1") DWR_ASM_ONE("a2")       \
+        DWR_ASM_ONE("a3")
+#define DWR_ASM_OPERANDS                                                                                          \
+    [ap] "+r"(ap), [yp] "+r"(yp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t] "=&r"(t)
+
+/* nb blocks of four accumulators (acc + b0) of a channel on the prepared form with lsh 1 and a right shift,
+   no clamp (the activation range is int8's), stored from yo at element stride es: 31 instructions a block
+   for es 1 (one word), 33 otherwise (four bytes). */
+MLC_DSP_NOINLINE static void dw_rq_blocks(const int32_t *acc, int32_t nb, int32_t b0, int32_t m, int32_t ad,
+                                          int32_t rsh, int8_t *yo, int32_t es)
+{
+    const int32_t *ap = acc, *const end = acc + 4 * nb;
+    int8_t *yp = yo;
+    /* LDM fills registers in number order: acc[0..3] in r8..r11 */
+    register int32_t a0 __asm__("r8"), a1 __asm__("r9"), a2 __asm__("r10"), a3 __asm__("r11");
+    int32_t t;
+    if (nb <= 0) return;
+    if (es == 1) {
+        __asm__ volatile("1:\n\t" DWR_ASM_FOUR "bfi    %[a0], %[a1], #8, #8\n\t"
+                         "bfi    %[a0], %[a2], #16, #8\n\t"
+                         "bfi    %[a0], %[a3], #24, #8\n\t"
+                         "str    %[a0], [%[yp]], #4\n\t"
+                         "cmp    %[ap], %[end]\n\t"
+                         "bne    1b"
+                         : DWR_ASM_OPERANDS
+                         : [end] "r"(end), [b0] "r"(b0), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)
+                         : "cc", "memory");
+    } else {
+        __asm__ volatile("1:\n\t" DWR_ASM_FOUR "strb   %[a0], [%[yp]]\n\t"
+                         "strb   %[a1], [%[yp], %[es]]\n\t"
+                         "add    %[yp], %[yp], %[es], lsl #1\n\t"
+                         "strb   %[a2], [%[yp]]\n\t"
+                         "strb   %[a3], [%[yp], %[es]]\n\t"
+                         "add    %[yp], %[yp], %[es], lsl #1\n\t"
+                         "cmp    %[ap], %[end]\n\t"
+                         "bne    1b"
+                         : DWR_ASM_OPERANDS
+                         : [end] "r"(end), [b0] "r"(b0), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)
+                         : "cc", "memory");
+    }
+}
+#undef DWR_ASM_ONE
+#undef DWR_ASM_FOUR
+#undef DWR_ASM_OPERANDS
+#endif
+
 /*
  * The band depthwise path's requantizing pass over nl output lines: line l's cnt accumulators at
  * acc + l astride (whole blocks of four computed) plus the bias, four outputs per word, stored along the
@@ -801,6 +857,15 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
         for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
             const int32_t *a = acc;
             int8_t *yl = yo;
+#if MM_USE_ASM
+            if (lsh == 1 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) {
+                dw_rq_blocks(a, full, b0, m, ad, (int32_t)rsh, yl, es);
+                a += 4 * full;
+                yl += 4 * full * es;
+                for (i = 0; i < rest; ++i) yl[i * es] = (int8_t)mlc_dsp_rq_right(a[i] + b0, 1, m, ad, rsh);
+                continue;
+            }
+#endif
             if (es == 1) {
                 for (i = 0; i < full; ++i, a += 4, yl += 4) mlc_dsp_st32(yl, DW_RQ4(a));
             } else {

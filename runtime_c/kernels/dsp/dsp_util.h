@@ -513,7 +513,8 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
     uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu;
     int32_t j = 0;
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-    if (n >= 4) { /* four channels a step, each array by one LDM: 25 instructions (C: 40) */
+    if (n >= 4) { /* four channels a step, each array by one LDM (whose register order, the register numbers',
+                     does not matter to OR / AND): 25 instructions (C: 40) */
         const int32_t *mp = mult, *sp = shift, *bp = bias, *const mend = mult + (n & ~3);
         uint32_t a, b, c, d;
         j = n & ~3;
