@@ -891,6 +891,29 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
     }
 }
 
+#if MM_USE_ASM
+/* nl lines of cnt requantized outputs, line l at yb + l lp, to yo + l ls. Lines that follow each other in y
+   (ls == cnt) move by whole words, a line's last word running into the next line, which overwrites it; the
+   last line moves exactly. */
+static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt, int8_t *yo, int32_t ls)
+{
+    int32_t l, i;
+    if (ls == cnt && nl > 1) {
+        const int8_t *const last = yb + (nl - 1) * lp;
+        for (; yb < last; yb += lp, yo += ls) {
+            for (i = 0; i < cnt; i += 4) {
+                mlc_dsp_st32(yo + i, mlc_dsp_ld32(yb + i));
+                MLC_DSP_OPAQUE(i);
+            }
+        }
+        nl = 1;
+    }
+    for (l = 0; l < nl; ++l, yb += lp, yo += ls) {
+        mlc_dsp_copy(yo, yb, cnt);
+    }
+}
+#endif
+
 /* Padded input lines of the band depthwise path, on the stack. */
 #define DW_T 1024
 /* Accumulators of the band depthwise path: one output line chunk (a multiple of 4). */
@@ -986,6 +1009,10 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const uint32_t zx4 = mlc_dsp_dup4(zx);
     int8_t t[DW_T];
     int32_t acc[DW_CHUNK];
+#if MM_USE_ASM
+    uint32_t yb[DW_CHUNK / 4]; /* a flat pass's outputs, requantized */
+    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+#endif
     int32_t n, ch, o0, o, l, i, a0;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
@@ -999,7 +1026,13 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
             const uint32_t wb01 = mlc_dsp_pack16(wc[e], wc[d + e]), wb2 = (uint32_t)(int32_t)wc[2 * d + e];
             const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
             mlc_dsp_rq_t rq;
+#if MM_USE_ASM
+            int asm_rq;
+#endif
             mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], p->y_zero_point, b0, 9);
+#if MM_USE_ASM
+            asm_rq = rq.fast && rq.neg && rq.lsh == 1 && no_clamp;
+#endif
             for (o0 = 0; o0 < lines_out; o0 += band) {
                 const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
                 const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;
@@ -1012,8 +1045,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                         if (li >= 0 && li < lines_in) {
                             const int8_t *src = xc + li * w_in;
                             const int32_t cnt = w_in < lp - pad_along ? w_in : lp - pad_along;
-                            for (i = 0; i + 3 < cnt; i += 4) mlc_dsp_st32(dl + pad_along + i, mlc_dsp_ld32(src + i));
-                            for (; i < cnt; ++i) dl[pad_along + i] = src[i];
+                            mlc_dsp_copy(dl + pad_along, src, cnt);
                         }
                     } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
                         const int8_t *src = xc + li;
@@ -1030,8 +1062,15 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                 if (flat) { /* the dropped outputs of the last line read up to 7 bytes past the band */
                     dw_fill_row(t + nl * lp, x, 0, 0, 8, zx);
                     for (o = 0; o < nout; o += lpc) {
-                        const int32_t k = nout - o < lpc ? nout - o : lpc;
-                        dw_line_pass(t + o * lp, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((k * lp + 3) / 4));
+                        const int32_t k = nout - o < lpc ? nout - o : lpc, na = 4 * ((k * lp + 3) / 4);
+                        dw_line_pass(t + o * lp, lp, nz, w0, w1, w2, wb01, wb2, acc, na);
+#if MM_USE_ASM
+                        if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
+                            dw_rq_blocks(acc, na / 4, b0, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1);
+                            dw_lines_move((const int8_t *)yb, lp, k, len_out, yc + (o0 + o) * ls, ls);
+                            continue;
+                        }
+#endif
                         dw_lines_store(acc, lp, k, len_out, b0, &rq, c, yc + (o0 + o) * ls, es, ls);
                     }
                     continue;
