@@ -73,8 +73,9 @@ def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None =
         kind = f"int8 (calibrated, {quant.observer})"
     if kind != "float":
         g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
-    p = plan_best_order(g, external_io(g) if kind != "float" else frozenset())
-    return Compiled(g, p, lower(g, p, name or g.name, _kernel_dirs(board)), path, kind)
+    kernels = _kernel_dirs(board)
+    p = plan_best_order(g, external_io(g) if kind != "float" else frozenset(), kernels)
+    return Compiled(g, p, lower(g, p, name or g.name, kernels), path, kind)
 
 
 def _kernel_dirs(board: Board | None) -> tuple[str, ...]:

@@ -97,7 +97,10 @@ def roots(g: Graph, external: frozenset[str] = frozenset()) -> dict[str, str]:
     return root
 
 
-def lifetimes(g: Graph, root: dict[str, str], external: frozenset[str] = frozenset()) -> dict[str, Buffer]:
+def lifetimes(g: Graph, root: dict[str, str], external: frozenset[str] = frozenset(),
+              kernels: tuple[str, ...] = ("ref",)) -> dict[str, Buffer]:
+    """Every arena buffer with the steps it lives over; `kernels`: the board's kernel directories (their
+    scratch needs differ)."""
     start: dict[str, int] = {}
     end: dict[str, int] = {}
     last = len(g.nodes)
@@ -127,7 +130,7 @@ def lifetimes(g: Graph, root: dict[str, str], external: frozenset[str] = frozens
         buffers[r] = Buffer(r, _align(max(t.arena_nbytes, 1)), start[r], end[r])
     for i, n in enumerate(g.nodes):
         d = opdef(n)
-        scratch = d.scratch_bytes(n, g) if d is not None else 0
+        scratch = d.scratch_bytes(n, g, kernels) if d is not None else 0
         if scratch:
             name = f"{n.name}#scratch"
             buffers[name] = Buffer(name, _align(scratch), i, i)
@@ -208,10 +211,11 @@ def lower_bound(buffers: dict[str, Buffer]) -> int:
     return max(sum(b.size for b in buffers.values() if b.start <= s <= b.end) for s in range(lo, hi + 1))
 
 
-def plan(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
-    """`external`: graph inputs and outputs the kernels read or write in the caller's buffers (no arena)."""
+def plan(g: Graph, external: frozenset[str] = frozenset(), kernels: tuple[str, ...] = ("ref",)) -> Plan:
+    """`external`: graph inputs and outputs the kernels read or write in the caller's buffers (no arena);
+    `kernels`: the board's kernel directories in search order (the scratch they need)."""
     root = roots(g, external)
-    buffers = lifetimes(g, root, external)
+    buffers = lifetimes(g, root, external, kernels)
     offsets = place(buffers)
     arena = max((offsets[b.name] + b.size for b in buffers.values()), default=0)
     return Plan(
@@ -221,7 +225,7 @@ def plan(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
     )
 
 
-def memory_order(g: Graph) -> list[Node]:
+def memory_order(g: Graph, kernels: tuple[str, ...] = ("ref",)) -> list[Node]:
     """A topological order that keeps little data alive: of the ready nodes, run the one that allocates
     least net of what it frees (ties: one that makes a reader ready, then the model's order). Chains have one order; this matters for
     branches (residual blocks, parallel heads)."""
@@ -242,7 +246,7 @@ def memory_order(g: Graph) -> list[Node]:
     def cost(n: Node) -> int:
         d = opdef(n)
         alloc = 0 if d is not None and d.alias else sum(size(o) for o in n.outputs if o)
-        alloc += d.scratch_bytes(n, g) if d is not None else 0
+        alloc += d.scratch_bytes(n, g, kernels) if d is not None else 0
         freed = sum(size(t) for t in set(i for i in n.inputs if i) if readers.get(t) == 1 and t not in g.outputs)
         return alloc - freed
 
@@ -263,14 +267,14 @@ def memory_order(g: Graph) -> list[Node]:
     return order
 
 
-def plan_best_order(g: Graph, external: frozenset[str] = frozenset()) -> Plan:
+def plan_best_order(g: Graph, external: frozenset[str] = frozenset(), kernels: tuple[str, ...] = ("ref",)) -> Plan:
     """Plan the model's order and the memory-aware order; keep the smaller arena (the model's on ties).
     The graph's node list becomes the chosen schedule."""
-    best = plan(g, external)
+    best = plan(g, external, kernels)
     original = list(g.nodes)
-    g.nodes = memory_order(g)
+    g.nodes = memory_order(g, kernels)
     if [id(n) for n in g.nodes] != [id(n) for n in original]:
-        other = plan(g, external)
+        other = plan(g, external, kernels)
         if other.arena_size < best.arena_size:
             return other
     g.nodes = original

@@ -381,12 +381,40 @@ def test_identity_of_input_as_output() -> None:
 
 def test_scratch_is_planned_for_its_step(monkeypatch) -> None:
     """Kernel scratch lives for one step, never on top of that step's inputs or outputs."""
-    monkeypatch.setattr(REGISTRY["Softmax"], "scratch_bytes", lambda node, g: 4 * g.tensors[node.inputs[0]].size + 4)
+    monkeypatch.setattr(REGISTRY["Softmax"], "scratch_bytes",
+                        lambda node, g, kernels=("ref",): 4 * g.tensors[node.inputs[0]].size + 4)
     for seed in range(30):
         g = random_graph(seed)
         p = plan(g)
         assert any(name.endswith("#scratch") for name in p.buffers) or not any(n.op == "Softmax" for n in g.nodes)
         check_plan(g, p)
+
+
+@requires_shared()
+def test_conv_scratch_follows_the_boards_kernels() -> None:
+    """The arena holds the scratch the linked mlc_conv2d_s8 needs: 18 bytes a tap for the DSP kernels, 4 for
+    the MVE ones, none (NULL) for the reference kernel."""
+    from toolchain.boards import load_board
+
+    model = MODELS / "bench" / "kws_dscnn_qdq.onnx"
+    arenas = {}
+    for board, per_tap in (("cortex-m4", 18), ("cortex-m55", 4), ("cortex-m3", 0)):
+        c = compile_model(model, board=load_board(board))
+        convs = [(layer.name, call) for layer in c.program.layers for call in layer.calls
+                 if call.fn == "mlc_conv2d_s8"]
+        assert convs
+        for name, call in convs:
+            q = call.params
+            taps = q["c_in"] // q["groups"] * q["k_h"] * q["k_w"]
+            scratch = [a for a in call.args if a.kind == "scratch"]
+            if per_tap:
+                assert len(scratch) == 1 and c.plan.buffers[scratch[0].name].size >= per_tap * taps, name
+            else:
+                assert not scratch and sum(a.kind == "null" for a in call.args) >= 1, name
+        if not per_tap:
+            assert not any(b.endswith("#scratch") for b in c.plan.buffers)
+        arenas[board] = c.plan.arena_size
+    assert arenas["cortex-m3"] <= arenas["cortex-m55"] <= arenas["cortex-m4"]
 
 
 def test_checker_catches_broken_plans() -> None:

@@ -70,9 +70,14 @@ class LowerCtx:
         self.constants[name] = Constant(name, data)
         return Arg("const", name)
 
+    # the "<node>#scratch" buffers the planner reserved (OpDef.scratch_bytes was not 0)
+    scratch_buffers: frozenset[str] = frozenset()
+
     def scratch(self, node: Node, ctype: str = "float") -> Arg:
-        """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes)."""
-        return Arg("scratch", f"{node.name}#scratch", ctype)
+        """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes), or NULL when the
+        board's kernel needs none."""
+        name = f"{node.name}#scratch"
+        return Arg("scratch", name, ctype) if name in self.scratch_buffers else Arg("null")
 
     def tensor(self, name: str) -> Arg:
         """An input or output tensor of a node: run-time tensors live in the arena; constants in flash."""
@@ -116,7 +121,9 @@ class OpDef:
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         raise NotImplementedError
 
-    def scratch_bytes(self, node: Node, g: Graph) -> int:
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
+        """Arena bytes the kernel of `node` needs besides its tensors, for the board's kernel directories
+        `kernels` (search order, as LowerCtx.kernels)."""
         return 0
 
     def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:

@@ -97,11 +97,11 @@ class Conv(OpDef):
                 ctx.scratch(node, "int16_t"), ctx.tensor(node.outputs[0])]
         return [KernelCall("mlc_conv2d_s8", "mlc_conv2d_s8_params_t", params, args)]
 
-    def scratch_bytes(self, node: Node, g: Graph) -> int:
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
         if g.tensors[node.inputs[0]].dtype != "int8":
             return 0
         geo = self._geometry(node, g)
-        return 18 * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]  # MLC_CONV2D_S8_SCRATCH_BYTES
+        return s8.conv_scratch_per_tap(kernels) * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

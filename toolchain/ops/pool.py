@@ -102,7 +102,7 @@ class Pool(OpDef):
         begin, end = spatial_pads(node, list(x[2:]), k, s, d)
         return k, s, d, begin, end
 
-    def scratch_bytes(self, node: Node, g: Graph) -> int:
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
         x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
         return 4 * x[0] * x[1] * x[2] * y[3] * y[4] if len(x) == 5 else 0
 

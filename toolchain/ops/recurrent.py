@@ -89,7 +89,7 @@ class _Recurrent(OpDef):
         return {"seq": seq, "batch": batch, "input": inp, "hidden": hidden, "num_dirs": self._dirs(node),
                 "reverse": int(node.attrs.get("direction", "forward") == "reverse"), "layout": layout}
 
-    def scratch_bytes(self, node: Node, g: Graph) -> int:
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
         p = self._base_params(node, g)
         return 4 * self._scratch_floats(p["batch"], p["hidden"])
 

@@ -144,14 +144,27 @@ def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None
     return args
 
 
+# Scratch bytes per tap (c_in / groups * k_h * k_w) of mlc_conv2d_s8 in each kernel directory: the DSP
+# kernels' MLC_CONV2D_S8_SCRATCH_BYTES (kernels_s8.h), the MVE kernels' four columns (mve/conv2d_s8.c);
+# the reference kernel takes NULL.
+CONV_SCRATCH_PER_TAP = {"dsp": 18, "mve": 4}
+
+
+def _kernel_dir_of(fn_file: str, kernels: tuple[str, ...]) -> str | None:
+    """The first of `kernels` (search order) with its own `fn_file`: the one whose kernel the build links."""
+    root = resource_dir("runtime_c") / "kernels"
+    return next((d for d in kernels if (root / d / fn_file).is_file()), None)
+
+
+def conv_scratch_per_tap(kernels: tuple[str, ...]) -> int:
+    """Scratch bytes per tap of the mlc_conv2d_s8 a build with kernel directories `kernels` links."""
+    return CONV_SCRATCH_PER_TAP.get(_kernel_dir_of("conv2d_s8.c", kernels) or "ref", 0)
+
+
 def fc_layout(kernels: tuple[str, ...]) -> int:
     """The mlc_fc_s8 w_layout for kernel directories searched in this order: the one the first directory
     with its own fc_s8.c prefers."""
-    root = resource_dir("runtime_c") / "kernels"
-    for d in kernels:
-        if (root / d / "fc_s8.c").is_file():
-            return FC_LAYOUT_OF_KERNELS.get(d, FC_W_ROWS)
-    return FC_W_ROWS
+    return FC_LAYOUT_OF_KERNELS.get(_kernel_dir_of("fc_s8.c", kernels) or "ref", FC_W_ROWS)
 
 
 def fc_weight_order(n: int, k: int, layout: int) -> np.ndarray:
