@@ -974,15 +974,59 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t
 #endif
 }
 
+#if MM_USE_ASM
+/* One output of stride 2 from the four bytes at `src` (x0..x3): y0 += (a,c).(x0,x2) + b x1. */
+#define DWS_ASM_COL(src, xb, wb, mul)                                                                             \
+    "ldr     %[e], " src "\n\t"                                                                                   \
+    "sxtab16 %[o], %[nz], %[e], ror #8\n\t"                                                                       \
+    "sxtab16 %[e], %[nz], %[e]\n\t" mul "smla" xb " %[y0], %[" wb "], %[o], %[y0]\n\t"
+/* One output from lines ln + hp, ln + 2 hp, ln (stepping it by 2), stored to acc without the bias. */
+#define DWS_ASM_OUT                                                                                               \
+    DWS_ASM_COL("[%[ln], %[hp]]", "tb", "wb01", "smuad %[y0], %[w1], %[e]\n\t")                                    \
+    DWS_ASM_COL("[%[ln], %[hp], lsl #1]", "bb", "wb2", "smlad %[y0], %[w2], %[e], %[y0]\n\t")                      \
+    DWS_ASM_COL("[%[ln]], #2", "bb", "wb01", "smlad %[y0], %[w0], %[e], %[y0]\n\t") "str %[y0], [%[acc]], #4\n\t"
+#endif
+
+/* dw_line_pass for stride 2 along the line: output i reads bytes 2i .. 2i + 2 of each line (16
+   instructions an output, half the work of the stride-1 pass's two outputs kept one in two). */
+MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, uint32_t nz, uint32_t w0, uint32_t w1,
+                                             uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n)
+{
+    int32_t *ap = acc;
+    int32_t *const a_end = acc + n;
+#if MM_USE_ASM
+    int32_t y0;
+    uint32_t e, o;
+    __asm__ volatile("1:\n\t" DWS_ASM_OUT DWS_ASM_OUT "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
+                     : [y0] "=&r"(y0), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(ap)
+                     : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                       [wb2] "r"(wb2), [end] "m"(a_end)
+                     : "cc", "memory");
+#else
+    for (; ap < a_end; ++ap, ln += 2) {
+        int32_t y0 = 0, k;
+        for (k = 0; k < 3; ++k) {
+            const uint32_t v = mlc_dsp_ld32(ln + k * hp);
+            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
+            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
+            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
+            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
+        }
+        ap[0] = y0;
+    }
+#endif
+}
+
 /*
- * Depthwise 3x3, dilation 1, stride 1 along the output lines: the rows (tr = 0) or, for narrow planes
+ * Depthwise 3x3, dilation 1, stride 1 or 2 along the output lines: the rows (tr = 0) or, for narrow planes
  * such as KWS's 25 x 5, the columns (tr = 1, the kernel transposed). Bands of input lines are copied to
  * the stack as padded lines of lp bytes (x_zero_point before, after and for lines outside the input; a
  * transposed copy moves four rows per word), so that every output reads three lines lp apart with no
  * bounds checks: two outputs per step in dw_line_pass (21 multiply and widen instructions), up to
  * DW_CHUNK per pass, then dw_lines_store. With stride 1 across the lines too ("flat") a pass runs over
  * several lines at once, lp = the line's outputs + 2, the two outputs at each line's end computed and
- * dropped; else each line alone, lp rounded for its blocks of four. Any stride across the lines.
+ * dropped; else each line alone, lp rounded for its blocks of four. Any stride across the lines; stride 2
+ * along the line through dw_line_pass_s2, each line alone.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
 {
@@ -992,14 +1036,15 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t len_in = tr ? p->h_in : w_in, len_out = tr ? p->h_out : w_out;
     const int32_t lines_in = tr ? w_in : p->h_in, lines_out = tr ? w_out : p->h_out;
     const int32_t pad_along = tr ? p->pad_top : p->pad_left, pad_across = tr ? p->pad_left : p->pad_top;
-    const int32_t s_across = tr ? p->stride_w : p->stride_h;
+    const int32_t s_across = tr ? p->stride_w : p->stride_h, s_along = tr ? p->stride_h : p->stride_w;
     const int32_t es = tr ? w_out : 1, ls = tr ? 1 : w_out; /* output element and line strides */
     const int32_t lp_flat = len_out + 2 > pad_along + len_in ? len_out + 2 : pad_along + len_in;
-    const int32_t len4 = 4 * ((len_out + 3) / 4);
+    /* a line pass computes outputs in blocks of four, reading 2 + s_along * (outputs) bytes of each line */
+    const int32_t len4 = s_along * 4 * ((len_out + 3) / 4);
     const int32_t k_flat = DW_CHUNK / lp_flat < lines_out ? DW_CHUNK / lp_flat : lines_out;
     /* flat when a pass covers three lines or more and computes at most 4 more outputs per line it saves
        (measured on the Cortex-M4: a pass costs about as much as 4 outputs) */
-    const int flat = s_across == 1 && k_flat >= 3 && 3 * lp_flat + 8 <= DW_T &&
+    const int flat = s_across == 1 && s_along == 1 && k_flat >= 3 && 3 * lp_flat + 8 <= DW_T &&
                      4 * ((k_flat * lp_flat + 3) / 4) <= k_flat * len4 + 4 * (k_flat - 1);
     const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
     const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
@@ -1039,13 +1084,23 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                 for (l = 0; l < nl; ++l) { /* input line first + l into t + l lp, in ascending order */
                     int8_t *dl = t + l * lp;
                     const int32_t li = first + l;
-                    if (li < 0 || li >= lines_in || !tr) {
-                        /* x_zero_point words (up to 3 bytes into the next line, written after), then the row */
-                        for (i = 0; i < lp; i += 4) mlc_dsp_st32(dl + i, zx4);
-                        if (li >= 0 && li < lines_in) {
-                            const int8_t *src = xc + li * w_in;
-                            const int32_t cnt = w_in < lp - pad_along ? w_in : lp - pad_along;
-                            mlc_dsp_copy(dl + pad_along, src, cnt);
+                    if (li < 0 || li >= lines_in) { /* x_zero_point words (up to 3 bytes into the next
+                                                        line, written after) */
+                        for (i = 0; i < lp; i += 4) {
+                            mlc_dsp_st32(dl + i, zx4);
+                            MLC_DSP_OPAQUE(i);
+                        }
+                    } else if (!tr) { /* row li between x_zero_point words (the first ones overwritten by it) */
+                        const int32_t top = pad_along < lp ? pad_along : lp;
+                        const int32_t cnt = w_in < lp - top ? w_in : lp - top;
+                        for (i = 0; i < top; i += 4) {
+                            mlc_dsp_st32(dl + i, zx4);
+                            MLC_DSP_OPAQUE(i);
+                        }
+                        mlc_dsp_copy(dl + top, xc + li * w_in, cnt);
+                        for (i = top + cnt; i < lp; i += 4) {
+                            mlc_dsp_st32(dl + i, zx4);
+                            MLC_DSP_OPAQUE(i);
                         }
                     } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
                         const int8_t *src = xc + li;
@@ -1080,7 +1135,11 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     int8_t *yo = yc + (o0 + o) * ls;
                     for (a0 = 0; a0 < len_out; a0 += DW_CHUNK, yo += DW_CHUNK * es) {
                         const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK;
-                        dw_line_pass(ln + a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                        if (s_along == 2) {
+                            dw_line_pass_s2(ln + 2 * a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                        } else {
+                            dw_line_pass(ln + a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                        }
                         dw_lines_store(acc, 0, 1, cnt, b0, &rq, c, yo, es, ls);
                     }
                 }
@@ -1132,7 +1191,8 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {
         conv_dw3x3_band(&c, x, y, 1); /* narrow plane: lines down the columns (three padded lines fit) */
-    } else if (depthwise3 && p->stride_w == 1 && 3 * (4 * ((p->w_out + 3) / 4) + 2) <= DW_T - 8) {
+    } else if (depthwise3 && (p->stride_w == 1 || p->stride_w == 2) &&
+               3 * (p->stride_w * 4 * ((p->w_out + 3) / 4) + 2) <= DW_T - 8) {
         conv_dw3x3_band(&c, x, y, 0); /* lines along the rows */
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */

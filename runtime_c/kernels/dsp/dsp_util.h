@@ -590,17 +590,42 @@ static inline uint32_t mlc_dsp_bytes2(int32_t b0, int32_t b1)
 #define MLC_DSP_OPAQUE(v) ((void)0)
 #endif
 
-/** Copy n bytes (short: a line of a few to a few hundred) by words then bytes, inline. */
+/** Copy n bytes (short: a line of a few to a few hundred) by pairs of words then bytes, inline. */
 static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i + 3 < n; i += 4) {
-        mlc_dsp_st32(d + i, mlc_dsp_ld32(s + i));
-        MLC_DSP_OPAQUE(i);
+    const int8_t *const end = s + (n & ~7);
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    if (s < end) { /* post-indexed: 6 instructions per 8 bytes (GCC: 8) */
+        uint32_t a, b;
+        __asm__ volatile("1:\n\t"
+                         "ldr    %[a], [%[s]], #4\n\t"
+                         "ldr    %[b], [%[s]], #4\n\t"
+                         "str    %[a], [%[d]], #4\n\t"
+                         "str    %[b], [%[d]], #4\n\t"
+                         "cmp    %[s], %[end]\n\t"
+                         "bne    1b"
+                         : [s] "+r"(s), [d] "+r"(d), [a] "=&r"(a), [b] "=&r"(b)
+                         : [end] "r"(end)
+                         : "cc", "memory");
     }
-    for (; i < n; ++i) {
-        d[i] = s[i];
-        MLC_DSP_OPAQUE(i);
+#else
+    while (s < end) {
+        const uint32_t a = mlc_dsp_ld32(s), b = mlc_dsp_ld32(s + 4);
+        mlc_dsp_st32(d, a);
+        mlc_dsp_st32(d + 4, b);
+        s += 8;
+        d += 8;
+        MLC_DSP_OPAQUE(s);
+    }
+#endif
+    if ((n & 4) != 0) {
+        mlc_dsp_st32(d, mlc_dsp_ld32(s));
+        s += 4;
+        d += 4;
+    }
+    for (n &= 3; n > 0; --n) {
+        *d++ = *s++;
+        MLC_DSP_OPAQUE(n);
     }
 }
 
