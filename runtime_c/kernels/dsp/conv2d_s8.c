@@ -914,6 +914,42 @@ static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt,
 }
 #endif
 
+/*
+ * Input rows first .. first + nl - 1 of a channel (xc, rows of w_in, lines_in of them) as padded lines of lp
+ * bytes at t: x_zero_point, then row_cnt bytes of the row at row_top. Short lines: x_zero_point over the
+ * whole band first (up to 3 bytes past it) and the rows on top; long ones: the padding of each line alone.
+ */
+MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, int32_t first, const int8_t *xc,
+                                           int32_t w_in, int32_t lines_in, int32_t row_top, int32_t row_cnt,
+                                           uint32_t zx4)
+{
+    const int32_t l0 = first < 0 ? -first : 0, l1 = lines_in - first < nl ? lines_in - first : nl;
+    int32_t l, i;
+    int8_t *dl;
+    if (lp <= 32) {
+        for (i = 0; i < nl * lp; i += 4) {
+            mlc_dsp_st32(t + i, zx4);
+            MLC_DSP_OPAQUE(i);
+        }
+        for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
+        return;
+    }
+    for (l = 0, dl = t; l < nl; ++l, dl += lp) { /* in ascending order: a line's last word may run into the next */
+        const int in = l >= l0 && l < l1;
+        for (i = 0; i < (in ? row_top : lp); i += 4) {
+            mlc_dsp_st32(dl + i, zx4);
+            MLC_DSP_OPAQUE(i);
+        }
+        if (in) {
+            mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
+            for (i = row_top + row_cnt; i < lp; i += 4) {
+                mlc_dsp_st32(dl + i, zx4);
+                MLC_DSP_OPAQUE(i);
+            }
+        }
+    }
+}
+
 /* Padded input lines of the band depthwise path, on the stack. */
 #define DW_T 1024
 /* Accumulators of the band depthwise path: one output line chunk (a multiple of 4). */
@@ -1049,6 +1085,8 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
     const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
     const int32_t lpc = flat ? DW_CHUNK / lp_flat : 1; /* lines per pass */
+    /* a row's place in its padded line (tr = 0) */
+    const int32_t row_top = pad_along < lp ? pad_along : lp, row_cnt = w_in < lp - row_top ? w_in : lp - row_top;
     const uint32_t nz = c->nzp2;
     const int8_t zx = (int8_t)p->x_zero_point;
     const uint32_t zx4 = mlc_dsp_dup4(zx);
@@ -1081,37 +1119,30 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
             for (o0 = 0; o0 < lines_out; o0 += band) {
                 const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
                 const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;
-                for (l = 0; l < nl; ++l) { /* input line first + l into t + l lp, in ascending order */
-                    int8_t *dl = t + l * lp;
-                    const int32_t li = first + l;
-                    if (li < 0 || li >= lines_in) { /* x_zero_point words (up to 3 bytes into the next
-                                                        line, written after) */
-                        for (i = 0; i < lp; i += 4) {
-                            mlc_dsp_st32(dl + i, zx4);
-                            MLC_DSP_OPAQUE(i);
+                if (!tr) {
+                    dw_stage_rows(t, lp, nl, first, xc, w_in, lines_in, row_top, row_cnt, zx4);
+                } else {
+                    for (l = 0; l < nl; ++l) { /* input line first + l into t + l lp, in ascending order */
+                        int8_t *dl = t + l * lp;
+                        const int32_t li = first + l;
+                        if (li < 0 || li >= lines_in) { /* x_zero_point words (up to 3 bytes into the next
+                                                            line, written after) */
+                            for (i = 0; i < lp; i += 4) {
+                                mlc_dsp_st32(dl + i, zx4);
+                                MLC_DSP_OPAQUE(i);
+                            }
+                        } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
+                            const int8_t *src = xc + li;
+                            const int32_t top = pad_along < lp ? pad_along : lp;
+                            const int32_t rows = len_in < lp - top ? len_in : lp - top;
+                            for (i = 0; i < top; ++i) dl[i] = zx;
+                            for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
+                                mlc_dsp_st32(dl + top + i,
+                                             mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
+                            }
+                            for (; i < rows; ++i, src += w_in) dl[top + i] = *src;
+                            for (i = top + rows; i < lp; ++i) dl[i] = zx;
                         }
-                    } else if (!tr) { /* row li between x_zero_point words (the first ones overwritten by it) */
-                        const int32_t top = pad_along < lp ? pad_along : lp;
-                        const int32_t cnt = w_in < lp - top ? w_in : lp - top;
-                        for (i = 0; i < top; i += 4) {
-                            mlc_dsp_st32(dl + i, zx4);
-                            MLC_DSP_OPAQUE(i);
-                        }
-                        mlc_dsp_copy(dl + top, xc + li * w_in, cnt);
-                        for (i = top + cnt; i < lp; i += 4) {
-                            mlc_dsp_st32(dl + i, zx4);
-                            MLC_DSP_OPAQUE(i);
-                        }
-                    } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
-                        const int8_t *src = xc + li;
-                        const int32_t top = pad_along < lp ? pad_along : lp;
-                        const int32_t rows = len_in < lp - top ? len_in : lp - top;
-                        for (i = 0; i < top; ++i) dl[i] = zx;
-                        for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
-                            mlc_dsp_st32(dl + top + i, mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
-                        }
-                        for (; i < rows; ++i, src += w_in) dl[top + i] = *src;
-                        for (i = top + rows; i < lp; ++i) dl[i] = zx;
                     }
                 }
                 if (flat) { /* the dropped outputs of the last line read up to 7 bytes past the band */
