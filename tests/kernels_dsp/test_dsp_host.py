@@ -197,14 +197,15 @@ def conv_case(rng):
 def run_conv(lib, p, x, wt, bias, mult, shift, scratch_mode="aligned"):
     taps = p.c_in // p.groups * p.k_h * p.k_w if p.groups > 0 and p.k_h > 0 and p.k_w > 0 else 0
     y = np.full(p.n * p.c_out * p.h_out * p.w_out + 64, 0x5A, np.uint8).view(np.int8)
-    buf = np.full((18 * max(taps, 0) + 3) // 4 + 40, 0xA5A5A5A5, np.uint32)  # 4-byte aligned, 18 B per tap + guard
+    size = 72 * ((max(taps, 0) + 3) // 4)  # MLC_CONV2D_S8_SCRATCH_BYTES
+    buf = np.full(size // 4 + 40, 0xA5A5A5A5, np.uint32)  # 4-byte aligned, the scratch + guard
     scr = None
     if scratch_mode == "aligned":
         scr = buf.ctypes.data
     elif scratch_mode == "odd":
         scr = buf.ctypes.data + 2
     rc = lib.mlc_conv2d_s8(p, p8(x), p8(wt), p32(bias), p32(mult), p32(shift), scr, p8(y))
-    guard = buf.view(np.uint8)[18 * taps + (2 if scratch_mode == "odd" else 0):]  # MLC_CONV2D_S8_SCRATCH_BYTES
+    guard = buf.view(np.uint8)[size + (2 if scratch_mode == "odd" else 0):]
     assert (guard[:64] == 0xA5).all(), "the kernel wrote past its scratch"
     return rc, y
 

@@ -101,7 +101,7 @@ class Conv(OpDef):
         if g.tensors[node.inputs[0]].dtype != "int8":
             return 0
         geo = self._geometry(node, g)
-        return s8.conv_scratch_per_tap(kernels) * geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]
+        return s8.conv_scratch_bytes(kernels, geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"])
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

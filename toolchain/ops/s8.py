@@ -144,10 +144,10 @@ def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None
     return args
 
 
-# Scratch bytes per tap (c_in / groups * k_h * k_w) of mlc_conv2d_s8 in each kernel directory: the DSP
+# Scratch bytes of mlc_conv2d_s8 for `taps` = c_in / groups * k_h * k_w, per kernel directory: the DSP
 # kernels' MLC_CONV2D_S8_SCRATCH_BYTES (kernels_s8.h), the MVE kernels' four columns (mve/conv2d_s8.c);
 # the reference kernel takes NULL.
-CONV_SCRATCH_PER_TAP = {"dsp": 18, "mve": 4}
+CONV_SCRATCH_BYTES = {"dsp": lambda taps: 72 * ((taps + 3) // 4), "mve": lambda taps: 4 * taps}
 
 
 def _kernel_dir_of(fn_file: str, kernels: tuple[str, ...]) -> str | None:
@@ -156,9 +156,10 @@ def _kernel_dir_of(fn_file: str, kernels: tuple[str, ...]) -> str | None:
     return next((d for d in kernels if (root / d / fn_file).is_file()), None)
 
 
-def conv_scratch_per_tap(kernels: tuple[str, ...]) -> int:
-    """Scratch bytes per tap of the mlc_conv2d_s8 a build with kernel directories `kernels` links."""
-    return CONV_SCRATCH_PER_TAP.get(_kernel_dir_of("conv2d_s8.c", kernels) or "ref", 0)
+def conv_scratch_bytes(kernels: tuple[str, ...], taps: int) -> int:
+    """Scratch bytes of the mlc_conv2d_s8 a build with kernel directories `kernels` links."""
+    size = CONV_SCRATCH_BYTES.get(_kernel_dir_of("conv2d_s8.c", kernels) or "ref")
+    return size(taps) if size is not None else 0
 
 
 def fc_layout(kernels: tuple[str, ...]) -> int:

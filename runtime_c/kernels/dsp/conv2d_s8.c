@@ -36,6 +36,7 @@ typedef struct {
     const int8_t *w;
     const int32_t *bias, *mult, *shift;
     int32_t cig, cog, ksize, taps, nb, nt;
+    int32_t nbp; /* column blocks: nb, and one more holding the nt last taps (x_zero_point after them) */
     int32_t plane_in, plane_out;
     uint32_t nzp2;     /* -x_zero_point in both halfwords: SXTAB16 widens and subtracts in one go */
     uint32_t lo4, hi4; /* activation clamp in every byte */
@@ -192,8 +193,9 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
  * Column layout (int16 x - x_zero_point) of eight pixels, four pairs k = 0..3 (pixels 2k, 2k + 1):
  * per block b of four taps t0..t3, 64 bytes, pair k at 64b + 16k holds the words [c0 (t0,t2)] [c1 (t0,t2)]
  * [c0 (t1,t3)] [c1 (t1,t3)] (c0, c1: the pair's pixels), the order SXTB16 / SXTB16 ROR 8 give the
- * weights, so one pointer walks all eight pixels; then the nt = taps % 4 tail taps, pixel j's at
- * 64 nb + 2 nt j. The int8 staging of one pair (2 taps bytes) follows at 16 taps.
+ * weights, so one pointer walks all eight pixels. The nt = taps % 4 last taps fill one more block whose
+ * other taps are 0 (their weights, read as the word ending at the channel's last weight shifted down, are 0
+ * too): nbp blocks in all. The int8 staging of one pair (2 bytes a tap, 4 nbp taps) follows them.
  */
 #define COL_BLOCK 64
 
@@ -220,13 +222,13 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
 #define MM_USE_ASM 0
 #endif
 
-/* Staging halfwords (tap-major: pixel 0 byte, pixel 1 byte) into pair k's blocks and tail. */
-MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t *out, uint8_t *tail)
+/* Staging halfwords (tap-major: pixel 0 byte, pixel 1 byte; x_zero_point past the taps) into pair k's
+   blocks. */
+MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t *out)
 {
-    const int32_t nb = c->nb, nt = c->nt;
+    const int32_t nb = c->nbp;
     const uint32_t nz = c->nzp2;
     const uint8_t *const end = out + COL_BLOCK * nb;
-    int32_t t;
 #if MM_USE_ASM
     /* 11 instructions a block (GCC: 16); st is word-aligned (the staging follows the columns) */
     if ((nb & 1) != 0) {
@@ -249,25 +251,18 @@ MLC_DSP_NOINLINE static void expand(const conv_t *c, const uint8_t *st, uint8_t 
         mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
     }
 #endif
-    for (t = 0; t < nt; ++t) {
-        const uint32_t v = mlc_dsp_ld16(st + 2 * t);
-        const int32_t zp = c->p->x_zero_point;
-        mlc_dsp_st16(tail + 2 * t, (uint32_t)(mlc_dsp_s8(v) - zp));
-        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)(mlc_dsp_s8(v >> 8) - zp));
-    }
 }
 
 /*
  * 1x1, no padding: the two pixels at input offsets o0 and o1 of the plane (o1 = o0 for the odd last one);
  * neighbours (stride 1) load as halfwords.
  */
-MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t o0, int32_t o1, uint8_t *out,
-                                            uint8_t *tail)
+MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, int32_t o0, int32_t o1, uint8_t *out)
 {
     const int32_t plane = c->plane_in, nb = c->nb, nt = c->nt;
     const uint32_t nz = c->nzp2;
     const int8_t *xp = xg + o0, *xq = xg + o1;
-    int32_t b, t;
+    int32_t b;
     if (o1 == o0 + 1) {
         for (b = 0; b < nb; ++b, out += COL_BLOCK, xp += 4 * plane) {
             /* (x[ic][p], x[ic][p+1]) halfwords of channels ic..ic+3, paired (ic, ic+2) and (ic+1, ic+3) */
@@ -285,23 +280,23 @@ MLC_DSP_NOINLINE static void pack_pointwise(const conv_t *c, const int8_t *xg, i
             mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
         }
     }
-    for (t = 0; t < nt; ++t, xp += plane, xq += plane) {
-        const int32_t zp = c->p->x_zero_point;
-        mlc_dsp_st16(tail + 2 * t, (uint32_t)((int32_t)xp[0] - zp));
-        mlc_dsp_st16(tail + 2 * (nt + t), (uint32_t)((int32_t)xq[0] - zp));
+    if (nt != 0) { /* the last block: channels 4 nb .. 4 nb + nt - 1, x_zero_point (0) for the others */
+        const uint8_t z = c->zpad;
+        const uint32_t even = mlc_dsp_pack4(xp[0], xq[0], nt > 2 ? xp[2 * plane] : z, nt > 2 ? xq[2 * plane] : z);
+        const uint32_t odd = mlc_dsp_pack4(nt > 1 ? xp[plane] : z, nt > 1 ? xq[plane] : z, z, z);
+        mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, even), mlc_dsp_sxtab16_odd(nz, even));
+        mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16(nz, odd), mlc_dsp_sxtab16_odd(nz, odd));
     }
 }
 
 /* Pair k of the columns as zeros: pixels past the plane's end (computed, never stored). */
-MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *tail)
+MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out)
 {
-    const uint8_t *const end = out + COL_BLOCK * c->nb;
-    int32_t t;
+    const uint8_t *const end = out + COL_BLOCK * c->nbp;
     for (; out < end; out += COL_BLOCK) {
         mlc_dsp_st2x32a(out, 0u, 0u);
         mlc_dsp_st2x32a(out + 8, 0u, 0u);
     }
-    for (t = 0; t < 2 * c->nt; ++t) mlc_dsp_st16(tail + 2 * t, 0u);
 }
 
 /* ------------------------------------------------------------------------------------------- matmul */
@@ -318,21 +313,35 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
         e = mlc_dsp_smlad(wo_, mlc_dsp_ld32a((col) + 8), e);                                                      \
         o = mlc_dsp_smlad(wo_, mlc_dsp_ld32a((col) + 12), o);                                                     \
     } while (0)
-#define MO_BLOCK(col)                                                                                             \
+#define MO_BLOCK_WORD(col, word)                                                                                  \
     do {                                                                                                          \
-        const uint32_t wv_ = mlc_dsp_ld32(wp);                                                                    \
+        const uint32_t wv_ = (word);                                                                              \
         const uint32_t we_ = mlc_dsp_sxtb16(wv_), wo_ = mlc_dsp_sxtb16_odd(wv_);                                  \
-        wp += 4;                                                                                                  \
         MO_PAIR(a0, a1, col);                                                                                     \
         MO_PAIR(a2, a3, (col) + 16);                                                                              \
         MO_PAIR(a4, a5, (col) + 32);                                                                              \
         MO_PAIR(a6, a7, (col) + 48);                                                                              \
     } while (0)
+#define MO_BLOCK(col)                                                                                             \
+    do {                                                                                                          \
+        MO_BLOCK_WORD(col, mlc_dsp_ld32(wp));                                                                     \
+        wp += 4;                                                                                                  \
+    } while (0)
+
+/* The weight word of the last (partial) block: the nt < 4 weights from wp, zeros above them. */
+static MLC_DSP_ALWAYS_INLINE uint32_t mm_last_word(const int8_t *wp, int32_t nt)
+{
+    uint32_t v = (uint8_t)wp[0];
+    if (nt > 1) v |= (uint32_t)(uint8_t)wp[1] << 8;
+    if (nt > 2) v |= (uint32_t)(uint8_t)wp[2] << 16;
+    return v;
+}
 
 #if MM_USE_ASM
 /* One block of four taps for pairs 0 and 1 (pixels 0-3): the weight word widened, pair 0's odd taps, pair 1. */
-#define MM_ASM_HEAD                                                                                               \
-    "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
+#define MM_ASM_HEAD "ldr    %[wv], [%[wp]], #4\n\t" MM_ASM_HEAD_REST
+/* The same after the weight word is in wv. */
+#define MM_ASM_HEAD_REST                                                                                          \
     "sxtb16 %[we], %[wv]\n\t"                                                                                     \
     "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
     "ldrd   %[xa], %[xb], [%[ca], #8]\n\t"                                                                        \
@@ -365,6 +374,8 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out, uint8_t *
     "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
 /* ca points at the block. */
 #define MO_ASM_BLOCK MM_ASM_HEAD MM_ASM_PAIRS23 MM_ASM_TAIL
+/* The last (partial) block, its weight word read from memory operand wl. */
+#define MO_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MM_ASM_HEAD_REST MM_ASM_PAIRS23 MM_ASM_TAIL
 /* Fourteen registers: every general register but sp and pc; the loop end is read from the stack. */
 #define MO_ASM_OPERANDS                                                                                           \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6),     \
@@ -392,6 +403,7 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 #if MM_USE_ASM
 /* Pairs 0 and 1 only (the plane's last 1-4 pixels): 8 SMLADs in 15 instructions. */
 #define MH_ASM_BLOCK MM_ASM_HEAD MM_ASM_TAIL
+#define MH_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MM_ASM_HEAD_REST MM_ASM_TAIL
 #define MH_ASM_OPERANDS                                                                                           \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv),    \
         [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
@@ -424,7 +436,6 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
     const uint8_t *const a_end = (const uint8_t *)cols + COL_BLOCK * 4 * (nb / 4);
     const int32_t rest = nb % 4;
 #endif
-    const uint8_t *const tails = (const uint8_t *)cols + COL_BLOCK * nb;
     int32_t k, t;
     for (k = 0; k < cnt; ++k, w += taps, ++rq, y += plane) {
         const int8_t *wp = w;
@@ -439,25 +450,19 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
             } else {
                 MM_ASM_RUN(MH_ASM_BLOCK, MH_ASM_OPERANDS);
             }
+            if (nt != 0) {
+                const uint32_t wl = mm_last_word(wp, nt);
+                if (wide) {
+                    __asm__ volatile(MO_ASM_BLOCK_WL : MO_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                } else {
+                    __asm__ volatile(MH_ASM_BLOCK_WL : MH_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                }
+            }
         }
 #else
         for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
+        if (nt != 0) MO_BLOCK_WORD(ca, mm_last_word(wp, nt));
 #endif
-        for (t = 0; t < nt; ++t) { /* tail taps: pixel j's at 2 nt j */
-            const uint32_t wt = (uint32_t)(int32_t)wp[t];
-            const uint8_t *tp = tails + 2 * t;
-            const int32_t d = 2 * nt;
-            a0 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp), a0);
-            a1 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + d), a1);
-            a2 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 2 * d), a2);
-            a3 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 3 * d), a3);
-            if (wide) {
-                a4 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 4 * d), a4);
-                a5 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 5 * d), a5);
-                a6 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 6 * d), a6);
-                a7 = mlc_dsp_smlabb(wt, mlc_dsp_ld16(tp + 7 * d), a7);
-            }
-        }
         if (uni) { /* every channel: the prepared form with a right shift (lsh 1) */
             const int32_t m = rq->mult, ad = rq->add;
             const uint32_t rsh = rq->rsh;
@@ -502,8 +507,8 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
                                     : -1];
 
 /*
- * matmul_oct's usual case in one assembly block: eight full pixels, no tail taps, every channel on the
- * prepared form with lsh 1 and a right shift (uni), no clamp. Per channel the accumulators start at the
+ * matmul_oct's usual case in one assembly block: eight full pixels, at least four taps, every channel on
+ * the prepared form with lsh 1 and a right shift (uni), no clamp. Per channel the accumulators start at the
  * bias, the multiply loop runs as MM_ASM_RUN's, then requantization, packing and the two word stores.
  * GCC, around separate statements that take all fourteen registers, spends about 40 more instructions a
  * channel reloading and moving values (measured on the Cortex-M4: a 64-tap pointwise tile 554 -> 499).
@@ -513,14 +518,14 @@ MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, 
 {
     const int32_t plane = c->plane_out;
     const uint8_t *const a_end = (const uint8_t *)cols + COL_BLOCK * 4 * (c->nb / 4);
-    const int32_t rest = c->nb % 4;
+    const int32_t rest = c->nb % 4, nt = c->nt, wsh = 8 * (4 - c->nt);
     const int8_t *wp;
     const uint8_t *ca;
     int32_t a0, a1, a2, a3, a4, a5, a6, a7;
     uint32_t wv, we, xa, xb;
     if (cnt <= 0) return;
-    /* the channel loop too: w (no tail taps: the weights of the next channel follow), rq, y and the count
-       live on the stack */
+    /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
+       on the stack */
     __asm__ volatile(
         "0:\n\t"
         "ldr    %[wp], %[wm]\n\t"
@@ -545,6 +550,15 @@ MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, 
         "tst    %[xa], #1\n\t"
         "beq    4f\n\t" MO_ASM_BLOCK
         "4:\n\t"
+        /* the last (partial) block: the word ending at the channel's last weight, shifted down */
+        "ldr    %[xa], %[ntm]\n\t"
+        "cmp    %[xa], #0\n\t"
+        "beq    5f\n\t"
+        "add    %[wp], %[wp], %[xa]\n\t"
+        "ldr    %[wv], [%[wp], #-4]\n\t"
+        "ldr    %[xb], %[wshm]\n\t"
+        "lsr    %[wv], %[wv], %[xb]\n\t" MM_ASM_HEAD_REST MM_ASM_PAIRS23 MM_ASM_TAIL
+        "5:\n\t"
         "str    %[wp], %[wm]\n\t"
         "ldr    %[xb], %[rqp]\n\t"
         "ldr    %[wv], [%[xb], #4]\n\t"
@@ -572,7 +586,8 @@ MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, 
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),
           [a6] "=&r"(a6), [a7] "=&r"(a7), [ca] "=&r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we),
           [xa] "=&r"(xa), [xb] "=&r"(xb), [wm] "+m"(w), [rqp] "+m"(rq), [yp] "+m"(y), [cnt] "+m"(cnt)
-        : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [plane] "m"(plane)
+        : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [plane] "m"(plane), [ntm] "m"(nt),
+          [wshm] "m"(wsh)
         : "cc", "memory");
 }
 #undef MF_ASM_RQ
@@ -582,7 +597,7 @@ MLC_DSP_NOINLINE static void matmul_oct(const conv_t *c, const int8_t *w, int32_
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
 #if MM_USE_ASM
-    if (npx == 8 && c->nt == 0 && c->p->act_min == -128 && c->p->act_max == 127) {
+    if (npx == 8 && (c->nt == 0 || c->nb > 0) && c->p->act_min == -128 && c->p->act_max == 127) {
         matmul_oct_fused(c, w, cnt, rq, cols, y);
         return;
     }
@@ -615,12 +630,13 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     uint8_t *const cols = (uint8_t *)scratch, *const out = cols + 16 * k;
-    uint8_t *const tail = cols + COL_BLOCK * c->nb + 4 * c->nt * k, *const stage = cols + 16 * c->taps;
+    uint8_t *const stage = cols + COL_BLOCK * c->nbp;
     if (pointwise) { /* input offsets of the pixel and the next one (the row's first when it wraps) */
         const int32_t ow1 = *ow + 1 < p->w_out ? *ow + 1 : 0, oh1 = ow1 != 0 ? *oh : *oh + 1;
         const int32_t o0 = *oh * p->stride_h * p->w_in + *ow * p->stride_w;
-        pack_pointwise(c, xg, o0, pair ? oh1 * p->stride_h * p->w_in + ow1 * p->stride_w : o0, out, tail);
+        pack_pointwise(c, xg, o0, pair ? oh1 * p->stride_h * p->w_in + ow1 * p->stride_w : o0, out);
     } else {
+        int32_t t;
         if (pair && *ow + 1 < p->w_out) {
             stage_pair_row(c, xg, *oh, *ow, stage);
         } else {
@@ -631,7 +647,8 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
                 stage_pixel(c, xg, *oh, *ow, stage + 1);
             }
         }
-        expand(c, stage, out, tail);
+        for (t = c->taps; t < 4 * c->nbp; ++t) mlc_dsp_st16(stage + 2 * t, c->zpad * 0x0101u); /* zeros */
+        expand(c, stage, out);
     }
     *ow += 2;
     while (*ow >= p->w_out) {
@@ -671,8 +688,7 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                         if (2 * q < left) {
                             stage_cols(c, xg, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
                         } else {
-                            clear_pair(c, (uint8_t *)scratch + 16 * q,
-                                       (uint8_t *)scratch + COL_BLOCK * c->nb + 4 * c->nt * q);
+                            clear_pair(c, (uint8_t *)scratch + 16 * q);
                         }
                     }
                     if (!uni) {
@@ -1308,6 +1324,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     c.taps = c.cig * c.ksize;
     c.nb = c.taps / 4;
     c.nt = c.taps % 4;
+    c.nbp = c.nb + (c.nt != 0);
     c.plane_in = p->h_in * p->w_in;
     c.plane_out = p->h_out * p->w_out;
     c.nzp2 = mlc_dsp_dup2(-p->x_zero_point);
