@@ -1090,6 +1090,26 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
     DWC_ASM_COL("[%[ln]], #2", "bb", "bt", "wb01", DWC_ASM_NEXT("w0")) "strd %[y0], %[y1], [%[acc]], #8\n\t"
 #endif
 
+#if !MM_USE_ASM
+/* Kernel line k of the C line passes: the four bytes at ln + k hp widened (e = (x0, x2), o = (x1, x3)), the
+   line's weight pair (w[k][0], w[k][2]) and its middle weight b. */
+typedef struct {
+    uint32_t e, o, wac, b;
+} dw_line_t;
+
+static MLC_DSP_ALWAYS_INLINE dw_line_t dw_line_k(const int8_t *ln, int32_t hp, int32_t k, uint32_t nz, uint32_t w0,
+                                                 uint32_t w1, uint32_t w2, uint32_t wb01, uint32_t wb2)
+{
+    const uint32_t v = mlc_dsp_ld32(ln + k * hp);
+    dw_line_t t;
+    t.e = mlc_dsp_sxtab16(nz, v);
+    t.o = mlc_dsp_sxtab16_odd(nz, v);
+    t.wac = k == 0 ? w0 : k == 1 ? w1 : w2;
+    t.b = (uint32_t)(k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2);
+    return t;
+}
+#endif
+
 /*
  * acc[0..n) (n a multiple of 4) = the bias-free sums of n consecutive outputs of one output line from the
  * three padded input lines ln, ln + hp, ln + 2 hp (kernel line j: pair wj = (w[j][0], w[j][2]), middle
@@ -1113,12 +1133,9 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t
     for (; ap < a_end; ap += 2, ln += 2) {
         int32_t y0 = 0, y1 = 0, k;
         for (k = 0; k < 3; ++k) {
-            const uint32_t v = mlc_dsp_ld32(ln + k * hp);
-            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
-            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
-            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
-            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
-            y1 = mlc_dsp_smlabt((uint32_t)b, e, mlc_dsp_smlad(wac, o, y1));
+            const dw_line_t t = dw_line_k(ln, hp, k, nz, w0, w1, w2, wb01, wb2);
+            y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
+            y1 = mlc_dsp_smlabt(t.b, t.e, mlc_dsp_smlad(t.wac, t.o, y1));
         }
         ap[0] = y0;
         ap[1] = y1;
@@ -1158,11 +1175,8 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, uint3
     for (; ap < a_end; ++ap, ln += 2) {
         int32_t y0 = 0, k;
         for (k = 0; k < 3; ++k) {
-            const uint32_t v = mlc_dsp_ld32(ln + k * hp);
-            const uint32_t e = mlc_dsp_sxtab16(nz, v), o = mlc_dsp_sxtab16_odd(nz, v);
-            const uint32_t wac = k == 0 ? w0 : k == 1 ? w1 : w2;
-            const int32_t b = k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2;
-            y0 = mlc_dsp_smlabb((uint32_t)b, o, mlc_dsp_smlad(wac, e, y0));
+            const dw_line_t t = dw_line_k(ln, hp, k, nz, w0, w1, w2, wb01, wb2);
+            y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
         }
         ap[0] = y0;
     }
@@ -1176,7 +1190,8 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, uint3
  * transposed copy moves four rows per word), so that every output reads three lines lp apart with no
  * bounds checks: two outputs per step in dw_line_pass (21 multiply and widen instructions), up to
  * DW_CHUNK per pass, then dw_lines_store. With stride 1 across the lines too ("flat") a pass runs over
- * several lines at once, lp = the line's outputs + 2, the two outputs at each line's end computed and
+ * several lines at once, lp = the padded row (e.g. the line's outputs + 1 for padding 1: the last output's
+ * third tap is the next line's leading x_zero_point), the outputs past each line's end computed and
  * dropped; else each line alone, lp rounded for its blocks of four. Any stride across the lines; stride 2
  * along the line through dw_line_pass_s2, each line alone.
  */
@@ -1190,7 +1205,10 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t pad_along = tr ? p->pad_top : p->pad_left, pad_across = tr ? p->pad_left : p->pad_top;
     const int32_t s_across = tr ? p->stride_w : p->stride_h, s_along = tr ? p->stride_h : p->stride_w;
     const int32_t es = tr ? w_out : 1, ls = tr ? 1 : w_out; /* output element and line strides */
-    const int32_t lp_flat = len_out + 2 > pad_along + len_in ? len_out + 2 : pad_along + len_in;
+    /* a flat line holds the padded row; its last outputs may read the next line's leading padding (up to
+       two bytes of x_zero_point), so lines need not be len_out + 2 apart */
+    const int32_t spill = pad_along < 2 ? pad_along : 2;
+    const int32_t lp_flat = len_out + 2 - spill > pad_along + len_in ? len_out + 2 - spill : pad_along + len_in;
     /* a line pass computes outputs in blocks of four, reading 2 + s_along * (outputs) bytes of each line */
     const int32_t len4 = s_along * 4 * ((len_out + 3) / 4);
     const int32_t k_flat = DW_CHUNK / lp_flat < lines_out ? DW_CHUNK / lp_flat : lines_out;
