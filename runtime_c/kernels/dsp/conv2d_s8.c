@@ -401,7 +401,19 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 }
 
 #if MM_USE_ASM
-/* Pairs 0 and 1 only (the plane's last 1-4 pixels): 8 SMLADs in 15 instructions. */
+/* Pair 0 only (the plane's last 1-2 pixels): 4 SMLADs in 9 instructions. */
+#define MP_ASM_BLOCK_REST                                                                                         \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
+    "ldrd   %[xa], %[xb], [%[ca], #8]\n\t"                                                                        \
+    "smlad  %[a0], %[wv], %[xa], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[wv], %[xb], %[a1]\n\t" MM_ASM_TAIL
+#define MP_ASM_BLOCK "ldr    %[wv], [%[wp]], #4\n\t" MP_ASM_BLOCK_REST
+#define MP_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MP_ASM_BLOCK_REST
+#define MP_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [xa] "=&r"(xa),   \
+        [xb] "=&r"(xb)
+/* Pairs 0 and 1 only (the plane's last 3-4 pixels): 8 SMLADs in 15 instructions. */
 #define MH_ASM_BLOCK MM_ASM_HEAD MM_ASM_TAIL
 #define MH_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MM_ASM_HEAD_REST MM_ASM_TAIL
 #define MH_ASM_OPERANDS                                                                                           \
@@ -423,12 +435,12 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 #endif
 
 /*
- * cnt output channels for the first npx pixels of `cols`, eight (wide) or four; y points at the first
- * channel's output of pixel 0.
+ * cnt output channels for the first npx pixels of `cols`, eight (wide) or four, or two when pair (not
+ * wide: the pairs past the pixels are not staged); y points at the first channel's output of pixel 0.
  */
 static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                               const int16_t *cols, int32_t npx, int8_t *y, const int wide,
-                                              const int uni)
+                                              const int uni, const int pair)
 {
     const int32_t taps = c->taps, nt = c->nt, nb = c->nb, plane = c->plane_out;
     const int clamp = c->p->act_min > -128 || c->p->act_max < 127; /* SSAT already gives the full int8 range */
@@ -447,6 +459,8 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
             uint32_t wv, we, xa, xb;
             if (wide) {
                 MM_ASM_RUN(MO_ASM_BLOCK, MO_ASM_OPERANDS);
+            } else if (pair) {
+                MM_ASM_RUN(MP_ASM_BLOCK, MP_ASM_OPERANDS);
             } else {
                 MM_ASM_RUN(MH_ASM_BLOCK, MH_ASM_OPERANDS);
             }
@@ -454,12 +468,15 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                 const uint32_t wl = mm_last_word(wp, nt);
                 if (wide) {
                     __asm__ volatile(MO_ASM_BLOCK_WL : MO_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                } else if (pair) {
+                    __asm__ volatile(MP_ASM_BLOCK_WL : MP_ASM_OPERANDS : [wl] "m"(wl) : "memory");
                 } else {
                     __asm__ volatile(MH_ASM_BLOCK_WL : MH_ASM_OPERANDS : [wl] "m"(wl) : "memory");
                 }
             }
         }
 #else
+        (void)pair; /* the C computes all eight pixels */
         for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
         if (nt != 0) MO_BLOCK_WORD(ca, mm_last_word(wp, nt));
 #endif
@@ -602,13 +619,13 @@ MLC_DSP_NOINLINE static void matmul_oct(const conv_t *c, const int8_t *w, int32_
         return;
     }
 #endif
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 1);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 1, 0);
 }
 
 MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                          const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1, npx <= 2);
 }
 
 /* Any channel's requantization (prepared with a left shift, or requant.h's: e.g. multipliers above 1 after
@@ -616,7 +633,7 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
 MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 0);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 0, 0);
 }
 
 /* ------------------------------------------------------------------------------------ im2col driver */
@@ -683,8 +700,8 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                 }
                 for (px = 0; px < npix; px += 8) { /* eight pixels: four column pairs interleaved */
                     const int32_t left = npix - px < 8 ? npix - px : 8;
-                    const int wide = left > 4 || !uni; /* else pairs 0 and 1 only */
-                    for (q = 0; q < (wide ? 4 : 2); ++q) {
+                    const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
+                    for (q = 0; q < (wide ? 4 : left > 2 ? 2 : 1); ++q) {
                         if (2 * q < left) {
                             stage_cols(c, xg, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
                         } else {
