@@ -9,8 +9,10 @@
  * LSL, SMMLAR, the tie adjustment, ASR, SSAT, four outputs clamped and stored per word. For long
  * channels (inner >= CA_TABLE_MIN) the output depends only on the input byte: a 256-byte table per
  * channel (on the stack) costs about 256 requantizations and then one load per element. One element per
- * channel (BatchNormalization after Gemm) skips the preparation: the form's condition is checked on the
- * accumulator itself (ca_one), with the parameter checks in the same loop when outer is 1.
+ * channel (BatchNormalization after Gemm) skips the preparation: when one OR / AND pass over the channels
+ * (dsp_util.h's mlc_dsp_rows_uniform, which is also the parameter check) shows every channel in range, an
+ * assembly loop of 19 instructions an element with no test (ca_exact_row); else the form's condition is
+ * checked on the accumulator itself (ca_one), with the parameter checks in the same loop when outer is 1.
  */
 #include <stddef.h>
 
