@@ -899,6 +899,14 @@ static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
     }
 }
 
+/* The last n < 4 accumulators of a line at a, copied into t and padded with zeros. */
+static MLC_DSP_ALWAYS_INLINE const int32_t *dw_tail4(const int32_t *a, int32_t n, int32_t *t)
+{
+    int32_t i;
+    for (i = 0; i < 4; ++i) t[i] = i < n ? a[i] : 0;
+    return t;
+}
+
 /* The last n < 4 requantized outputs of a line (element stride es). */
 static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
 {
@@ -983,6 +991,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
     const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
     const uint32_t lo4 = c->lo4, hi4 = c->hi4;
     const int32_t full = cnt / 4, rest = cnt % 4;
+    int32_t tail[4];
     int32_t l, i;
     if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
         const uint32_t lsh = rq->lsh, rsh = rq->rsh;
@@ -1010,14 +1019,18 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
                     yl[3 * es] = (int8_t)(uint8_t)(v >> 24);
                 }
             }
-            if (rest != 0) dw_put_tail(yl, es, DW_RQ4(a), rest);
+            if (rest != 0) { /* the line's last accumulators only: a flat pass may not have computed more */
+                const int32_t *const t = dw_tail4(a, rest, tail);
+                dw_put_tail(yl, es, DW_RQ4(t), rest);
+            }
         }
     } else {
         const mlc_dsp_rq_t q = *rq;
         for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
             for (i = 0; i < cnt; i += 4) {
-                const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(acc[i] + b0, acc[i + 1] + b0, &q, zp, lo, hi),
-                                                   mlc_dsp_rq2(acc[i + 2] + b0, acc[i + 3] + b0, &q, zp, lo, hi));
+                const int32_t *const a = cnt - i < 4 ? dw_tail4(acc + i, cnt - i, tail) : acc + i;
+                const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a[0] + b0, a[1] + b0, &q, zp, lo, hi),
+                                                   mlc_dsp_rq2(a[2] + b0, a[3] + b0, &q, zp, lo, hi));
                 dw_put_tail(yo + i * es, es, mlc_dsp_clamp4(v, lo4, hi4), cnt - i < 4 ? cnt - i : 4);
             }
         }
