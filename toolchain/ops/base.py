@@ -56,6 +56,8 @@ class LowerCtx:
     external: frozenset[str] = frozenset()
     # the board's kernel directories in search order: lowerings store weights in the layout they read best
     kernels: tuple[str, ...] = ("ref",)
+    # the "<node>#scratch" buffers the planner reserved (OpDef.scratch_bytes was not 0)
+    scratch_buffers: frozenset[str] = frozenset()
 
     def const(self, hint: str, data: np.ndarray) -> Arg:
         """Register a constant array; identical contents are stored once."""
@@ -69,9 +71,6 @@ class LowerCtx:
             name, k = f"{base}_{k}", k + 1
         self.constants[name] = Constant(name, data)
         return Arg("const", name)
-
-    # the "<node>#scratch" buffers the planner reserved (OpDef.scratch_bytes was not 0)
-    scratch_buffers: frozenset[str] = frozenset()
 
     def scratch(self, node: Node, ctype: str = "float") -> Arg:
         """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes), or NULL when the

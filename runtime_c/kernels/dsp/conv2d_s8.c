@@ -1070,28 +1070,19 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
                                            uint32_t zx4)
 {
     const int32_t l0 = first < 0 ? -first : 0, l1 = lines_in - first < nl ? lines_in - first : nl;
-    int32_t l, i;
+    int32_t l;
     int8_t *dl;
     if (lp <= 32) {
-        for (i = 0; i < nl * lp; i += 4) {
-            mlc_dsp_st32(t + i, zx4);
-            MLC_DSP_OPAQUE(i);
-        }
+        mlc_dsp_fill_words(t, 0, nl * lp, zx4);
         for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
         return;
     }
     for (l = 0, dl = t; l < nl; ++l, dl += lp) { /* in ascending order: a line's last word may run into the next */
         const int in = l >= l0 && l < l1;
-        for (i = 0; i < (in ? row_top : lp); i += 4) {
-            mlc_dsp_st32(dl + i, zx4);
-            MLC_DSP_OPAQUE(i);
-        }
+        mlc_dsp_fill_words(dl, 0, in ? row_top : lp, zx4);
         if (in) {
             mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
-            for (i = row_top + row_cnt; i < lp; i += 4) {
-                mlc_dsp_st32(dl + i, zx4);
-                MLC_DSP_OPAQUE(i);
-            }
+            mlc_dsp_fill_words(dl, row_top + row_cnt, lp, zx4);
         }
     }
 }
@@ -1291,10 +1282,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                         const int32_t li = first + l;
                         if (li < 0 || li >= lines_in) { /* x_zero_point words (up to 3 bytes into the next
                                                             line, written after) */
-                            for (i = 0; i < lp; i += 4) {
-                                mlc_dsp_st32(dl + i, zx4);
-                                MLC_DSP_OPAQUE(i);
-                            }
+                            mlc_dsp_fill_words(dl, 0, lp, zx4);
                         } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
                             const int8_t *src = xc + li;
                             const int32_t top = pad_along < lp ? pad_along : lp;

@@ -590,6 +590,16 @@ static inline uint32_t mlc_dsp_bytes2(int32_t b0, int32_t b1)
 #define MLC_DSP_OPAQUE(v) ((void)0)
 #endif
 
+/** The word v4 stored over bytes [i0, i1) of d, from i0 on, up to 3 bytes past i1 (inline, no memset). */
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_fill_words(int8_t *d, int32_t i0, int32_t i1, uint32_t v4)
+{
+    int32_t i;
+    for (i = i0; i < i1; i += 4) {
+        mlc_dsp_st32(d + i, v4);
+        MLC_DSP_OPAQUE(i);
+    }
+}
+
 /** Copy n bytes (short: a line of a few to a few hundred) by pairs of words then bytes, inline. */
 static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32_t n)
 {
