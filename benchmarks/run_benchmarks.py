@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from toolchain.bench import BenchReport, run_bench  # noqa: E402
 from toolchain.boards import load_board  # noqa: E402
-from toolchain.build import QuantOptions  # noqa: E402
+from toolchain.build import QuantOptions, build  # noqa: E402
 
 BEGIN, END = "<!-- run_benchmarks.py: begin -->", "<!-- run_benchmarks.py: end -->"
 NETS = ["kws_dscnn", "vww_mobilenet025", "ic_resnet8", "ad_autoencoder"]
@@ -62,7 +62,42 @@ def measure(shared: Path, boards: list[str]) -> list[tuple[str, BenchReport]]:
     return rows
 
 
-def render(rows: list[tuple[str, BenchReport]], boards: list[str]) -> str:
+# The int8 / float flash comparison (issue 4): whole firmware, both builds for the same board and goal.
+FLASH_BOARD = "cortex-m4"
+
+
+def measure_flash(shared: Path) -> list[tuple[str, str, BenchReport, int, int]]:
+    """(net, goal, int8 bench, float firmware flash, float constants) on FLASH_BOARD for both --optimize goals."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mlc-flash-") as tmp:
+        for goal in ("speed", "size"):
+            b = load_board(FLASH_BOARD).optimized_for(goal)
+            for net in NETS:
+                rep = run_bench(shared / "models" / "bench" / f"{net}_qdq.onnx", b)
+                f = build(shared / "models" / "bench" / f"{net}.onnx", b, Path(tmp) / f"{net}-{goal}")
+                rows.append((net, goal, rep, f.sizes.flash_total, f.sizes.constants))
+                print(f"{FLASH_BOARD} --optimize {goal} {net}: int8 {rep.flash_total_bytes} B, float "
+                      f"{f.sizes.flash_total} B", file=sys.stderr)
+    return rows
+
+
+def render_flash(rows: list[tuple[str, str, BenchReport, int, int]]) -> list[str]:
+    out = ["## int8 flash against the float build", "",
+           f"Whole firmware ({FLASH_BOARD}: the model, its kernels, the serial test protocol and start-up code) of "
+           "bench/NET_qdq.onnx against the float bench/NET.onnx, both built for the same `--optimize` goal. "
+           "`speed` (the default) links the board's DSP kernels at -O2; `size` the reference kernels at -Os.", "",
+           "| net | optimize | int8 instructions | int8 flash B (code + constants) | float flash B | "
+           "int8 / float flash | int8 / float constants |",
+           "|---|---|---|---|---|---|---|"]
+    for net, goal, r, f_total, f_const in rows:
+        out.append(f"| {net} | {goal} | {r.count_per_inference} | {r.flash_total_bytes} ({r.flash_code_bytes} + "
+                   f"{r.flash_constants_bytes}) | {f_total} | {100 * r.flash_total_bytes / f_total:.1f}% | "
+                   f"{100 * r.flash_constants_bytes / f_const:.1f}% |")
+    return out + [""]
+
+
+def render(rows: list[tuple[str, BenchReport]], boards: list[str],
+           flash: list[tuple[str, str, BenchReport, int, int]]) -> str:
     out = [BEGIN, "", "## int8 on the emulated Cortex-M boards", "",
            "Regenerate with `python benchmarks/run_benchmarks.py` (needs ../shared beside the checkout). "
            "Instructions are QEMU icount counts: exact and identical from run to run; not cycles.", ""]
@@ -81,6 +116,7 @@ def render(rows: list[tuple[str, BenchReport]], boards: list[str]) -> str:
                        f"{ratio:.3f} | {r.flash_code_bytes} | {r.flash_constants_bytes} | {r.ram_total_bytes} | "
                        f"{r.compile_seconds} | {r.build_seconds} |")
         out.append("")
+    out += render_flash(flash) if flash else []
     out += ["For scale (same emulator, same inputs, from the issue): TFLite Micro with CMSIS-NN runs the MLPerf Tiny "
             "int8 models at " + ", ".join(f"{v[0]} ({k})" for k, v in TFLM.items()) + " MACs per instruction with "
             "interpreter arenas of " + ", ".join(f"{v[1]} KB ({k})" for k, v in TFLM.items()) + ".", "", END]
@@ -106,7 +142,8 @@ def main() -> int:
     args = ap.parse_args()
     boards = args.boards.split(",")
     rows = measure(Path(args.shared), boards)
-    write(Path(args.out), render(rows, boards))
+    flash = measure_flash(Path(args.shared)) if FLASH_BOARD in boards else []
+    write(Path(args.out), render(rows, boards, flash))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -49,6 +49,7 @@ class BenchReport:
     compile_seconds: float
     build_seconds: float
     layers: list[LayerFigures] = field(default_factory=list)
+    optimize: str = "speed"  # --optimize: "speed" (the board's fastest kernels, -O2) or "size"
 
 
 def bench_input(program_inputs) -> Batch:
@@ -85,12 +86,14 @@ def run_bench(model: Path, board: Board, input_shapes: dict[str, list[int]] | No
         layers = [LayerFigures(layer.name, layer.op, layer.macs, n) for layer, n in zip(p.layers, dev.profile)]
     return BenchReport(model.name, board.name, compiled.quantization, emit, dev.unit, count, p.macs,
                        round(p.macs / count, 4) if count else None, p.arena_size, p.lower_bound, s.code,
-                       s.constants, s.flash_total, s.ram_total, round(t1 - t0, 3), round(t2 - t1, 3), layers)
+                       s.constants, s.flash_total, s.ram_total, round(t1 - t0, 3), round(t2 - t1, 3), layers,
+                       board.optimize)
 
 
 def render(rep: BenchReport) -> str:
     unit = rep.unit if rep.count_per_inference is not None else "instructions"
-    lines = [f"mlc bench: {rep.model} on {rep.board} ({rep.quantization}, {rep.emit} backend)"]
+    lines = [f"mlc bench: {rep.model} on {rep.board} ({rep.quantization}, {rep.emit} backend, "
+             f"optimized for {rep.optimize})"]
     if rep.count_per_inference is not None:
         lines.append(f"  {unit} per inference: {rep.count_per_inference}")
         lines.append(f"  MACs: {rep.macs}   MACs per {unit[:-1]}: {rep.macs_per_count}")

@@ -33,6 +33,11 @@ ARM_COMMON = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sect
               "-fno-common"]
 
 
+def _with_opt(flags: list[str], board: Board) -> list[str]:
+    """`flags` with the board's optimisation level (--optimize) in place of -O2."""
+    return [board.opt_flag if f == "-O2" else f for f in flags]
+
+
 @dataclass(frozen=True)
 class QuantOptions:
     """`--quantize int8 --calib CALIB [--observer O]`: post-training quantization of a float model."""
@@ -173,11 +178,12 @@ def _project_context(c: Compiled, board: Board, lists: dict[str, list[str]], obj
     return {
         "banner": BANNER.format(source=c.source.name), "board": board, "cross": cross,
         "host_cc": f"{board.toolchain_prefix}gcc" if linux else "gcc",
-        "host_cflags": HOST_FLAGS + (list(board.cflags) if linux else []) + inc,
+        "host_cflags": _with_opt(HOST_FLAGS, board) + (list(board.cflags) if linux else []) + inc,
         "host_ldflags": ["-Wl,--gc-sections"] + (list(board.cflags) + list(board.ldflags) if linux else []),
         "host_libs": ["m"],
         "cc": f"{board.toolchain_prefix}gcc" if cross else "gcc",
-        "cflags": ARM_COMMON + list(board.cflags) + _port_defines(board) + inc if cross else HOST_FLAGS + inc,
+        "cflags": (_with_opt(ARM_COMMON, board) + list(board.cflags) + _port_defines(board) + inc if cross
+                   else _with_opt(HOST_FLAGS, board) + inc),
         "ldflags": list(board.cflags) + list(board.ldflags) + ["-T", "link.ld", "-Wl,--gc-sections"] if cross else [],
         "model_sources": ["model.c"] + lists["kernels"], "model_objects": objects, "host_sources": lists["host"],
         "device_sources": lists["device"] + lists["port"],
@@ -272,6 +278,7 @@ def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
     return {
         "mlc_manifest_version": 1,
         "model": c.source.name, "model_sha256": p.sha256, "name": p.name, "board": board.name,
+        "optimize": board.optimize, "kernels": list(board.kernels),
         "arena_bytes": p.arena_size, "arena_lower_bound_bytes": p.lower_bound, "arena_linear_bytes": p.linear_size,
         "constants_bytes": p.const_bytes, "macs": p.macs, "quantization": c.quantization,
         "int8_api": f"mlc_{p.name}_run_s8" if p.raw_api else None,

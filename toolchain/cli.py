@@ -24,6 +24,16 @@ def _common_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", metavar="CALIB.npy|CALIB.npz[:key]", help="representative inputs for --quantize")
     p.add_argument("--observer", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how calibration picks each activation's range (default minmax)")
+    p.add_argument("--optimize", choices=["speed", "size"], default=None,
+                   help="speed: the board's fastest kernels, -O2 (the default of every board file); size: the "
+                   "reference kernels only, -Os (several times less kernel code, slower)")
+
+
+def _board(args: argparse.Namespace):
+    """The --board, built for --optimize."""
+    from toolchain.boards import load_board
+
+    return load_board(args.board).optimized_for(args.optimize)
 
 
 def _quant(args: argparse.Namespace):
@@ -43,11 +53,10 @@ def _kib(n: int) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from toolchain.boards import load_board
     from toolchain.build import build
     from toolchain.onnx_import import parse_input_shapes
 
-    board = load_board(args.board)
+    board = _board(args)
     out = Path(args.output or "out")
     res = build(args.model, board, out, parse_input_shapes(args.input_shape), args.name, quiet=args.quiet,
                 quant=_quant(args), emit=args.emit)
@@ -60,11 +69,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from toolchain.boards import load_board
     from toolchain.onnx_import import parse_input_shapes
     from toolchain.run import run_model
 
-    board = load_board(args.board)
+    board = _board(args)
     run_model(args.model, board, Path(args.input), Path(args.output), parse_input_shapes(args.input_shape),
               args.name, port=getattr(args, "port", None), quiet=args.quiet, quant=_quant(args), emit=args.emit)
     print(f"wrote {args.output}")
@@ -72,12 +80,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from toolchain.boards import load_board
     from toolchain.errors import UsageError
     from toolchain.inspect_model import inspect_model, render_text
     from toolchain.onnx_import import parse_input_shapes
 
-    board = load_board(args.board)
+    board = _board(args)
     json_path = None if args.json in (None, "-") else Path(args.json)
     for opt, path in (("--json", json_path), ("--plot", Path(args.plot) if args.plot else None)):
         if path is not None and not path.parent.is_dir():
@@ -99,11 +106,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from toolchain.boards import load_board
     from toolchain.onnx_import import parse_input_shapes
     from toolchain.verify import run_test
 
-    board = load_board(args.board)
+    board = _board(args)
     if args.json and not Path(args.json).parent.is_dir():
         from toolchain.errors import UsageError
 
@@ -151,11 +157,10 @@ class _Parser(argparse.ArgumentParser):
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from toolchain.bench import render, run_bench, to_json
-    from toolchain.boards import load_board
     from toolchain.errors import UsageError
     from toolchain.onnx_import import parse_input_shapes
 
-    board = load_board(args.board)
+    board = _board(args)
     if args.json and not Path(args.json).parent.is_dir():
         raise UsageError(f"--json {args.json}: folder {Path(args.json).parent} does not exist; create it or pick "
                          "another path")

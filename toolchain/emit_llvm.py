@@ -157,7 +157,9 @@ def compile_ir(text: str, board: Board) -> bytes:
         mod.verify()
     except RuntimeError as exc:
         raise MlcError(f"the LLVM backend generated invalid IR ({str(exc).strip()}); please report it") from None
-    pto = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL)
+    pto = llvm.create_pipeline_tuning_options(speed_level=OPT_LEVEL if board.optimize == "speed" else 2)
+    if board.optimize == "size":  # no pass that trades code size for speed
+        pto.loop_unrolling = pto.loop_vectorization = pto.slp_vectorization = False
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)
     return tm.emit_object(mod)

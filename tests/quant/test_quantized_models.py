@@ -3,12 +3,15 @@ output steps, accuracy against the float model, byte-identical Python simulator,
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from tests.conftest import MODELS, requires_shared
 from tests.quant.util import PRE_QUANTIZED, PTQ, calib_inputs, compiled, ort_as_written, run_built
-from toolchain.build import QuantOptions, compile_model
+from toolchain.boards import load_board
+from toolchain.build import QuantOptions, build, compile_model
 from toolchain.quant.simulate import simulate_batch
 
 pytestmark = requires_shared()
@@ -82,6 +85,21 @@ def test_int8_constants_at_most_30_percent_of_float(net):
     f = compile_model(MODELS / "bench" / f"{net}.onnx").program
     q = compiled(f"bench/{net}_qdq.onnx").program
     assert q.const_bytes <= 0.30 * f.const_bytes, (q.const_bytes, f.const_bytes)
+
+
+KWS_FLASH = pytest.mark.xfail(strict=True, reason="kws_dscnn: its constants alone are 33% of the float model's")
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("net", [pytest.param(n, marks=KWS_FLASH) if n == "kws_dscnn" else n for n in NETS])
+def test_int8_flash_at_most_30_percent_of_float_optimized_for_size(tmp_path, net):
+    """Whole cortex-m4 firmware (model, kernels, test protocol, start-up), both builds with --optimize size.
+    With the default --optimize speed the DSP kernels' code (about 22 KB for the convolution) breaks the 30%:
+    docs/benchmarks.md has both."""
+    board = load_board("cortex-m4").optimized_for("size")
+    q = build(MODELS / "bench" / f"{net}_qdq.onnx", board, tmp_path / "int8").sizes.flash_total
+    f = build(MODELS / "bench" / f"{net}.onnx", board, tmp_path / "float").sizes.flash_total
+    assert q <= 0.30 * f, (q, f)
 
 
 @pytest.mark.parametrize("net", ["mlperf_kws_ref_float", "mlperf_ic_resnet_float", "mlperf_ad01_float",

@@ -198,6 +198,15 @@ def test_model_too_big_for_board(tmp_path) -> None:
     assert "cortex-m0" in line and "RAM" in line
 
 
+@requires_shared()
+def test_board_file_with_unknown_optimize_goal(tmp_path) -> None:
+    path = tmp_path / "fast.toml"
+    path.write_text('name = "fast"\nkind = "host"\ncore = "native"\nram_bytes = 1000000\nflash_bytes = 1000000\n'
+                    'optimize = "ludicrous"\n')
+    line = build(tmp_path, DIGITS, "--board", path)
+    assert "fast.toml" in line and "speed, size" in line
+
+
 def _tiny_board(tmp_path: Path, ram_bytes: int) -> Path:
     path = tmp_path / "tiny.toml"
     path.write_text(f'name = "tiny"\ndescription = "test"\nkind = "host"\ncore = "native"\n'
