@@ -35,18 +35,16 @@ extern "C" {
 #endif
 
 /* Compile-time check that >> of a negative int32 is arithmetic (implementation-defined in C99). */
-typedef char mlc_requant_needs_arithmetic_shift[((int32_t)-8 >> 1) == -4 ? 1 : -1];
+typedef char mlc_requant_needs_arithmetic_shift[((int32_t)-8 >> 1) == -4 && ((int64_t)-8 >> 1) == -4 ? 1 : -1];
 
-/** round(a * b / 2^31), ties toward +infinity; INT32_MIN * INT32_MIN saturates to INT32_MAX. */
+/** round(a * b / 2^31), ties toward +infinity; INT32_MIN * INT32_MIN saturates to INT32_MAX. TFLite writes
+    (ab + nudge) / 2^31 with a truncating division and a sign-dependent nudge; floor((ab + 2^30) / 2^31), one
+    arithmetic shift, is the same integer for every product (toolchain/quant/requant.py's srdhm, tested
+    equal) and compiles to a few instructions where the division needs a 64-bit sign fix-up. */
 static inline int32_t mlc_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab;
-    int32_t nudge;
     if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? (int32_t)(1 << 30) : (int32_t)(1 - (1 << 30));
-    /* C division truncates toward zero: this is TFLite's exact expression. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /** round(x / 2^exponent), ties away from zero; exponent in [0, 31]. */

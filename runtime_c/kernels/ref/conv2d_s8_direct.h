@@ -12,15 +12,23 @@
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
+#if defined(__GNUC__)
+#define MLC_REF_NOINLINE __attribute__((noinline))
+#else
+#define MLC_REF_NOINLINE
+#endif
+
 /* Taps (ic, kh, kw) of one output with kernel rows [kh0, kh1) and columns [kw0, kw1) inside the input: the
    sum of (x - x_zero_point) * w; the window's origin (row ih0, column iw0, maybe in the padding) is at
    offset `origin` of the group's input xg (an integer: no pointer is formed outside the input). */
-static int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_t *p, const int8_t *xg, int32_t origin,
-                                    const int8_t *woc, int32_t kh0, int32_t kh1, int32_t kw0, int32_t kw1)
+static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_t *p, const int8_t *xg, int32_t origin,
+                                                     const int8_t *woc, int32_t kh0, int32_t kh1, int32_t kw0,
+                                                     int32_t kw1)
 {
     const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in, xzp = p->x_zero_point;
     const int32_t ksize = p->k_h * p->k_w;
     int32_t acc = 0, ic, kh, kw;
+    if (cig <= 0) return 0; /* no input channel: bias only */
     if (cig == 1) { /* depthwise: the kernel row innermost */
         for (kh = kh0; kh < kh1; ++kh) {
             const int32_t row = origin + kh * p->dil_h * p->w_in;
@@ -31,19 +39,18 @@ static int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_t *p, const int8_
     }
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = kw0; kw < kw1; ++kw) { /* the channels innermost, as in mlc_conv2d_s8_quad */
-            int32_t xi = origin + kh * p->dil_h * p->w_in + kw * p->dil_w;
+            const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw * p->dil_w);
             const int8_t *wp = woc + kh * p->k_w + kw;
-            for (ic = 0; ic < cig; ++ic, xi += plane_in) acc += ((int32_t)xg[xi] - xzp) * (int32_t)wp[ic * ksize];
+            for (ic = cig;;) {
+                acc += ((int32_t)*xp - xzp) * (int32_t)*wp;
+                if (--ic == 0) break; /* no pointer is stepped past the input */
+                xp += plane_in;
+                wp += ksize;
+            }
         }
     }
     return acc;
 }
-
-#if defined(__GNUC__)
-#define MLC_REF_NOINLINE __attribute__((noinline))
-#else
-#define MLC_REF_NOINLINE
-#endif
 
 /* The window sums of four neighbouring outputs of a row (stride_w apart), every window inside the input
    horizontally, as mlc_conv2d_s8_window: sum(x * w) - x_zero_point * sum(w) (the same integers: every partial
@@ -60,10 +67,25 @@ static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p,
     const int dws = cig == 1;
     const int32_t run = dws ? p->k_w : cig, x_step = dws ? p->dil_w : plane_in, w_step = dws ? 1 : ksize;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0, kh, kw, t;
-    for (kh = kh0; kh < kh1; ++kh) {
+    for (kh = run > 0 ? kh0 : kh1; kh < kh1; ++kh) { /* no input channel: bias only */
         for (kw = 0; kw < p->k_w; kw += dws ? p->k_w : 1) {
             int32_t xi = origin + kh * p->dil_h * p->w_in + kw * p->dil_w;
             const int8_t *wp = woc + kh * p->k_w + kw;
+            if (s1 == 1) { /* neighbours: immediate offsets keep every accumulator in a register */
+                const int8_t *xp = xg + xi;
+                for (t = run;;) {
+                    const int32_t wv = *wp;
+                    wsum += wv;
+                    a0 += xp[0] * wv;
+                    a1 += xp[1] * wv;
+                    a2 += xp[2] * wv;
+                    a3 += xp[3] * wv;
+                    if (--t == 0) break; /* no pointer is stepped past the input */
+                    xp += x_step;
+                    wp += w_step;
+                }
+                continue;
+            }
             for (t = 0; t < run; ++t, xi += x_step) {
                 const int32_t wv = wp[t * w_step];
                 wsum += wv;
