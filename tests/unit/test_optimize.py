@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -56,3 +57,24 @@ def test_manifest_records_the_goal(tmp_path):
                  "-o", str(out), "--quiet"]) == 0
     m = json.loads((out / "manifest.json").read_text())
     assert m["optimize"] == "size" and m["kernels"] == ["ref"]
+
+
+@requires_shared()
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
+@pytest.mark.parametrize("emit", ["c", "llvm"])
+def test_size_and_speed_builds_give_the_same_outputs(tmp_path, emit):
+    """On the emulated Cortex-M4 the reference kernels at -Os (LLVM: no unrolling) compute the same bytes as
+    the DSP kernels at -O2."""
+    import numpy as np
+
+    from toolchain.cli import main
+
+    x = np.random.default_rng(0).random((3, 1, 8, 8), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outs = []
+    for goal in ("speed", "size"):
+        out = tmp_path / f"{goal}.npy"
+        assert main(["run", str(MODELS / "digits_cnn_qdq.onnx"), "--board", "cortex-m4", "--optimize", goal, "--emit", emit, "--input",
+                     str(tmp_path / "x.npy"), "--output", str(out), "--quiet"]) == 0
+        outs.append(np.load(out))
+    assert outs[0].tobytes() == outs[1].tobytes()
