@@ -30,10 +30,16 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
     int32_t acc = 0, ic, kh, kw;
     if (cig <= 0) return 0; /* no input channel: bias only */
     if (cig == 1) { /* depthwise: the kernel row innermost */
+        const int32_t dil_w = p->dil_w, n = kw1 - kw0;
+        if (n <= 0) return 0;
         for (kh = kh0; kh < kh1; ++kh) {
-            const int32_t row = origin + kh * p->dil_h * p->w_in;
-            const int8_t *wr = woc + kh * p->k_w;
-            for (kw = kw0; kw < kw1; ++kw) acc += ((int32_t)xg[row + kw * p->dil_w] - xzp) * (int32_t)wr[kw];
+            const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw0 * dil_w);
+            const int8_t *wp = woc + kh * p->k_w + kw0;
+            for (kw = n;;) {
+                acc += ((int32_t)*xp - xzp) * (int32_t)*wp++;
+                if (--kw == 0) break; /* no pointer is stepped past the input */
+                xp += dil_w;
+            }
         }
         return acc;
     }
