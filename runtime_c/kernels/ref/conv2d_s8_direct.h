@@ -18,6 +18,27 @@
 #define MLC_REF_NOINLINE
 #endif
 
+/* mlc_conv2d_s8_window for one input channel (depthwise): the kernel row innermost. Its own function: the
+   general window's code stays as GCC compiles it alone. */
+static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window_dw(const mlc_conv2d_s8_params_t *p, const int8_t *xg,
+                                                        int32_t origin, const int8_t *woc, int32_t kh0, int32_t kh1,
+                                                        int32_t kw0, int32_t kw1)
+{
+    const int32_t dil_w = p->dil_w, n = kw1 - kw0, xzp = p->x_zero_point;
+    int32_t acc = 0, kh, kw;
+    if (n <= 0) return 0;
+    for (kh = kh0; kh < kh1; ++kh) {
+        const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw0 * dil_w);
+        const int8_t *wp = woc + kh * p->k_w + kw0;
+        for (kw = n;;) {
+            acc += ((int32_t)*xp - xzp) * (int32_t)*wp++;
+            if (--kw == 0) break; /* no pointer is stepped past the input */
+            xp += dil_w;
+        }
+    }
+    return acc;
+}
+
 /* Taps (ic, kh, kw) of one output with kernel rows [kh0, kh1) and columns [kw0, kw1) inside the input: the
    sum of (x - x_zero_point) * w; the window's origin (row ih0, column iw0, maybe in the padding) is at
    offset `origin` of the group's input xg (an integer: no pointer is formed outside the input). */
@@ -29,20 +50,7 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
     const int32_t ksize = p->k_h * p->k_w;
     int32_t acc = 0, ic, kh, kw;
     if (cig <= 0) return 0; /* no input channel: bias only */
-    if (cig == 1) { /* depthwise: the kernel row innermost */
-        const int32_t dil_w = p->dil_w, n = kw1 - kw0;
-        if (n <= 0) return 0;
-        for (kh = kh0; kh < kh1; ++kh) {
-            const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw0 * dil_w);
-            const int8_t *wp = woc + kh * p->k_w + kw0;
-            for (kw = n;;) {
-                acc += ((int32_t)*xp - xzp) * (int32_t)*wp++;
-                if (--kw == 0) break; /* no pointer is stepped past the input */
-                xp += dil_w;
-            }
-        }
-        return acc;
-    }
+    if (cig == 1) return mlc_conv2d_s8_window_dw(p, xg, origin, woc, kh0, kh1, kw0, kw1);
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = kw0; kw < kw1; ++kw) { /* the channels innermost, as in mlc_conv2d_s8_quad */
             const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw * p->dil_w);
