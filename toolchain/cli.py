@@ -24,7 +24,9 @@ def _common_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", metavar="CALIB.npy|CALIB.npz[:key]", help="representative inputs for --quantize")
     p.add_argument("--observer", choices=["minmax", "percentile", "mse"], default="minmax",
                    help="how calibration picks each activation's range (default minmax)")
-    p.add_argument("--optimize", choices=["speed", "size"], default=None,
+    from toolchain.boards import OPTIMIZE_GOALS
+
+    p.add_argument("--optimize", choices=list(OPTIMIZE_GOALS), default=None,
                    help="speed: the board's fastest kernels, -O2 (the default of every board file); size: the "
                    "reference kernels only, -Os (several times less kernel code, slower)")
 

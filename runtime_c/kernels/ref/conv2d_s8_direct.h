@@ -49,7 +49,6 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
     const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in, xzp = p->x_zero_point;
     const int32_t ksize = p->k_h * p->k_w;
     int32_t acc = 0, ic, kh, kw;
-    if (cig <= 0) return 0; /* no input channel: bias only */
     if (cig == 1) return mlc_conv2d_s8_window_dw(p, xg, origin, woc, kh0, kh1, kw0, kw1);
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = kw0; kw < kw1; ++kw) { /* the channels innermost, as in mlc_conv2d_s8_quad */
@@ -81,7 +80,7 @@ static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p,
     const int dws = cig == 1;
     const int32_t run = dws ? p->k_w : cig, x_step = dws ? p->dil_w : plane_in, w_step = dws ? 1 : ksize;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0, kh, kw, t;
-    for (kh = run > 0 ? kh0 : kh1; kh < kh1; ++kh) { /* no input channel: bias only */
+    for (kh = kh0; kh < kh1; ++kh) {
         for (kw = 0; kw < p->k_w; kw += dws ? p->k_w : 1) {
             int32_t xi = origin + kh * p->dil_h * p->w_in + kw * p->dil_w;
             const int8_t *wp = woc + kh * p->k_w + kw;
@@ -145,6 +144,7 @@ static void mlc_conv2d_s8_direct(const mlc_conv2d_s8_params_t *p, const int8_t *
                     int8_t *yo = yc + oh * p->w_out;
                     int32_t kh0, kh1;
                     mlc_window_range(ih0, p->dil_h, p->k_h, p->h_in, &kh0, &kh1);
+                    if (cig <= 0) kh1 = kh0; /* no input channel: every window empty, bias only */
                     for (ow = 0; ow < p->w_out;) {
                         const int32_t iw0 = ow * sw - p->pad_left;
                         if (ow + 4 <= p->w_out && iw0 >= 0 && iw0 + 3 * sw + span_w < p->w_in) {
