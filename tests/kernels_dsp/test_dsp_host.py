@@ -197,7 +197,7 @@ def conv_case(rng):
 def run_conv(lib, p, x, wt, bias, mult, shift, scratch_mode="aligned"):
     taps = p.c_in // p.groups * p.k_h * p.k_w if p.groups > 0 and p.k_h > 0 and p.k_w > 0 else 0
     y = np.full(p.n * p.c_out * p.h_out * p.w_out + 64, 0x5A, np.uint8).view(np.int8)
-    size = 72 * ((max(taps, 0) + 3) // 4)  # MLC_CONV2D_S8_SCRATCH_BYTES
+    size = 56 * ((max(taps, 0) + 3) // 4)  # MLC_CONV2D_S8_SCRATCH_BYTES
     buf = np.full(size // 4 + 40, 0xA5A5A5A5, np.uint32)  # 4-byte aligned, the scratch + guard
     scr = None
     if scratch_mode == "aligned":

@@ -392,13 +392,13 @@ def test_scratch_is_planned_for_its_step(monkeypatch) -> None:
 
 @requires_shared()
 def test_conv_scratch_follows_the_boards_kernels() -> None:
-    """The arena holds the scratch the linked mlc_conv2d_s8 needs: 72 bytes per four taps for the DSP kernels,
+    """The arena holds the scratch the linked mlc_conv2d_s8 needs: 56 bytes per four taps for the DSP kernels,
     4 a tap for the MVE ones, none (NULL) for the reference kernel."""
     from toolchain.boards import load_board
 
     model = MODELS / "bench" / "kws_dscnn_qdq.onnx"
     arenas = {}
-    sizes = {"cortex-m4": lambda t: 72 * ((t + 3) // 4), "cortex-m55": lambda t: 4 * t, "cortex-m3": None}
+    sizes = {"cortex-m4": lambda t: 56 * ((t + 3) // 4), "cortex-m55": lambda t: 4 * t, "cortex-m3": None}
     for board, size in sizes.items():
         c = compile_model(model, board=load_board(board))
         convs = [(layer.name, call) for layer in c.program.layers for call in layer.calls

@@ -147,7 +147,7 @@ def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None
 # Scratch bytes of mlc_conv2d_s8 for `taps` = c_in / groups * k_h * k_w, per kernel directory: the DSP
 # kernels' MLC_CONV2D_S8_SCRATCH_BYTES (kernels_s8.h), the MVE kernels' four columns (mve/conv2d_s8.c);
 # the reference kernel takes NULL.
-CONV_SCRATCH_BYTES = {"dsp": lambda taps: 72 * ((taps + 3) // 4), "mve": lambda taps: 4 * taps}
+CONV_SCRATCH_BYTES = {"dsp": lambda taps: 56 * ((taps + 3) // 4), "mve": lambda taps: 4 * taps}
 
 
 def _kernel_dir_of(fn_file: str, kernels: tuple[str, ...]) -> str | None:

@@ -43,11 +43,11 @@ extern "C" {
  * acc = bias[oc] + sum (x - x_zero_point) * w over the taps inside the input (padding reads x_zero_point,
  * i.e. contributes 0); y = mlc_requant_s8(acc, mult[oc], shift[oc], y_zero_point, act_min, act_max).
  * Input row ih = oh * stride_h - pad_top + kh * dil_h.
- * scratch: MLC_CONV2D_S8_SCRATCH_BYTES(c_in / groups, k_h, k_w) bytes aligned to 4 (im2col of eight output
- * pixels as int16 and the int8 staging of two, the taps rounded up to a multiple of 4: 72 bytes per four
+ * scratch: MLC_CONV2D_S8_SCRATCH_BYTES(c_in / groups, k_h, k_w) bytes aligned to 4 (im2col of six output
+ * pixels as int16 and the int8 staging of two, the taps rounded up to a multiple of 4: 56 bytes per four
  * taps, for the DSP kernels); the reference kernel ignores it and accepts NULL.
  */
-#define MLC_CONV2D_S8_SCRATCH_BYTES(cig, k_h, k_w) (72 * (((cig) * (k_h) * (k_w) + 3) / 4))
+#define MLC_CONV2D_S8_SCRATCH_BYTES(cig, k_h, k_w) (56 * (((cig) * (k_h) * (k_w) + 3) / 4))
 typedef struct {
     int32_t n, c_in, h_in, w_in;
     int32_t c_out, h_out, w_out;

@@ -9,12 +9,12 @@
  *    outputs per step in assembly into bias-free accumulators, then a requantizing pass (conv_dw3x3_band);
  *    stride_w 2: blocks of four outputs along a row from a ring of padded rows (conv_dw3x3);
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
- *    ("im2col", padding 0), four pairs interleaved block by block; then one output channel x eight pixels
+ *    ("im2col", padding 0), three pairs interleaved block by block; then one output channel x six pixels
  *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
- *    SXTB16 ROR 8 (taps 1, 3) against column words already in that order, 16 SMLADs in 27 instructions;
- *    the channel's eight outputs are neighbours in NCHW and leave as two words (the plane's last 1-7
- *    pixels: zero columns past the end, bytes stored); the staging of interior pixel pairs skips every
- *    padding test;
+ *    SXTB16 ROR 8 (taps 1, 3) against column words already in that order, loaded four at a time by LDM,
+ *    12 SMLADs in 18 instructions; the channel's six outputs are neighbours in NCHW and leave as a word and
+ *    a halfword (the plane's last 1-5 pixels: zero columns past the end, bytes stored); the staging of
+ *    interior pixel pairs skips every padding test;
  *  - 1x1, no padding, any stride: the columns are a transpose of x (the channel axis is strided in NCHW),
  *    built from halfword loads of two neighbouring pixels (stride 1) or byte loads, with no padding logic;
  *  - scratch == NULL or degenerate shapes: the reference loop (ref/conv2d_s8_direct.h).
@@ -190,14 +190,18 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
 }
 
 /*
- * Column layout (int16 x - x_zero_point) of eight pixels, four pairs k = 0..3 (pixels 2k, 2k + 1):
- * per block b of four taps t0..t3, 64 bytes, pair k at 64b + 16k holds the words [c0 (t0,t2)] [c1 (t0,t2)]
+ * Column layout (int16 x - x_zero_point) of six pixels, three pairs k = 0..2 (pixels 2k, 2k + 1):
+ * per block b of four taps t0..t3, 48 bytes, pair k at 48b + 16k holds the words [c0 (t0,t2)] [c1 (t0,t2)]
  * [c0 (t1,t3)] [c1 (t1,t3)] (c0, c1: the pair's pixels), the order SXTB16 / SXTB16 ROR 8 give the
- * weights, so one pointer walks all eight pixels. The nt = taps % 4 last taps fill one more block whose
- * other taps are 0 (their weights, read as the word ending at the channel's last weight shifted down, are 0
- * too): nbp blocks in all. The int8 staging of one pair (2 bytes a tap, 4 nbp taps) follows them.
+ * weights, so one pointer walks all six pixels and one LDM loads a pair. The nt = taps % 4 last taps fill
+ * one more block whose other taps are 0 (their weights, read as the word ending at the channel's last weight
+ * shifted down, are 0 too): nbp blocks in all. The int8 staging of one pair (2 bytes a tap, 4 nbp taps)
+ * follows them.
  */
-#define COL_BLOCK 64
+#define COL_BLOCK 48
+/* COL_BLOCK and COL_BLOCK - 8 as assembly immediates */
+#define COL_BLOCK_IMM "#48"
+#define COL_BLOCK_IMM8 "#40"
 
 /* The hot loops in assembly: GCC 12 spills and reloads column words in the C loops. (Unoptimized builds,
    which reserve a frame pointer, use the C.) */
@@ -214,7 +218,7 @@ MLC_DSP_NOINLINE static void stage_pair_row(const conv_t *c, const int8_t *xg, i
     "strd    %[t0], %[t1], [%[out]], #8\n\t"                                                                      \
     "sxtab16 %[t0], %[nz], %[o]\n\t"                                                                              \
     "sxtab16 %[t1], %[nz], %[o], ror #8\n\t"                                                                      \
-    "strd    %[t0], %[t1], [%[out]], #56\n\t"
+    "strd    %[t0], %[t1], [%[out]], " COL_BLOCK_IMM8 "\n\t"
 #define EXPAND_ASM_OPERANDS                                                                                       \
     [st] "+r"(st), [out] "+r"(out), [a] "=&r"(a), [bb] "=&r"(bb), [e] "=&r"(e), [o] "=&r"(o), [t0] "=&r"(t0),     \
         [t1] "=&r"(t1)
@@ -303,8 +307,9 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out)
 
 
 /*
- * One output channel x eight pixels: per four taps one weight word widened twice (SXTB16 and SXTB16 ROR 8)
- * and eight column word pairs, 16 SMLADs in 27 instructions (1.19 MACs per instruction).
+ * One output channel x six pixels: per four taps one weight word widened twice (SXTB16 and SXTB16 ROR 8)
+ * and three LDMs of a pair's four column words, 12 SMLADs in 18 instructions (1.33 MACs per instruction;
+ * eight pixels with LDRD, the most that fit the registers with two column words, took 27 for 16).
  */
 #define MO_PAIR(e, o, col)                                                                                        \
     do {                                                                                                          \
@@ -320,7 +325,6 @@ MLC_DSP_NOINLINE static void clear_pair(const conv_t *c, uint8_t *out)
         MO_PAIR(a0, a1, col);                                                                                     \
         MO_PAIR(a2, a3, (col) + 16);                                                                              \
         MO_PAIR(a4, a5, (col) + 32);                                                                              \
-        MO_PAIR(a6, a7, (col) + 48);                                                                              \
     } while (0)
 #define MO_BLOCK(col)                                                                                             \
     do {                                                                                                          \
@@ -338,6 +342,29 @@ static MLC_DSP_ALWAYS_INLINE uint32_t mm_last_word(const int8_t *wp, int32_t nt)
 }
 
 #if MM_USE_ASM
+/* One pair's four column words (LDM fills x0..x3, pinned to r8..r11, from ca, stepping it) into e and o. */
+#define MX_ASM_PAIR(e, o)                                                                                         \
+    "ldmia  %[ca]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
+    "smlad  %[" e "], %[we], %[x0], %[" e "]\n\t"                                                                 \
+    "smlad  %[" o "], %[we], %[x1], %[" o "]\n\t"                                                                 \
+    "smlad  %[" e "], %[wv], %[x2], %[" e "]\n\t"                                                                 \
+    "smlad  %[" o "], %[wv], %[x3], %[" o "]\n\t"
+/* One block of four taps of six pixels after the weight word is in wv. */
+#define MX_ASM_BLOCK_REST                                                                                         \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "sxtb16 %[wv], %[wv], ror #8\n\t" MX_ASM_PAIR("a0", "a1") MX_ASM_PAIR("a2", "a3") MX_ASM_PAIR("a4", "a5")
+#define MX_ASM_BLOCK "ldr    %[wv], [%[wp]], #4\n\t" MX_ASM_BLOCK_REST
+/* The last (partial) block, its weight word read from memory operand wl. */
+#define MX_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MX_ASM_BLOCK_REST
+/* Fourteen registers: every general register but sp and pc; the loop end is read from the stack. */
+#define MX_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [ca] "+r"(ca),     \
+        [wp] "+r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),           \
+        [x3] "=&r"(x3)
+/* Column registers of the LDMs: ascending, as LDM fills them. */
+#define MX_ASM_COLUMN_REGS                                                                                        \
+    register uint32_t x0 __asm__("r8"), x1 __asm__("r9"), x2 __asm__("r10"), x3 __asm__("r11")
+
 /* One block of four taps for pairs 0 and 1 (pixels 0-3): the weight word widened, pair 0's odd taps, pair 1. */
 #define MM_ASM_HEAD "ldr    %[wv], [%[wp]], #4\n\t" MM_ASM_HEAD_REST
 /* The same after the weight word is in wv. */
@@ -353,34 +380,11 @@ static MLC_DSP_ALWAYS_INLINE uint32_t mm_last_word(const int8_t *wp, int32_t nt)
     "ldrd   %[xa], %[xb], [%[ca], #24]\n\t"                                                                       \
     "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"                                                                       \
     "smlad  %[a3], %[wv], %[xb], %[a3]\n\t"
-/* Pairs 2 and 3 (pixels 4-7). */
-#define MM_ASM_PAIRS23                                                                                            \
-    "ldrd   %[xa], %[xb], [%[ca], #32]\n\t"                                                                       \
-    "smlad  %[a4], %[we], %[xa], %[a4]\n\t"                                                                       \
-    "smlad  %[a5], %[we], %[xb], %[a5]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca], #40]\n\t"                                                                       \
-    "smlad  %[a4], %[wv], %[xa], %[a4]\n\t"                                                                       \
-    "smlad  %[a5], %[wv], %[xb], %[a5]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca], #48]\n\t"                                                                       \
-    "smlad  %[a6], %[we], %[xa], %[a6]\n\t"                                                                       \
-    "smlad  %[a7], %[we], %[xb], %[a7]\n\t"                                                                       \
-    "ldrd   %[xa], %[xb], [%[ca], #56]\n\t"                                                                       \
-    "smlad  %[a6], %[wv], %[xa], %[a6]\n\t"                                                                       \
-    "smlad  %[a7], %[wv], %[xb], %[a7]\n\t"
 /* Pair 0's even taps, last: the load steps ca to the next block. */
 #define MM_ASM_TAIL                                                                                               \
-    "ldrd   %[xa], %[xb], [%[ca]], #64\n\t"                                                                       \
+    "ldrd   %[xa], %[xb], [%[ca]], " COL_BLOCK_IMM "\n\t"                                                         \
     "smlad  %[a0], %[we], %[xa], %[a0]\n\t"                                                                       \
     "smlad  %[a1], %[we], %[xb], %[a1]\n\t"
-/* ca points at the block. */
-#define MO_ASM_BLOCK MM_ASM_HEAD MM_ASM_PAIRS23 MM_ASM_TAIL
-/* The last (partial) block, its weight word read from memory operand wl. */
-#define MO_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MM_ASM_HEAD_REST MM_ASM_PAIRS23 MM_ASM_TAIL
-/* Fourteen registers: every general register but sp and pc; the loop end is read from the stack. */
-#define MO_ASM_OPERANDS                                                                                           \
-    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6),     \
-        [a7] "+r"(a7), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [xa] "=&r"(xa),             \
-        [xb] "=&r"(xb)
 #endif
 
 /* Four accumulators requantized and packed into one word (byte i: pixel i), clamped. */
@@ -421,10 +425,11 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
         [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
 /* nb blocks: four per iteration (the loop test, against the end on the stack, paid once per 16 taps),
    then nb % 4 */
-#define MM_ASM_RUN(block, operands)                                                                               \
+#define MM_ASM_RUN(block, operands, tmp)                                                                          \
     do {                                                                                                          \
         if (ca < a_end) {                                                                                         \
-            __asm__ volatile("1:\n\t" block block block block "ldr %[xa], %[end]\n\tcmp %[ca], %[xa]\n\tbne 1b\n\t"  \
+            __asm__ volatile("1:\n\t" block block block block "ldr %[" tmp "], %[end]\n\tcmp %[ca], %[" tmp         \
+                             "]\n\tbne 1b\n\t"                                                                     \
                              : operands                                                                           \
                              : [end] "m"(a_end)                                                                   \
                              : "cc", "memory");                                                                   \
@@ -435,7 +440,7 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 #endif
 
 /*
- * cnt output channels for the first npx pixels of `cols`, eight (wide) or four, or two when pair (not
+ * cnt output channels for the first npx pixels of `cols`, six (wide) or four, or two when pair (not
  * wide: the pairs past the pixels are not staged); y points at the first channel's output of pixel 0.
  */
 static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
@@ -452,31 +457,37 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
     for (k = 0; k < cnt; ++k, w += taps, ++rq, y += plane) {
         const int8_t *wp = w;
         const uint8_t *ca = (const uint8_t *)cols;
-        int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int32_t a0 = rq->bias, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         uint32_t v0, v1 = 0;
 #if MM_USE_ASM
         {
-            uint32_t wv, we, xa, xb;
+            uint32_t wv, we;
             if (wide) {
-                MM_ASM_RUN(MO_ASM_BLOCK, MO_ASM_OPERANDS);
-            } else if (pair) {
-                MM_ASM_RUN(MP_ASM_BLOCK, MP_ASM_OPERANDS);
+                MX_ASM_COLUMN_REGS;
+                MM_ASM_RUN(MX_ASM_BLOCK, MX_ASM_OPERANDS, "x0");
+                if (nt != 0) {
+                    const uint32_t wl = mm_last_word(wp, nt);
+                    __asm__ volatile(MX_ASM_BLOCK_WL : MX_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                }
             } else {
-                MM_ASM_RUN(MH_ASM_BLOCK, MH_ASM_OPERANDS);
-            }
-            if (nt != 0) {
-                const uint32_t wl = mm_last_word(wp, nt);
-                if (wide) {
-                    __asm__ volatile(MO_ASM_BLOCK_WL : MO_ASM_OPERANDS : [wl] "m"(wl) : "memory");
-                } else if (pair) {
-                    __asm__ volatile(MP_ASM_BLOCK_WL : MP_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                uint32_t xa, xb;
+                if (pair) {
+                    MM_ASM_RUN(MP_ASM_BLOCK, MP_ASM_OPERANDS, "xa");
                 } else {
-                    __asm__ volatile(MH_ASM_BLOCK_WL : MH_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                    MM_ASM_RUN(MH_ASM_BLOCK, MH_ASM_OPERANDS, "xa");
+                }
+                if (nt != 0) {
+                    const uint32_t wl = mm_last_word(wp, nt);
+                    if (pair) {
+                        __asm__ volatile(MP_ASM_BLOCK_WL : MP_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                    } else {
+                        __asm__ volatile(MH_ASM_BLOCK_WL : MH_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                    }
                 }
             }
         }
 #else
-        (void)pair; /* the C computes all eight pixels */
+        (void)pair; /* the C computes all six pixels */
         for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
         if (nt != 0) MO_BLOCK_WORD(ca, mm_last_word(wp, nt));
 #endif
@@ -487,17 +498,16 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                                mlc_dsp_rq_right(a2, 1, m, ad, rsh), mlc_dsp_rq_right(a3, 1, m, ad, rsh));
             if (clamp) v0 = mlc_dsp_clamp4(v0, c->lo4, c->hi4);
             if (wide) {
-                v1 = mlc_dsp_pack4(mlc_dsp_rq_right(a4, 1, m, ad, rsh), mlc_dsp_rq_right(a5, 1, m, ad, rsh),
-                                   mlc_dsp_rq_right(a6, 1, m, ad, rsh), mlc_dsp_rq_right(a7, 1, m, ad, rsh));
+                v1 = mlc_dsp_bytes2(mlc_dsp_rq_right(a4, 1, m, ad, rsh), mlc_dsp_rq_right(a5, 1, m, ad, rsh));
                 if (clamp) v1 = mlc_dsp_clamp4(v1, c->lo4, c->hi4);
             }
         } else {
             v0 = rq_word(a0, a1, a2, a3, rq, c, clamp);
-            if (wide) v1 = rq_word(a4, a5, a6, a7, rq, c, clamp);
+            if (wide) v1 = rq_word(a4, a5, 0, 0, rq, c, clamp);
         }
-        if (npx == 8) {
+        if (npx == 6) {
             mlc_dsp_st32(y, v0);
-            mlc_dsp_st32(y + 4, v1);
+            mlc_dsp_st16(y + 4, v1);
         } else if (npx == 4) {
             mlc_dsp_st32(y, v0);
         } else { /* the plane's last pixels */
@@ -507,16 +517,16 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
 }
 
 #if MM_USE_ASM
-/* One accumulator on the prepared form with lsh 1 and a right shift (mlc_dsp_rq_right) in place, xa the
-   temporary, mult / add / rsh in wv / we / xb. */
+/* One accumulator on the prepared form with lsh 1 and a right shift (mlc_dsp_rq_right) in place, x0 the
+   temporary, mult / add / rsh in wv / we / x1. */
 #define MF_ASM_RQ(a)                                                                                              \
-    "lsl    %[xa], %[" a "], #1\n\t"                                                                              \
-    "smmlar %[xa], %[xa], %[wv], %[we]\n\t"                                                                       \
-    "add    %[xa], %[xa], %[" a "], asr #31\n\t"                                                                  \
-    "asr    %[xa], %[xa], %[xb]\n\t"                                                                              \
-    "ssat   %[" a "], #8, %[xa]\n\t"
+    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[x0], %[x0], %[wv], %[we]\n\t"                                                                       \
+    "add    %[x0], %[x0], %[" a "], asr #31\n\t"                                                                  \
+    "asr    %[x0], %[x0], %[x1]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[x0]\n\t"
 
-/* matmul_oct_fused reads bias, mult, add and rsh at these offsets and steps by 16 bytes a channel. */
+/* matmul_hex_fused reads bias, mult, add and rsh at these offsets and steps by 16 bytes a channel. */
 typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(mlc_dsp_rq_t, mult) == 4 &&
                                         offsetof(mlc_dsp_rq_t, add) == 8 && offsetof(mlc_dsp_rq_t, rsh) == 13 &&
                                         sizeof(mlc_dsp_rq_t) == 16
@@ -524,22 +534,24 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
                                     : -1];
 
 /*
- * matmul_oct's usual case in one assembly block: eight full pixels, at least four taps, every channel on
+ * matmul_hex's usual case in one assembly block: six full pixels, at least four taps, every channel on
  * the prepared form with lsh 1 and a right shift (uni), no clamp. Per channel the accumulators start at the
- * bias, the multiply loop runs as MM_ASM_RUN's, then requantization, packing and the two word stores.
+ * bias, the multiply loop runs as MM_ASM_RUN's, then requantization, packing, a word and a halfword store
+ * (channel k's at y + k plane).
  * GCC, around separate statements that take all fourteen registers, spends about 40 more instructions a
- * channel reloading and moving values (measured on the Cortex-M4: a 64-tap pointwise tile 554 -> 499).
+ * channel reloading and moving values (measured on the Cortex-M4 with eight pixels: a 64-tap pointwise
+ * tile 554 -> 499).
  */
-MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
-                                              const int16_t *cols, int8_t *y)
+MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+                                              const int16_t *cols, int8_t *y, int32_t plane)
 {
-    const int32_t plane = c->plane_out;
     const uint8_t *const a_end = (const uint8_t *)cols + COL_BLOCK * 4 * (c->nb / 4);
     const int32_t rest = c->nb % 4, nt = c->nt, wsh = 8 * (4 - c->nt);
     const int8_t *wp;
     const uint8_t *ca;
-    int32_t a0, a1, a2, a3, a4, a5, a6, a7;
-    uint32_t wv, we, xa, xb;
+    int32_t a0, a1, a2, a3, a4, a5;
+    uint32_t wv, we;
+    MX_ASM_COLUMN_REGS;
     if (cnt <= 0) return;
     /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
        on the stack */
@@ -547,62 +559,60 @@ MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, 
         "0:\n\t"
         "ldr    %[wp], %[wm]\n\t"
         "ldr    %[ca], %[colsm]\n\t"
-        "ldr    %[xa], %[rqp]\n\t"
-        "ldr    %[xa], [%[xa], #0]\n\t"
-        "mov    %[a0], %[xa]\n\tmov    %[a1], %[xa]\n\tmov    %[a2], %[xa]\n\tmov    %[a3], %[xa]\n\t"
-        "mov    %[a4], %[xa]\n\tmov    %[a5], %[xa]\n\tmov    %[a6], %[xa]\n\tmov    %[a7], %[xa]\n\t"
-        "ldr    %[xa], %[end]\n\t"
-        "cmp    %[ca], %[xa]\n\t"
+        "ldr    %[x0], %[rqp]\n\t"
+        "ldr    %[x0], [%[x0], #0]\n\t"
+        "mov    %[a0], %[x0]\n\tmov    %[a1], %[x0]\n\tmov    %[a2], %[x0]\n\t"
+        "mov    %[a3], %[x0]\n\tmov    %[a4], %[x0]\n\tmov    %[a5], %[x0]\n\t"
+        "ldr    %[x0], %[end]\n\t"
+        "cmp    %[ca], %[x0]\n\t"
         "beq    2f\n\t"
-        "1:\n\t" MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK MO_ASM_BLOCK
-        "ldr    %[xa], %[end]\n\t"
-        "cmp    %[ca], %[xa]\n\t"
+        "1:\n\t" MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK
+        "ldr    %[x0], %[end]\n\t"
+        "cmp    %[ca], %[x0]\n\t"
         "bne    1b\n\t"
         "2:\n\t"
-        "ldr    %[xa], %[rest]\n\t"
-        "tst    %[xa], #2\n\t"
-        "beq    3f\n\t" MO_ASM_BLOCK MO_ASM_BLOCK
+        "ldr    %[x0], %[rest]\n\t"
+        "tst    %[x0], #2\n\t"
+        "beq    3f\n\t" MX_ASM_BLOCK MX_ASM_BLOCK
         "3:\n\t"
-        "ldr    %[xa], %[rest]\n\t"
-        "tst    %[xa], #1\n\t"
-        "beq    4f\n\t" MO_ASM_BLOCK
+        "ldr    %[x0], %[rest]\n\t"
+        "tst    %[x0], #1\n\t"
+        "beq    4f\n\t" MX_ASM_BLOCK
         "4:\n\t"
         /* the last (partial) block: the word ending at the channel's last weight, shifted down */
-        "ldr    %[xa], %[ntm]\n\t"
-        "cmp    %[xa], #0\n\t"
+        "ldr    %[x0], %[ntm]\n\t"
+        "cmp    %[x0], #0\n\t"
         "beq    5f\n\t"
-        "add    %[wp], %[wp], %[xa]\n\t"
+        "add    %[wp], %[wp], %[x0]\n\t"
         "ldr    %[wv], [%[wp], #-4]\n\t"
-        "ldr    %[xb], %[wshm]\n\t"
-        "lsr    %[wv], %[wv], %[xb]\n\t" MM_ASM_HEAD_REST MM_ASM_PAIRS23 MM_ASM_TAIL
+        "ldr    %[x1], %[wshm]\n\t"
+        "lsr    %[wv], %[wv], %[x1]\n\t" MX_ASM_BLOCK_REST
         "5:\n\t"
         "str    %[wp], %[wm]\n\t"
-        "ldr    %[xb], %[rqp]\n\t"
-        "ldr    %[wv], [%[xb], #4]\n\t"
-        "ldr    %[we], [%[xb], #8]\n\t"
-        "add    %[xa], %[xb], #16\n\t"
-        "str    %[xa], %[rqp]\n\t"
-        "ldrb   %[xb], [%[xb], #13]\n\t" MF_ASM_RQ("a0") MF_ASM_RQ("a1") MF_ASM_RQ("a2") MF_ASM_RQ("a3")
-            MF_ASM_RQ("a4") MF_ASM_RQ("a5") MF_ASM_RQ("a6") MF_ASM_RQ("a7")
+        "ldr    %[x1], %[rqp]\n\t"
+        "ldr    %[wv], [%[x1], #4]\n\t"
+        "ldr    %[we], [%[x1], #8]\n\t"
+        "add    %[x0], %[x1], #16\n\t"
+        "str    %[x0], %[rqp]\n\t"
+        "ldrb   %[x1], [%[x1], #13]\n\t" MF_ASM_RQ("a0") MF_ASM_RQ("a1") MF_ASM_RQ("a2") MF_ASM_RQ("a3")
+            MF_ASM_RQ("a4") MF_ASM_RQ("a5")
         "bfi    %[a0], %[a1], #8, #8\n\t"
         "bfi    %[a0], %[a2], #16, #8\n\t"
         "bfi    %[a0], %[a3], #24, #8\n\t"
         "bfi    %[a4], %[a5], #8, #8\n\t"
-        "bfi    %[a4], %[a6], #16, #8\n\t"
-        "bfi    %[a4], %[a7], #24, #8\n\t"
-        "ldr    %[xa], %[yp]\n\t"
-        "ldr    %[xb], %[plane]\n\t"
-        "str    %[a4], [%[xa], #4]\n\t"
-        "str    %[a0], [%[xa]]\n\t"
-        "add    %[xa], %[xa], %[xb]\n\t"
-        "str    %[xa], %[yp]\n\t"
-        "ldr    %[xa], %[cnt]\n\t"
-        "subs   %[xa], %[xa], #1\n\t"
-        "str    %[xa], %[cnt]\n\t"
+        "ldr    %[x0], %[yp]\n\t"
+        "ldr    %[x1], %[plane]\n\t"
+        "strh   %[a4], [%[x0], #4]\n\t"
+        "str    %[a0], [%[x0]]\n\t"
+        "add    %[x0], %[x0], %[x1]\n\t"
+        "str    %[x0], %[yp]\n\t"
+        "ldr    %[x0], %[cnt]\n\t"
+        "subs   %[x0], %[x0], #1\n\t"
+        "str    %[x0], %[cnt]\n\t"
         "bne    0b"
         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),
-          [a6] "=&r"(a6), [a7] "=&r"(a7), [ca] "=&r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we),
-          [xa] "=&r"(xa), [xb] "=&r"(xb), [wm] "+m"(w), [rqp] "+m"(rq), [yp] "+m"(y), [cnt] "+m"(cnt)
+          [ca] "=&r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [x0] "=&r"(x0), [x1] "=&r"(x1),
+          [x2] "=&r"(x2), [x3] "=&r"(x3), [wm] "+m"(w), [rqp] "+m"(rq), [yp] "+m"(y), [cnt] "+m"(cnt)
         : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [plane] "m"(plane), [ntm] "m"(nt),
           [wshm] "m"(wsh)
         : "cc", "memory");
@@ -610,12 +620,32 @@ MLC_DSP_NOINLINE static void matmul_oct_fused(const conv_t *c, const int8_t *w, 
 #undef MF_ASM_RQ
 #endif
 
-MLC_DSP_NOINLINE static void matmul_oct(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
+#if MM_USE_ASM
+/* A plane's last five pixels (the third column pair's second pixel repeats the fifth): six outputs a
+   channel into a buffer, five moved out (about 8 instructions a channel against 70 more in matmul_tile). */
+MLC_DSP_NOINLINE static void matmul_five_fused(const conv_t *c, const int8_t *w, int32_t cnt,
+                                               const mlc_dsp_rq_t *rq, const int16_t *cols, int8_t *y)
+{
+    int8_t t[RQ_CHUNK * 8];
+    int32_t k;
+    matmul_hex_fused(c, w, cnt, rq, cols, t, 8);
+    for (k = 0; k < cnt; ++k, y += c->plane_out) {
+        mlc_dsp_st32(y, mlc_dsp_ld32(t + 8 * k));
+        y[4] = t[8 * k + 4];
+    }
+}
+#endif
+
+MLC_DSP_NOINLINE static void matmul_hex(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
 #if MM_USE_ASM
-    if (npx == 8 && (c->nt == 0 || c->nb > 0) && c->p->act_min == -128 && c->p->act_max == 127) {
-        matmul_oct_fused(c, w, cnt, rq, cols, y);
+    if (npx >= 5 && (c->nt == 0 || c->nb > 0) && c->p->act_min == -128 && c->p->act_max == 127) {
+        if (npx == 6) {
+            matmul_hex_fused(c, w, cnt, rq, cols, y, c->plane_out);
+        } else {
+            matmul_five_fused(c, w, cnt, rq, cols, y);
+        }
         return;
     }
 #endif
@@ -629,7 +659,7 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
 }
 
 /* Any channel's requantization (prepared with a left shift, or requant.h's: e.g. multipliers above 1 after
-   calibration on narrow ranges), eight pixels or fewer. */
+   calibration on narrow ranges), six pixels or fewer. */
 MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
@@ -698,10 +728,10 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                     uni &= rq[k].fast && rq[k].neg;
                 }
-                for (px = 0; px < npix; px += 8) { /* eight pixels: four column pairs interleaved */
-                    const int32_t left = npix - px < 8 ? npix - px : 8;
+                for (px = 0; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
+                    const int32_t left = npix - px < 6 ? npix - px : 6;
                     const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
-                    for (q = 0; q < (wide ? 4 : left > 2 ? 2 : 1); ++q) {
+                    for (q = 0; q < (wide ? 3 : left > 2 ? 2 : 1); ++q) {
                         if (2 * q < left) {
                             stage_cols(c, xg, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
                         } else {
@@ -711,7 +741,7 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
                     if (!uni) {
                         matmul_any(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
                     } else if (wide) {
-                        matmul_oct(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                        matmul_hex(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
                     } else {
                         matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
                     }
