@@ -136,7 +136,8 @@ static int scratch_intact(const int16_t *scr, int32_t cig, const mlc_conv2d_s8_p
     const uint8_t *b = (const uint8_t *)scratch;
     size_t i, used;
     if (scr == NULL) return 1;
-    used = (size_t)(scr - scratch) * 2u + (size_t)MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
+    (void)cig;
+    used = (size_t)(scr - scratch) * 2u + (size_t)mlc_conv2d_s8_scratch_bytes(p);
     for (i = used; i < used + GUARD && i < sizeof scratch; ++i) {
         if (b[i] != 0xA5) return 0;
     }
@@ -148,7 +149,7 @@ static int test_conv(void)
     int32_t k;
     for (k = 0; k < FW_CASES; ++k) {
         mlc_conv2d_s8_params_t p;
-        const int kind = (int)(rnd() % 8u);
+        const int kind = (int)(rnd() % 9u);
         int32_t cig, taps, nx, nw, ny, pad_b, pad_r, rc_ref, rc_dsp, lo, hi, span;
         int16_t *scr = scratch;
         const int32_t *bp = bias;
@@ -187,6 +188,13 @@ static int test_conv(void)
             p.stride_h = p.stride_w = 1;
             p.c_in = rr(1, 70);
             p.c_out = rr(1, 70);
+            break;
+        case 8: /* weights with the input channel innermost: the ring of input rows (rows of 6 outputs or
+                   more) or, for narrower rows, the reference loop */
+            p.c_in = 4 * rr(1, 6);
+            p.c_out = rr(1, 40);
+            p.w_in = rr(3, 40);
+            p.w_layout = MLC_CONV_W_OHWI;
             break;
         case 5: /* 3x3 stride 1 pad 1, the im2col fast staging */
             p.k_h = p.k_w = 3;
@@ -229,8 +237,8 @@ static int test_conv(void)
         nx = p.n * p.c_in * p.h_in * p.w_in;
         nw = p.c_out * taps;
         ny = p.n * p.c_out * p.h_out * p.w_out;
-        if (nx > XB || nw > WB || ny > YB || p.c_out > CB ||
-            MLC_CONV2D_S8_SCRATCH_BYTES(cig, p.k_h, p.k_w) + 4 > 2 * (WB / 2)) {
+        if (kind != 8 && chance(20)) p.w_layout = MLC_CONV_W_OHWI; /* every kernel reads both */
+        if (nx > XB || nw > WB || ny > YB || p.c_out > CB || mlc_conv2d_s8_scratch_bytes(&p) + 4 > 2 * (WB / 2)) {
             --k;
             continue;
         }
@@ -246,7 +254,8 @@ static int test_conv(void)
         if (chance(4)) scr = NULL;
         if (chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
         if (chance(4)) { /* invalid parameters: both must refuse */
-            switch (rnd() % 6u) {
+            switch (rnd() % 7u) {
+            case 6: p.w_layout = 2; break;
             case 0: p.x_zero_point = 128; break;
             case 1: p.act_min = 5, p.act_max = 4; break;
             case 2: shift[rr(0, p.c_out - 1)] = 31; break;
@@ -264,7 +273,7 @@ static int test_conv(void)
             const int32_t v[] = {rc_ref, rc_dsp, p.n, p.c_in, p.h_in, p.w_in, p.c_out, p.h_out, p.w_out, p.k_h,
                                  p.k_w, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.groups,
                                  p.x_zero_point, p.y_zero_point, p.act_min, p.act_max, bp != NULL,
-                                 (int32_t)(scr - scratch), kind};
+                                 (int32_t)(scr - scratch), kind, p.w_layout};
             report("conv2d", k, v, (int32_t)(sizeof v / sizeof v[0]));
             return 1;
         }

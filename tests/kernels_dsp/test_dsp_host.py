@@ -22,6 +22,8 @@ sys.path.insert(0, str(HERE.parent / "kernels_s8"))
 import mlc_s8_ctypes as mk  # noqa: E402
 from mlc_s8_ctypes import p8, p32  # noqa: E402
 
+from toolchain.ops.s8 import CONV_W_OHWI, CONV_W_OIHW, dsp_conv_scratch_bytes  # noqa: E402
+
 DSP_DIR = mk.REPO / "runtime_c" / "kernels" / "dsp"
 INC = ["-I", str(mk.INCLUDE), "-I", str(mk.REF_DIR)]  # the DSP kernels share the reference's index_util.h
 DSP_SOURCES = sorted(DSP_DIR.glob("*.c"))
@@ -142,7 +144,7 @@ def test_prepared_requant_is_requant_s8(ref, dsp):
 
 def conv_case(rng):
     """Random mlc_conv2d_s8 parameters and data, spread over the DSP kernel's paths."""
-    kind = int(rng.integers(0, 8))
+    kind = int(rng.integers(0, 9))
     k = [int(rng.integers(1, 5)), int(rng.integers(1, 5))]
     stride = [int(rng.integers(2, 4)) if rng.random() < 0.3 else 1 for _ in range(2)]
     dil = [int(rng.integers(2, 4)) if rng.random() < 0.15 else 1 for _ in range(2)]
@@ -161,6 +163,8 @@ def conv_case(rng):
     elif kind == 4:  # pointwise
         k, stride = [1, 1], [1, 1]
         c_in, c_out = int(rng.integers(1, 71)), int(rng.integers(1, 71))
+    elif kind == 8:  # input channels innermost (OHWI): the ring of input rows, or the reference loop
+        c_in, c_out, w = 4 * int(rng.integers(1, 7)), int(rng.integers(1, 41)), int(rng.integers(3, 41))
     elif kind == 5:  # 3x3 / stride 1 / pad 1
         k, stride, dil = [3, 3], [1, 1], [1, 1]
         c_in, c_out, h, w = int(rng.integers(1, 21)), int(rng.integers(1, 41)), int(rng.integers(1, 11)), \
@@ -189,15 +193,16 @@ def conv_case(rng):
     bias, mult, shift = random_requant(rng, c_out, taps)
     xzp, yzp = random_zp(rng), random_zp(rng)
     lo, hi = random_clamp(rng, yzp)
+    layout = CONV_W_OHWI if kind == 8 or rng.random() < 0.2 else CONV_W_OIHW  # every kernel reads both
     p = mk.Conv2dS8Params(n, c_in, h, w, c_out, ho, wo, k[0], k[1], stride[0], stride[1], dil[0], dil[1], pads[0],
-                          pads[1], groups, xzp, yzp, lo, hi)
+                          pads[1], groups, xzp, yzp, lo, hi, layout)
     return p, x, wt, bias, mult, shift
 
 
 def run_conv(lib, p, x, wt, bias, mult, shift, scratch_mode="aligned"):
-    taps = p.c_in // p.groups * p.k_h * p.k_w if p.groups > 0 and p.k_h > 0 and p.k_w > 0 else 0
     y = np.full(p.n * p.c_out * p.h_out * p.w_out + 64, 0x5A, np.uint8).view(np.int8)
-    size = 56 * ((max(taps, 0) + 3) // 4)  # MLC_CONV2D_S8_SCRATCH_BYTES
+    geo = {f: getattr(p, f) for f, _ in p._fields_}
+    size = dsp_conv_scratch_bytes(geo, p.w_layout) if p.groups > 0 and p.k_h > 0 and p.k_w > 0 else 0
     buf = np.full(size // 4 + 40, 0xA5A5A5A5, np.uint32)  # 4-byte aligned, the scratch + guard
     scr = None
     if scratch_mode == "aligned":
@@ -230,12 +235,14 @@ def test_conv2d_random(ref, dsp, seed):
 def test_conv2d_benchmark_shapes(ref, dsp):
     """The layers of benchmarks/dsp_kernels.py, full size."""
     rng = np.random.default_rng(3)
-    for c_in, c_out, h, w, k, groups in [(16, 16, 32, 32, 3, 1), (64, 64, 12, 12, 1, 1), (64, 64, 25, 5, 3, 64),
-                                         (32, 32, 24, 24, 3, 32)]:
+    for c_in, c_out, h, w, k, groups, layout in [(16, 16, 32, 32, 3, 1, 0), (16, 16, 32, 32, 3, 1, 1),
+                                                 (64, 64, 12, 12, 1, 1, 0), (64, 64, 25, 5, 3, 64, 0),
+                                                 (32, 32, 24, 24, 3, 32, 0)]:
         x, wt = s8(rng, (1, c_in, h, w)), s8(rng, (c_out, c_in // groups, k, k))
         bias, mult, shift = i32(rng.integers(-65536, 65536, c_out)), i32(rng.integers(1 << 30, 1 << 31, c_out)), \
             i32(rng.integers(-10, -6, c_out))
-        p = mk.Conv2dS8Params(1, c_in, h, w, c_out, h, w, k, k, 1, 1, 1, 1, k // 2, k // 2, groups, -3, 5, -128, 127)
+        p = mk.Conv2dS8Params(1, c_in, h, w, c_out, h, w, k, k, 1, 1, 1, 1, k // 2, k // 2, groups, -3, 5, -128, 127,
+                              layout)
         assert np.array_equal(run_conv(dsp, p, x, wt, bias, mult, shift)[1],
                               run_conv(ref, p, x, wt, bias, mult, shift, "none")[1])
 

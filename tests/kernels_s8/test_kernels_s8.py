@@ -58,12 +58,14 @@ def conv_float(x, w, b, stride, dil, pads, groups, out_hw):
     return y
 
 
-def run_conv(lib8, x, w, bias, mult, shift, stride, dil, pads, groups, xzp, yzp, amin, amax, out_hw):
+def run_conv(lib8, x, w, bias, mult, shift, stride, dil, pads, groups, xzp, yzp, amin, amax, out_hw, layout=0):
+    """w: [c_out][cig][kh][kw]; passed to the kernel in `layout` (1: the input channel innermost)."""
     n, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
     y = np.zeros((n, c_out, *out_hw), np.int8)
     p = mk.Conv2dS8Params(n, c_in, h, wd, c_out, out_hw[0], out_hw[1], kh, kw, stride[0], stride[1], dil[0], dil[1],
-                          pads[0], pads[1], groups, xzp, yzp, amin, amax)
+                          pads[0], pads[1], groups, xzp, yzp, amin, amax, layout)
+    w = np.ascontiguousarray(w.transpose(0, 2, 3, 1) if layout == 1 else w)
     rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), None, p8(y))
     return rc, y
 
@@ -85,7 +87,7 @@ CONV_CASES = [
 ]
 
 
-CONV_VARIANTS = ["calibrated", "relu6", "random_requant", "extreme_zp"]
+CONV_VARIANTS = ["calibrated", "relu6", "random_requant", "extreme_zp", "ohwi"]
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
@@ -117,10 +119,11 @@ def test_conv2d_s8(lib8, case, variant):
     kw_args = dict(stride=stride, dilation=dil, pads=pads, groups=groups, x_zero_point=xzp, y_zero_point=yzp,
                    act_min=amin, act_max=amax, out_hw=out_hw)
     want = rk.conv2d_s8(x, wq, bias, mult, shift, **kw_args)
-    rc, got = run_conv(lib8, x, wq, bias, mult, shift, stride, dil, pads, groups, xzp, yzp, amin, amax, out_hw)
+    rc, got = run_conv(lib8, x, wq, bias, mult, shift, stride, dil, pads, groups, xzp, yzp, amin, amax, out_hw,
+                       layout=1 if variant == "ohwi" else 0)
     assert rc == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
-    if variant in ("calibrated", "relu6"):
+    if variant in ("calibrated", "relu6", "ohwi"):
         ref = np.clip(yf, deq(np.int8(amin), y_scale, yzp), deq(np.int8(amax), y_scale, yzp))
         assert np.max(np.abs(deq(got, y_scale, yzp) - ref)) <= y_scale * 1.0001  # within 1 output step
 
@@ -131,6 +134,7 @@ def test_conv2d_s8_rejects_bad_params(lib8):
     m, s = i32([2**30, 2**30]), i32([0, 0])
     ok = dict(stride=(1, 1), dil=(1, 1), pads=(0, 0), groups=1, xzp=0, yzp=0, amin=-128, amax=127, out_hw=(3, 3))
     assert run_conv(lib8, x, w, None, m, s, **ok)[0] == mk.MLC_OK
+    assert run_conv(lib8, x, w, None, m, s, **ok, layout=2)[0] == mk.MLC_EINVAL
     for bad in (dict(xzp=128), dict(yzp=-129), dict(amin=5, amax=4), dict(amax=128), dict(groups=3),
                 dict(stride=(0, 1)), dict(dil=(1, -1))):
         assert run_conv(lib8, x, w, None, m, s, **{**ok, **bad})[0] == mk.MLC_EINVAL, bad

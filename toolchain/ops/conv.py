@@ -93,6 +93,9 @@ class Conv(OpDef):
 
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         params, w_q, b, mult, shift = self._s8_params(node, ctx.graph)
+        layout = s8.conv_layout(ctx.kernels, params)
+        params = {**params, "w_layout": layout}
+        w_q = np.ascontiguousarray(w_q).reshape(-1)[s8.conv_weight_order(params, layout)]
         args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, b, mult, shift),
                 ctx.scratch(node, "int16_t"), ctx.tensor(node.outputs[0])]
         return [KernelCall("mlc_conv2d_s8", "mlc_conv2d_s8_params_t", params, args)]
@@ -101,7 +104,7 @@ class Conv(OpDef):
         if g.tensors[node.inputs[0]].dtype != "int8":
             return 0
         geo = self._geometry(node, g)
-        return s8.conv_scratch_bytes(kernels, geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"])
+        return s8.conv_scratch_bytes(kernels, geo)
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

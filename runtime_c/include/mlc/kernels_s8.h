@@ -38,16 +38,24 @@ extern "C" {
 
 /**
  * 2-D convolution, NCHW int8 (1-D as H = 1), groups (depthwise: groups = c_in = c_out).
- * w: int8 [c_out][c_in / groups][k_h][k_w] (zero point 0); bias: int32 [c_out] or NULL;
+ * w: int8 weights (zero point 0) of each output channel in the order w_layout names (every kernel reads both;
+ * the two are the same bytes when c_in / groups == 1 or k_h * k_w == 1):
+ *  - MLC_CONV_W_OIHW: [c_out][c_in / groups][k_h][k_w], ONNX's order;
+ *  - MLC_CONV_W_OHWI: [c_out][k_h][k_w][c_in / groups], the input channel innermost, for the DSP kernels
+ *    (four neighbouring taps are four channels at one input position);
+ * bias: int32 [c_out] or NULL;
  * mult, shift: int32 [c_out] (per-channel x_scale * w_scale[c] / y_scale; repeat one value for per-tensor).
  * acc = bias[oc] + sum (x - x_zero_point) * w over the taps inside the input (padding reads x_zero_point,
  * i.e. contributes 0); y = mlc_requant_s8(acc, mult[oc], shift[oc], y_zero_point, act_min, act_max).
  * Input row ih = oh * stride_h - pad_top + kh * dil_h.
- * scratch: MLC_CONV2D_S8_SCRATCH_BYTES(c_in / groups, k_h, k_w) bytes aligned to 4 (im2col of six output
- * pixels as int16 and the int8 staging of two, the taps rounded up to a multiple of 4: 56 bytes per four
- * taps, for the DSP kernels); the reference kernel ignores it and accepts NULL.
+ * scratch: mlc_conv2d_s8_scratch_bytes(p) bytes aligned to 4 for the DSP kernels; the reference kernel
+ * ignores it and accepts NULL. MLC_CONV2D_S8_SCRATCH_BYTES(c_in / groups, k_h, k_w) is that size for
+ * MLC_CONV_W_OIHW (im2col of six output pixels as int16 and the int8 staging of two, the taps rounded up to
+ * a multiple of 4: 56 bytes per four taps).
  */
 #define MLC_CONV2D_S8_SCRATCH_BYTES(cig, k_h, k_w) (56 * (((cig) * (k_h) * (k_w) + 3) / 4))
+#define MLC_CONV_W_OIHW 0
+#define MLC_CONV_W_OHWI 1
 typedef struct {
     int32_t n, c_in, h_in, w_in;
     int32_t c_out, h_out, w_out;
@@ -58,7 +66,32 @@ typedef struct {
     int32_t groups;
     int32_t x_zero_point, y_zero_point;
     int32_t act_min, act_max;
+    int32_t w_layout;
 } mlc_conv2d_s8_params_t;
+
+/**
+ * Whether the DSP kernels run p through a ring of input rows (MLC_CONV_W_OHWI, input channels per group a
+ * multiple of 4, a kernel wider than 1x1, rows of 6 outputs or more): their scratch then holds the columns
+ * (48 bytes per four taps) and the ring ((k_h - 1) * dil_h + 1 + stride_h padded input rows of
+ * (w_out - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, c_in / groups bytes each, rounded up to 4).
+ */
+static inline int mlc_conv2d_s8_uses_ring(const mlc_conv2d_s8_params_t *p)
+{
+    const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0;
+    return p->w_layout == MLC_CONV_W_OHWI && cig > 0 && cig % 4 == 0 && p->k_h * p->k_w > 1 && p->w_out >= 6;
+}
+
+/** Scratch bytes the DSP mlc_conv2d_s8 needs for p (ignored by the reference kernel). */
+static inline int32_t mlc_conv2d_s8_scratch_bytes(const mlc_conv2d_s8_params_t *p)
+{
+    const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0, taps = cig * p->k_h * p->k_w;
+    if (mlc_conv2d_s8_uses_ring(p)) {
+        const int32_t rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h;
+        const int32_t width = (p->w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+        return 48 * ((taps + 3) / 4) + 4 * ((rows * width * cig + 3) / 4);
+    }
+    return MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
+}
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                   const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
 

@@ -765,6 +765,176 @@ static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8
     }
 }
 
+/* ------------------------------------------------------------------------------ ring of input rows */
+
+/*
+ * MLC_CONV_W_OHWI weights (the input channel innermost, cig a multiple of 4) turn a block of four taps into
+ * four channels at one input position. The input rows the current tile reads are kept transposed, each
+ * padded row r (input row r - pad_top, x_zero_point outside the input) at slot r % rows of a ring of rows
+ * x width pixels (padded column j: input column j - pad_left), each pixel's cig channels contiguous.
+ * Staging a pair of pixels is then one word load per pixel and four SXTAB16 per block, with no padding
+ * test: the staging of the im2col path (tap-major bytes, then widening) cost 2.5 instructions a byte
+ * inside the input and more at its edges.
+ */
+typedef struct {
+    int8_t *ring;
+    int32_t rows, width, row_bytes; /* ring rows, pixels per padded row, bytes per row */
+} ring_t;
+
+/* Padded row r of the group's input xg into its ring slot, four channels a word. */
+MLC_DSP_NOINLINE static void ring_fill(const conv_t *c, const ring_t *rg, const int8_t *xg, int32_t r)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t cig = c->cig, ih = r - p->pad_top, plane = c->plane_in;
+    const uint32_t zx4 = mlc_dsp_dup4((int8_t)p->x_zero_point);
+    int8_t *const d = rg->ring + (r % rg->rows) * rg->row_bytes;
+    /* padded columns [j0, j1) lie inside the input */
+    const int32_t j0 = p->pad_left > 0 ? (p->pad_left < rg->width ? p->pad_left : rg->width) : 0;
+    const int32_t j1 = p->w_in + p->pad_left < rg->width ? p->w_in + p->pad_left : rg->width;
+    int32_t b, j;
+    if (ih < 0 || ih >= p->h_in || j1 <= j0) {
+        mlc_dsp_fill_words(d, 0, rg->row_bytes, zx4);
+        return;
+    }
+    mlc_dsp_fill_words(d, 0, j0 * cig, zx4);
+    mlc_dsp_fill_words(d, j1 * cig, rg->row_bytes, zx4);
+    for (b = 0; b < cig; b += 4) {
+        const int8_t *s = xg + b * plane + ih * p->w_in + (j0 - p->pad_left);
+        int8_t *o = d + j0 * cig + b;
+        for (j = j0; j < j1; ++j, ++s, o += cig) {
+            mlc_dsp_st32(o, mlc_dsp_pack4(s[0], s[plane], s[2 * plane], s[3 * plane]));
+        }
+    }
+}
+
+#if MM_USE_ASM
+/* One block: a word of four channels of each pixel, widened with the zero point subtracted, into the pair's
+   four column words; pa, pb and out step on. */
+#define RING_ASM_BLOCK                                                                                            \
+    "ldr     %[va], [%[pa]], #4\n\t"                                                                              \
+    "ldr     %[vb], [%[pb]], #4\n\t"                                                                              \
+    "sxtab16 %[e0], %[nz], %[va]\n\t"                                                                             \
+    "sxtab16 %[e1], %[nz], %[vb]\n\t"                                                                             \
+    "sxtab16 %[va], %[nz], %[va], ror #8\n\t"                                                                     \
+    "sxtab16 %[vb], %[nz], %[vb], ror #8\n\t"                                                                     \
+    "strd    %[va], %[vb], [%[out], #8]\n\t"                                                                      \
+    "strd    %[e0], %[e1], [%[out]], " COL_BLOCK_IMM "\n\t"
+#endif
+
+/* nblk blocks of one pair from nblk words at pa (pixel 0) and pb (pixel 1): 8 instructions a block. */
+static MLC_DSP_ALWAYS_INLINE uint8_t *ring_blocks(const int8_t *pa, const int8_t *pb, int32_t nblk, uint32_t nz,
+                                                  uint8_t *out)
+{
+#if MM_USE_ASM
+    const int8_t *const end = pa + 4 * nblk;
+    uint32_t va, vb, e0, e1;
+    if (nblk & 1) {
+        __asm__ volatile(RING_ASM_BLOCK
+                         : [pa] "+r"(pa), [pb] "+r"(pb), [out] "+r"(out), [va] "=&r"(va), [vb] "=&r"(vb),
+                           [e0] "=&r"(e0), [e1] "=&r"(e1)
+                         : [nz] "r"(nz)
+                         : "memory");
+    }
+    if (pa != end) {
+        __asm__ volatile("1:\n\t" RING_ASM_BLOCK RING_ASM_BLOCK "cmp %[pa], %[end]\n\tbne 1b\n\t"
+                         : [pa] "+r"(pa), [pb] "+r"(pb), [out] "+r"(out), [va] "=&r"(va), [vb] "=&r"(vb),
+                           [e0] "=&r"(e0), [e1] "=&r"(e1)
+                         : [nz] "r"(nz), [end] "r"(end)
+                         : "cc", "memory");
+    }
+#else
+    int32_t b;
+    for (b = 0; b < nblk; ++b, pa += 4, pb += 4, out += COL_BLOCK) {
+        const uint32_t va = mlc_dsp_ld32a(pa), vb = mlc_dsp_ld32a(pb);
+        mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, va), mlc_dsp_sxtab16(nz, vb));
+        mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16_odd(nz, va), mlc_dsp_sxtab16_odd(nz, vb));
+    }
+#endif
+    return out;
+}
+
+/* The columns of pixels a (oh, ow) and b (ohb, owb) into pair k of the columns at out: per kernel row the
+   k_w positions' channels are one run of the ring row when dil_w is 1. */
+MLC_DSP_NOINLINE static void ring_stage_pair(const conv_t *c, const ring_t *rg, int32_t oh, int32_t ow, int32_t ohb,
+                                             int32_t owb, uint8_t *out)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t cig = c->cig, rows = rg->rows, dh = p->dil_h, dw = p->dil_w * cig, k_w = p->k_w;
+    const uint32_t nz = c->nzp2;
+    int32_t sa = (oh * p->stride_h) % rows, sb = (ohb * p->stride_h) % rows, kh, kw;
+    for (kh = 0; kh < p->k_h; ++kh) {
+        const int8_t *pa = rg->ring + sa * rg->row_bytes + ow * p->stride_w * cig;
+        const int8_t *pb = rg->ring + sb * rg->row_bytes + owb * p->stride_w * cig;
+        if (dw == cig) {
+            out = ring_blocks(pa, pb, k_w * cig / 4, nz, out);
+        } else {
+            for (kw = 0; kw < k_w; ++kw, pa += dw, pb += dw) out = ring_blocks(pa, pb, cig / 4, nz, out);
+        }
+        sa += dh;
+        sb += dh;
+        while (sa >= rows) sa -= rows;
+        while (sb >= rows) sb -= rows;
+    }
+}
+
+/* conv_im2col's tiles with the columns staged from the ring (mlc_conv2d_s8_uses_ring: w_out >= 6, so a
+   tile's pixels span at most two output rows, whose input rows the ring holds). */
+static void conv_ring(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t npix = p->h_out * p->w_out, w_out = p->w_out;
+    const int32_t reach = (p->k_h - 1) * p->dil_h; /* padded rows below a row's first */
+    mlc_dsp_rq_t rq[RQ_CHUNK];
+    ring_t rg;
+    int32_t n, g, c0, k, px, q;
+    rg.rows = reach + 1 + p->stride_h;
+    rg.width = (w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    rg.row_bytes = rg.width * c->cig;
+    rg.ring = (int8_t *)scratch + COL_BLOCK * c->nbp;
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
+            for (c0 = 0; c0 < c->cog; c0 += RQ_CHUNK) {
+                const int32_t cnt = c->cog - c0 < RQ_CHUNK ? c->cog - c0 : RQ_CHUNK;
+                const int32_t oc0 = g * c->cog + c0;
+                int8_t *yc = y + (n * p->c_out + oc0) * c->plane_out;
+                int32_t next_row = 0; /* the next padded row the ring loads */
+                int uni = 1;
+                for (k = 0; k < cnt; ++k) {
+                    const int32_t oc = oc0 + k;
+                    mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
+                                       c->bias != NULL ? c->bias[oc] : 0, c->taps);
+                    uni &= rq[k].fast && rq[k].neg;
+                }
+                for (px = 0; px < npix; px += 6) {
+                    const int32_t left = npix - px < 6 ? npix - px : 6;
+                    const int wide = left > 4 || !uni;
+                    const int32_t pairs = wide ? 3 : left > 2 ? 2 : 1;
+                    const int32_t last = px + (left < 2 * pairs ? left : 2 * pairs) - 1;
+                    const int32_t need = (last / w_out) * p->stride_h + reach;
+                    for (; next_row <= need; ++next_row) ring_fill(c, &rg, xg, next_row);
+                    for (q = 0; q < pairs; ++q) {
+                        uint8_t *const out = (uint8_t *)scratch + 16 * q;
+                        const int32_t a = px + 2 * q, b = a + 1 < npix && 2 * q + 1 < left ? a + 1 : a;
+                        if (2 * q < left) {
+                            ring_stage_pair(c, &rg, a / w_out, a % w_out, b / w_out, b % w_out, out);
+                        } else {
+                            clear_pair(c, out);
+                        }
+                    }
+                    if (!uni) {
+                        matmul_any(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    } else if (wide) {
+                        matmul_hex(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    } else {
+                        matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------------- depthwise 3x3 */
 
 /* Padded input rows of the depthwise path: up to 3 rows of DW_ROW bytes on the stack. */
@@ -1387,6 +1557,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
     if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
     if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
+    if (p->w_layout != MLC_CONV_W_OIHW && p->w_layout != MLC_CONV_W_OHWI) return MLC_EINVAL;
     if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
         return MLC_EINVAL;
     c.cig = p->c_in / p->groups;
@@ -1426,6 +1597,12 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
         mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
+    } else if (p->w_layout == MLC_CONV_W_OHWI && c.cig > 1 && c.ksize > 1) { /* OIHW's bytes otherwise */
+        if (mlc_conv2d_s8_uses_ring(p)) {
+            conv_ring(&c, x, scratch, y);
+        } else {
+            mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* mlc stores OHWI only for the ring */
+        }
     } else {
         conv_im2col(&c, x, scratch, y);
     }

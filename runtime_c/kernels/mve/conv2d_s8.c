@@ -675,6 +675,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
     if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
     if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
+    if (p->w_layout != MLC_CONV_W_OIHW && p->w_layout != MLC_CONV_W_OHWI) return MLC_EINVAL;
     if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
         return MLC_EINVAL;
     cig = p->c_in / p->groups;
@@ -685,7 +686,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
         if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
     }
 #if MLC_MVE
-    if (p->n > 0 && p->c_out > 0 && cig > 0 && p->h_in > 0 && p->w_in > 0 && p->h_out > 0 && p->w_out > 0) {
+    /* the vector paths read MLC_CONV_W_OIHW (the same bytes as OHWI for one input channel or a 1x1 kernel);
+       other OHWI weights (mlc stores them only for the DSP kernels) take the reference loop */
+    if ((p->w_layout == MLC_CONV_W_OIHW || cig == 1 || p->k_h * p->k_w == 1) && p->n > 0 && p->c_out > 0 &&
+        cig > 0 && p->h_in > 0 && p->w_in > 0 && p->h_out > 0 && p->w_out > 0) {
         if (cig == 1 && cog == 1 && conv_dw(p, x, w, bias, mult, shift, y)) return MLC_OK;
         if (scratch != NULL && cig * p->k_h * p->k_w <= 16) {
             conv_small(p, x, w, bias, mult, shift, scratch, y);

@@ -15,6 +15,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
     if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0) return MLC_EINVAL;
     if (p->k_h <= 0 || p->k_w <= 0) return MLC_EINVAL;
+    if (p->w_layout != MLC_CONV_W_OIHW && p->w_layout != MLC_CONV_W_OHWI) return MLC_EINVAL;
     if (!mlc_s8_ok(p->x_zero_point) || !mlc_s8_ok(p->y_zero_point) || !mlc_s8_range_ok(p->act_min, p->act_max))
         return MLC_EINVAL;
     cig = p->c_in / p->groups;

@@ -18,6 +18,20 @@
 #define MLC_REF_NOINLINE
 #endif
 
+/* Weight steps of w_layout (kernels_s8.h): from one kernel position (kh, kw) to the next, and from one input
+   channel to the next. One input channel: both layouts are the same bytes. */
+static void mlc_conv2d_s8_w_steps(const mlc_conv2d_s8_params_t *p, int32_t *w_tap, int32_t *w_ic)
+{
+    const int32_t cig = p->c_in / p->groups;
+    if (p->w_layout == MLC_CONV_W_OHWI) {
+        *w_tap = cig;
+        *w_ic = 1;
+    } else {
+        *w_tap = 1;
+        *w_ic = p->k_h * p->k_w;
+    }
+}
+
 /* mlc_conv2d_s8_window for one input channel (depthwise): the kernel row innermost. Its own function: the
    general window's code stays as GCC compiles it alone. */
 static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window_dw(const mlc_conv2d_s8_params_t *p, const int8_t *xg,
@@ -47,18 +61,18 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
                                                      int32_t kw1)
 {
     const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in, xzp = p->x_zero_point;
-    const int32_t ksize = p->k_h * p->k_w;
-    int32_t acc = 0, ic, kh, kw;
+    int32_t acc = 0, ic, kh, kw, w_tap, w_ic;
     if (cig == 1) return mlc_conv2d_s8_window_dw(p, xg, origin, woc, kh0, kh1, kw0, kw1);
+    mlc_conv2d_s8_w_steps(p, &w_tap, &w_ic);
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = kw0; kw < kw1; ++kw) { /* the channels innermost, as in mlc_conv2d_s8_quad */
             const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw * p->dil_w);
-            const int8_t *wp = woc + kh * p->k_w + kw;
+            const int8_t *wp = woc + (kh * p->k_w + kw) * w_tap;
             for (ic = cig;;) {
                 acc += ((int32_t)*xp - xzp) * (int32_t)*wp;
                 if (--ic == 0) break; /* no pointer is stepped past the input */
                 xp += plane_in;
-                wp += ksize;
+                wp += w_ic;
             }
         }
     }
@@ -73,17 +87,21 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
 static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p, const int8_t *xg, int32_t origin,
                                                  const int8_t *woc, int32_t kh0, int32_t kh1, int32_t out[4])
 {
-    const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in, ksize = p->k_h * p->k_w;
+    const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in;
     const int32_t s1 = p->stride_w, s2 = 2 * s1, s3 = 3 * s1;
-    /* the innermost run: the channels of one tap (x step a plane, w step a kernel), or for one channel
+    /* the innermost run: the channels of one tap (x step a plane, w step w_ic), or for one channel
        (depthwise) a kernel row (x step dil_w, w step 1) */
     const int dws = cig == 1;
-    const int32_t run = dws ? p->k_w : cig, x_step = dws ? p->dil_w : plane_in, w_step = dws ? 1 : ksize;
+    int32_t w_tap, w_ic, run, x_step, w_step;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0, kh, kw, t;
+    mlc_conv2d_s8_w_steps(p, &w_tap, &w_ic);
+    run = dws ? p->k_w : cig;
+    x_step = dws ? p->dil_w : plane_in;
+    w_step = dws ? 1 : w_ic;
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = 0; kw < p->k_w; kw += dws ? p->k_w : 1) {
             int32_t xi = origin + kh * p->dil_h * p->w_in + kw * p->dil_w;
-            const int8_t *wp = woc + kh * p->k_w + kw;
+            const int8_t *wp = woc + (kh * p->k_w + kw) * w_tap;
             if (s1 == 1) { /* neighbours: immediate offsets keep every accumulator in a register */
                 const int8_t *xp = xg + xi;
                 for (t = run;;) {
