@@ -801,7 +801,19 @@ MLC_DSP_NOINLINE static void ring_fill(const conv_t *c, const ring_t *rg, const 
     for (b = 0; b < cig; b += 4) {
         const int8_t *s = xg + b * plane + ih * p->w_in + (j0 - p->pad_left);
         int8_t *o = d + j0 * cig + b;
-        for (j = j0; j < j1; ++j, ++s, o += cig) {
+        for (j = j0; j + 4 <= j1; j += 4, s += 4, o += 4 * cig) { /* 4 channels x 4 pixels transposed */
+            const uint32_t va = mlc_dsp_ld32(s), vb = mlc_dsp_ld32(s + plane);
+            const uint32_t vc = mlc_dsp_ld32(s + 2 * plane), vd = mlc_dsp_ld32(s + 3 * plane);
+            const uint32_t ab02 = (va & 0x00FF00FFu) | ((vb & 0x00FF00FFu) << 8); /* a0 b0 a2 b2 */
+            const uint32_t ab13 = ((va >> 8) & 0x00FF00FFu) | (vb & 0xFF00FF00u);  /* a1 b1 a3 b3 */
+            const uint32_t cd02 = (vc & 0x00FF00FFu) | ((vd & 0x00FF00FFu) << 8);
+            const uint32_t cd13 = ((vc >> 8) & 0x00FF00FFu) | (vd & 0xFF00FF00u);
+            mlc_dsp_st32(o, mlc_dsp_pkhbt16(ab02, cd02));
+            mlc_dsp_st32(o + cig, mlc_dsp_pkhbt16(ab13, cd13));
+            mlc_dsp_st32(o + 2 * cig, mlc_dsp_pkhtb16(cd02, ab02));
+            mlc_dsp_st32(o + 3 * cig, mlc_dsp_pkhtb16(cd13, ab13));
+        }
+        for (; j < j1; ++j, ++s, o += cig) {
             mlc_dsp_st32(o, mlc_dsp_pack4(s[0], s[plane], s[2 * plane], s[3 * plane]));
         }
     }
