@@ -18,19 +18,15 @@
 #define MLC_REF_NOINLINE
 #endif
 
-/* Weight steps of w_layout (kernels_s8.h): from one kernel position (kh, kw) to the next, and from one input
-   channel to the next. One input channel: both layouts are the same bytes. */
-static void mlc_conv2d_s8_w_steps(const mlc_conv2d_s8_params_t *p, int32_t *w_tap, int32_t *w_ic)
-{
-    const int32_t cig = p->c_in / p->groups;
-    if (p->w_layout == MLC_CONV_W_OHWI) {
-        *w_tap = cig;
-        *w_ic = 1;
-    } else {
-        *w_tap = 1;
-        *w_ic = p->k_h * p->k_w;
-    }
-}
+/* Weight steps of w_layout (kernels_s8.h): from one kernel position (kh, kw) to the next (w_tap), and from
+   one input channel to the next (w_ic). One input channel: both layouts are the same bytes. A macro: -Os
+   builds would call a function once per window. */
+#define MLC_CONV2D_S8_W_STEPS(p, cig, w_tap, w_ic)                                                               \
+    do {                                                                                                          \
+        const int ohwi_ = (p)->w_layout == MLC_CONV_W_OHWI;                                                      \
+        (w_tap) = ohwi_ ? (cig) : 1;                                                                              \
+        (w_ic) = ohwi_ ? 1 : (p)->k_h * (p)->k_w;                                                                 \
+    } while (0)
 
 /* mlc_conv2d_s8_window for one input channel (depthwise): the kernel row innermost. Its own function: the
    general window's code stays as GCC compiles it alone. */
@@ -63,7 +59,7 @@ static MLC_REF_NOINLINE int32_t mlc_conv2d_s8_window(const mlc_conv2d_s8_params_
     const int32_t cig = p->c_in / p->groups, plane_in = p->h_in * p->w_in, xzp = p->x_zero_point;
     int32_t acc = 0, ic, kh, kw, w_tap, w_ic;
     if (cig == 1) return mlc_conv2d_s8_window_dw(p, xg, origin, woc, kh0, kh1, kw0, kw1);
-    mlc_conv2d_s8_w_steps(p, &w_tap, &w_ic);
+    MLC_CONV2D_S8_W_STEPS(p, cig, w_tap, w_ic);
     for (kh = kh0; kh < kh1; ++kh) {
         for (kw = kw0; kw < kw1; ++kw) { /* the channels innermost, as in mlc_conv2d_s8_quad */
             const int8_t *xp = xg + (origin + kh * p->dil_h * p->w_in + kw * p->dil_w);
@@ -94,7 +90,7 @@ static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p,
     const int dws = cig == 1;
     int32_t w_tap, w_ic, run, x_step, w_step;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, wsum = 0, kh, kw, t;
-    mlc_conv2d_s8_w_steps(p, &w_tap, &w_ic);
+    MLC_CONV2D_S8_W_STEPS(p, cig, w_tap, w_ic);
     run = dws ? p->k_w : cig;
     x_step = dws ? p->dil_w : plane_in;
     w_step = dws ? 1 : w_ic;
