@@ -718,53 +718,6 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
     }
 }
 
-static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
-{
-    const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t npix = p->h_out * p->w_out;
-    /* 1x1, no padding, every pixel inside the input (any stride) */
-    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-                          (p->h_out - 1) * p->stride_h < p->h_in && (p->w_out - 1) * p->stride_w < p->w_in;
-    mlc_dsp_rq_t rq[RQ_CHUNK];
-    int32_t n, g, c0, k, px, q;
-    for (n = 0; n < p->n; ++n) {
-        for (g = 0; g < p->groups; ++g) {
-            const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
-            for (c0 = 0; c0 < c->cog; c0 += RQ_CHUNK) {
-                const int32_t cnt = c->cog - c0 < RQ_CHUNK ? c->cog - c0 : RQ_CHUNK;
-                const int32_t oc0 = g * c->cog + c0;
-                int8_t *yc = y + (n * p->c_out + oc0) * c->plane_out;
-                int32_t oh = 0, ow = 0;
-                int uni = 1; /* every channel of the chunk on the prepared form with a right shift */
-                for (k = 0; k < cnt; ++k) {
-                    const int32_t oc = oc0 + k;
-                    mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
-                                       c->bias != NULL ? c->bias[oc] : 0, c->taps);
-                    uni &= rq[k].fast && rq[k].neg;
-                }
-                for (px = 0; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
-                    const int32_t left = npix - px < 6 ? npix - px : 6;
-                    const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
-                    for (q = 0; q < (wide ? 3 : left > 2 ? 2 : 1); ++q) {
-                        if (2 * q < left) {
-                            stage_cols(c, xg, &oh, &ow, left > 2 * q + 1, pointwise, scratch, q);
-                        } else {
-                            clear_pair(c, (uint8_t *)scratch + 16 * q);
-                        }
-                    }
-                    if (!uni) {
-                        matmul_any(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
-                    } else if (wide) {
-                        matmul_hex(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
-                    } else {
-                        matmul_quad(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
-                    }
-                }
-            }
-        }
-    }
-}
-
 /* ------------------------------------------------------------------------------ ring of input rows */
 
 /*
@@ -889,20 +842,23 @@ MLC_DSP_NOINLINE static void ring_stage_pair(const conv_t *c, const ring_t *rg, 
     }
 }
 
-/* conv_im2col's tiles with the columns staged from the ring (mlc_conv2d_s8_uses_ring: w_out >= 6, so a
-   tile's pixels span at most two output rows, whose input rows the ring holds). */
-static void conv_ring(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
+/*
+ * The tiles of six output pixels: the columns of each pixel pair staged (from the ring when rg is given:
+ * mlc_conv2d_s8_uses_ring, w_out >= 6, so a tile's pixels span at most two output rows, whose input rows
+ * the ring holds; else im2col), then every output channel of a chunk multiplied against them. Inlined into
+ * conv_im2col and conv_ring: each path's loop compiled for it alone.
+ */
+static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y,
+                                             ring_t *rg)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     const int32_t npix = p->h_out * p->w_out, w_out = p->w_out;
     const int32_t reach = (p->k_h - 1) * p->dil_h; /* padded rows below a row's first */
+    /* 1x1, no padding, every pixel inside the input (any stride) */
+    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                          (p->h_out - 1) * p->stride_h < p->h_in && (p->w_out - 1) * p->stride_w < p->w_in;
     mlc_dsp_rq_t rq[RQ_CHUNK];
-    ring_t rg;
     int32_t n, g, c0, k, px, q;
-    rg.rows = reach + 1 + p->stride_h;
-    rg.width = (w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-    rg.row_bytes = rg.width * c->cig;
-    rg.ring = (int8_t *)scratch + COL_BLOCK * c->nbp;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
@@ -910,28 +866,32 @@ static void conv_ring(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t
                 const int32_t cnt = c->cog - c0 < RQ_CHUNK ? c->cog - c0 : RQ_CHUNK;
                 const int32_t oc0 = g * c->cog + c0;
                 int8_t *yc = y + (n * p->c_out + oc0) * c->plane_out;
-                int32_t next_row = 0; /* the next padded row the ring loads */
-                int uni = 1;
+                int32_t oh = 0, ow = 0, next_row = 0; /* im2col's next pixel; the next padded row the ring loads */
+                int uni = 1; /* every channel of the chunk on the prepared form with a right shift */
                 for (k = 0; k < cnt; ++k) {
                     const int32_t oc = oc0 + k;
                     mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                     uni &= rq[k].fast && rq[k].neg;
                 }
-                for (px = 0; px < npix; px += 6) {
+                for (px = 0; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
                     const int32_t left = npix - px < 6 ? npix - px : 6;
-                    const int wide = left > 4 || !uni;
+                    const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
                     const int32_t pairs = wide ? 3 : left > 2 ? 2 : 1;
-                    const int32_t last = px + (left < 2 * pairs ? left : 2 * pairs) - 1;
-                    const int32_t need = (last / w_out) * p->stride_h + reach;
-                    for (; next_row <= need; ++next_row) ring_fill(c, &rg, xg, next_row);
+                    if (rg != NULL) { /* the input rows of the tile's last pixel */
+                        const int32_t last = px + (left < 2 * pairs ? left : 2 * pairs) - 1;
+                        const int32_t need = (last / w_out) * p->stride_h + reach;
+                        for (; next_row <= need; ++next_row) ring_fill(c, rg, xg, next_row);
+                    }
                     for (q = 0; q < pairs; ++q) {
                         uint8_t *const out = (uint8_t *)scratch + 16 * q;
-                        const int32_t a = px + 2 * q, b = a + 1 < npix && 2 * q + 1 < left ? a + 1 : a;
-                        if (2 * q < left) {
-                            ring_stage_pair(c, &rg, a / w_out, a % w_out, b / w_out, b % w_out, out);
-                        } else {
+                        const int32_t a = px + 2 * q, b = 2 * q + 1 < left ? a + 1 : a;
+                        if (2 * q >= left) {
                             clear_pair(c, out);
+                        } else if (rg != NULL) {
+                            ring_stage_pair(c, rg, a / w_out, a % w_out, b / w_out, b % w_out, out);
+                        } else {
+                            stage_cols(c, xg, &oh, &ow, b != a, pointwise, scratch, q);
                         }
                     }
                     if (!uni) {
@@ -945,6 +905,23 @@ static void conv_ring(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t
             }
         }
     }
+}
+
+MLC_DSP_NOINLINE static void conv_im2col(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
+{
+    conv_tiles(c, x, scratch, y, NULL);
+}
+
+/* conv_tiles with the columns staged from a ring of input rows after the columns in scratch. */
+MLC_DSP_NOINLINE static void conv_ring(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    ring_t rg;
+    rg.rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h;
+    rg.width = (p->w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
+    rg.row_bytes = rg.width * c->cig;
+    rg.ring = (int8_t *)scratch + COL_BLOCK * c->nbp;
+    conv_tiles(c, x, scratch, y, &rg);
 }
 
 /* ---------------------------------------------------------------------------------- depthwise 3x3 */
