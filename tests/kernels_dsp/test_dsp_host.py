@@ -63,6 +63,8 @@ def dsp(tmp_path_factory):
         getattr(lib, name).restype = C.c_int
     lib.mlc_test_dsp_requant_s8.argtypes = [_I32] * 8 + [_I8, _I8, C.c_int32]
     lib.mlc_test_dsp_requant_s8.restype = None
+    lib.mlc_test_conv_scratch_bytes.argtypes = [C.POINTER(mk.Conv2dS8Params)]
+    lib.mlc_test_conv_scratch_bytes.restype = C.c_int32
     return lib
 
 
@@ -230,6 +232,22 @@ def test_conv2d_random(ref, dsp, seed):
         p = case[0]
         assert got[0] == want[0] == mk.MLC_OK
         assert np.array_equal(got[1], want[1]), ({f: getattr(p, f) for f, _ in p._fields_}, mode)
+
+
+def test_conv_scratch_size_is_the_headers(dsp):
+    """ops/s8.dsp_conv_scratch_bytes (what the planner reserves) equals kernels_s8.h's
+    mlc_conv2d_s8_scratch_bytes (what the kernel uses) for both weight layouts."""
+    rng = np.random.default_rng(11)
+    for _ in range(400):
+        g = int(rng.integers(1, 3))
+        k_h, k_w, s_h, s_w, d_h, d_w = (int(v) for v in rng.integers(1, 4, 6))
+        geo = {"n": 1, "c_in": g * int(rng.integers(1, 20)), "h_in": 9, "w_in": 9, "c_out": g,
+               "h_out": int(rng.integers(1, 9)), "w_out": int(rng.integers(1, 40)), "k_h": k_h, "k_w": k_w,
+               "stride_h": s_h, "stride_w": s_w, "dil_h": d_h, "dil_w": d_w, "pad_top": 1, "pad_left": 1,
+               "groups": g, "x_zero_point": 0, "y_zero_point": 0, "act_min": -128, "act_max": 127,
+               "w_layout": int(rng.integers(0, 2))}
+        p = mk.Conv2dS8Params(**geo)
+        assert dsp.mlc_test_conv_scratch_bytes(p) == dsp_conv_scratch_bytes(geo, geo["w_layout"]), geo
 
 
 def test_conv2d_benchmark_shapes(ref, dsp):
