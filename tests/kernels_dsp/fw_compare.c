@@ -189,11 +189,15 @@ static int test_conv(void)
             p.c_in = rr(1, 70);
             p.c_out = rr(1, 70);
             break;
-        case 8: /* weights with the input channel innermost: the ring of input rows (rows of 6 outputs or
-                   more) or, for narrower rows, the reference loop */
-            p.c_in = 4 * rr(1, 6);
+        case 8: /* weights with the input channel innermost: the ring of input rows (channels a multiple of
+                   4, or kernel rows of whole blocks of four taps) or else the reference loop */
+            p.c_in = chance(70) ? 4 * rr(1, 6) : rr(1, 3);
+            if (p.c_in < 4 && chance(80)) {
+                p.dil_w = 1;
+                p.k_w = p.c_in == 2 ? 2 * rr(1, 2) : 4;
+            }
             p.c_out = rr(1, 40);
-            p.w_in = rr(3, 40);
+            p.w_in = rr(1, 40);
             p.w_layout = MLC_CONV_W_OHWI;
             break;
         case 5: /* 3x3 stride 1 pad 1, the im2col fast staging */

@@ -166,7 +166,11 @@ def conv_case(rng):
         k, stride = [1, 1], [1, 1]
         c_in, c_out = int(rng.integers(1, 71)), int(rng.integers(1, 71))
     elif kind == 8:  # input channels innermost (OHWI): the ring of input rows, or the reference loop
-        c_in, c_out, w = 4 * int(rng.integers(1, 7)), int(rng.integers(1, 41)), int(rng.integers(3, 41))
+        c_in, c_out, w = 4 * int(rng.integers(1, 7)), int(rng.integers(1, 41)), int(rng.integers(1, 41))
+        if rng.random() < 0.3:  # a few channels: kernel rows of whole blocks of four taps
+            c_in = int(rng.integers(1, 4))
+            if rng.random() < 0.8:
+                dil[1], k[1] = 1, {1: 4, 2: 2 * int(rng.integers(1, 3)), 3: 4}[c_in]
     elif kind == 5:  # 3x3 / stride 1 / pad 1
         k, stride, dil = [3, 3], [1, 1], [1, 1]
         c_in, c_out, h, w = int(rng.integers(1, 21)), int(rng.integers(1, 41)), int(rng.integers(1, 11)), \

@@ -24,9 +24,12 @@ def test_layout_follows_the_linked_kernel_and_the_ring_conditions():
     assert s8.conv_layout(dsp, geo()) == s8.CONV_W_OHWI
     for kernels in (mve, ref):
         assert s8.conv_layout(kernels, geo()) == s8.CONV_W_OIHW
-    for other in (dict(c_in=3), dict(k_h=1, k_w=1, pad_top=0, pad_left=0), dict(w_out=5, w_in=5),
+    for other in (dict(c_in=3), dict(k_h=1, k_w=1, pad_top=0, pad_left=0), dict(c_in=2, k_w=4, dil_w=2),
                   dict(groups=16, c_out=16)):
         assert s8.conv_layout(dsp, geo(**other)) == s8.CONV_W_OIHW, other
+    # narrow rows, and a kernel row of whole blocks of four taps over one or two channels
+    for ring in (dict(w_out=5, w_in=5), dict(w_out=1, w_in=1), dict(c_in=1, k_w=4), dict(c_in=2, k_w=2)):
+        assert s8.conv_layout(dsp, geo(**ring)) == s8.CONV_W_OHWI, ring
     # a wide image with many channels: the ring would be more than 3x im2col's scratch
     wide = geo(c_in=64, w_in=224, w_out=224)
     assert s8.dsp_conv_scratch_bytes(wide, s8.CONV_W_OHWI) > 3 * s8.dsp_conv_scratch_bytes(wide, s8.CONV_W_OIHW)
@@ -38,6 +41,10 @@ def test_ring_scratch_is_the_columns_and_the_rows():
     rows, width = 2 + 1 + 2, 31 * 1 + 2 * 2 + 1
     assert s8.dsp_conv_scratch_bytes(g, s8.CONV_W_OHWI) == 48 * 36 + rows * width * 16
     assert s8.dsp_conv_scratch_bytes(g, s8.CONV_W_OIHW) == 56 * 36
+    # KWS's first layer: one channel, 10x4, stride 2, rows of 5 outputs (six pixels touch two rows)
+    kws = geo(c_in=1, c_out=64, h_in=49, w_in=10, h_out=25, w_out=5, k_h=10, k_w=4, stride_h=2, stride_w=2)
+    rows, width = 9 + 1 + 2 * 1, 4 * 2 + 3 + 1
+    assert s8.dsp_conv_scratch_bytes(kws, s8.CONV_W_OHWI) == 48 * 10 + rows * 4 * ((width + 3) // 4)
 
 
 @pytest.mark.parametrize("layout", [s8.CONV_W_OIHW, s8.CONV_W_OHWI])

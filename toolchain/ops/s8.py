@@ -156,10 +156,12 @@ def dsp_conv_scratch_bytes(geo: dict[str, int], layout: int) -> int:
     """kernels_s8.h's mlc_conv2d_s8_scratch_bytes: im2col columns, or with the ring of input rows
     (mlc_conv2d_s8_uses_ring) the columns and the ring."""
     cig, taps = _conv_taps(geo)
-    if layout == CONV_W_OHWI and cig > 0 and cig % 4 == 0 and geo["k_h"] * geo["k_w"] > 1 and geo["w_out"] >= 6:
-        rows = (geo["k_h"] - 1) * geo["dil_h"] + 1 + geo["stride_h"]
-        width = (geo["w_out"] - 1) * geo["stride_w"] + (geo["k_w"] - 1) * geo["dil_w"] + 1
-        return 48 * ((taps + 3) // 4) + 4 * ((rows * width * cig + 3) // 4)
+    whole_blocks = cig % 4 == 0 or (geo["dil_w"] == 1 and geo["k_w"] * cig % 4 == 0)
+    if layout == CONV_W_OHWI and cig > 0 and geo["k_h"] * geo["k_w"] > 1 and geo["w_out"] > 0 and whole_blocks:
+        w_out = geo["w_out"]
+        rows = (geo["k_h"] - 1) * geo["dil_h"] + 1 + geo["stride_h"] * ((w_out + 4) // w_out)
+        width = (w_out - 1) * geo["stride_w"] + (geo["k_w"] - 1) * geo["dil_w"] + 1
+        return 48 * (taps // 4) + rows * 4 * ((width * cig + 3) // 4)
     return 56 * ((taps + 3) // 4)
 
 

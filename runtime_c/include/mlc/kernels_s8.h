@@ -70,15 +70,19 @@ typedef struct {
 } mlc_conv2d_s8_params_t;
 
 /**
- * Whether the DSP kernels run p through a ring of input rows (MLC_CONV_W_OHWI, input channels per group a
- * multiple of 4, a kernel wider than 1x1, rows of 6 outputs or more): their scratch then holds the columns
- * (48 bytes per four taps) and the ring ((k_h - 1) * dil_h + 1 + stride_h padded input rows of
- * (w_out - 1) * stride_w + (k_w - 1) * dil_w + 1 pixels, c_in / groups bytes each, rounded up to 4).
+ * Whether the DSP kernels run p through a ring of input rows: MLC_CONV_W_OHWI, a kernel larger than 1x1, and
+ * four taps that are four channels at one input position (input channels per group a multiple of 4) or,
+ * with dilation 1 along the row, a kernel row of whole blocks of four (k_w * channels a multiple of 4, e.g.
+ * one channel and k_w = 4). Their scratch then holds the columns (48 bytes per four taps) and the ring:
+ * (k_h - 1) * dil_h + 1 + stride_h * ((w_out + 4) / w_out) padded input rows (those of the at most
+ * (w_out + 4) / w_out + 1 output rows six neighbouring pixels touch) of (w_out - 1) * stride_w +
+ * (k_w - 1) * dil_w + 1 pixels, c_in / groups bytes each, a row rounded up to 4 bytes.
  */
 static inline int mlc_conv2d_s8_uses_ring(const mlc_conv2d_s8_params_t *p)
 {
     const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0;
-    return p->w_layout == MLC_CONV_W_OHWI && cig > 0 && cig % 4 == 0 && p->k_h * p->k_w > 1 && p->w_out >= 6;
+    return p->w_layout == MLC_CONV_W_OHWI && cig > 0 && p->k_h * p->k_w > 1 && p->w_out > 0 &&
+           (cig % 4 == 0 || (p->dil_w == 1 && (p->k_w * cig) % 4 == 0));
 }
 
 /** Scratch bytes the DSP mlc_conv2d_s8 needs for p (ignored by the reference kernel). */
@@ -86,9 +90,9 @@ static inline int32_t mlc_conv2d_s8_scratch_bytes(const mlc_conv2d_s8_params_t *
 {
     const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0, taps = cig * p->k_h * p->k_w;
     if (mlc_conv2d_s8_uses_ring(p)) {
-        const int32_t rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h;
+        const int32_t rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h * ((p->w_out + 4) / p->w_out);
         const int32_t width = (p->w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-        return 48 * ((taps + 3) / 4) + 4 * ((rows * width * cig + 3) / 4);
+        return 48 * (taps / 4) + rows * 4 * ((width * cig + 3) / 4);
     }
     return MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
 }

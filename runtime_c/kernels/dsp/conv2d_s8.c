@@ -721,20 +721,21 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
 /* ------------------------------------------------------------------------------ ring of input rows */
 
 /*
- * MLC_CONV_W_OHWI weights (the input channel innermost, cig a multiple of 4) turn a block of four taps into
- * four channels at one input position. The input rows the current tile reads are kept transposed, each
+ * MLC_CONV_W_OHWI weights (the input channel innermost) turn a block of four taps into four channels at one
+ * input position (cig a multiple of 4), or into neighbouring positions of one kernel row (dilation 1 along
+ * the row, k_w * cig a multiple of 4). The input rows the current tile reads are kept transposed, each
  * padded row r (input row r - pad_top, x_zero_point outside the input) at slot r % rows of a ring of rows
  * x width pixels (padded column j: input column j - pad_left), each pixel's cig channels contiguous.
- * Staging a pair of pixels is then one word load per pixel and four SXTAB16 per block, with no padding
- * test: the staging of the im2col path (tap-major bytes, then widening) cost 2.5 instructions a byte
- * inside the input and more at its edges.
+ * Staging a pair of pixels is then one word load per pixel (unaligned when cig % 4 != 0: LDR allows it
+ * on these cores) and four SXTAB16 per block, with no padding test: the staging of the im2col path
+ * (tap-major bytes, then widening) cost 2.5 instructions a byte inside the input and more at its edges.
  */
 typedef struct {
     int8_t *ring;
     int32_t rows, width, row_bytes; /* ring rows, pixels per padded row, bytes per row */
 } ring_t;
 
-/* Padded row r of the group's input xg into its ring slot, four channels a word. */
+/* Padded row r of the group's input xg into its ring slot (row_bytes, a multiple of 4), four channels a word. */
 MLC_DSP_NOINLINE static void ring_fill(const conv_t *c, const ring_t *rg, const int8_t *xg, int32_t r)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
@@ -749,8 +750,18 @@ MLC_DSP_NOINLINE static void ring_fill(const conv_t *c, const ring_t *rg, const 
         mlc_dsp_fill_words(d, 0, rg->row_bytes, zx4);
         return;
     }
+    /* the padding first (the left one's last word and the right one's first may cover inside bytes: they
+       are written next) */
     mlc_dsp_fill_words(d, 0, j0 * cig, zx4);
-    mlc_dsp_fill_words(d, j1 * cig, rg->row_bytes, zx4);
+    mlc_dsp_fill_words(d, (j1 * cig) & ~3, rg->row_bytes, zx4);
+    if (cig % 4 != 0) { /* a few channels (whole blocks along the kernel row): byte by byte */
+        for (b = 0; b < cig; ++b) {
+            const int8_t *s = xg + b * plane + ih * p->w_in + (j0 - p->pad_left);
+            int8_t *o = d + j0 * cig + b;
+            for (j = j0; j < j1; ++j, ++s, o += cig) *o = *s;
+        }
+        return;
+    }
     for (b = 0; b < cig; b += 4) {
         const int8_t *s = xg + b * plane + ih * p->w_in + (j0 - p->pad_left);
         int8_t *o = d + j0 * cig + b;
@@ -810,7 +821,7 @@ static MLC_DSP_ALWAYS_INLINE uint8_t *ring_blocks(const int8_t *pa, const int8_t
 #else
     int32_t b;
     for (b = 0; b < nblk; ++b, pa += 4, pb += 4, out += COL_BLOCK) {
-        const uint32_t va = mlc_dsp_ld32a(pa), vb = mlc_dsp_ld32a(pb);
+        const uint32_t va = mlc_dsp_ld32(pa), vb = mlc_dsp_ld32(pb); /* aligned when cig % 4 == 0 */
         mlc_dsp_st2x32a(out, mlc_dsp_sxtab16(nz, va), mlc_dsp_sxtab16(nz, vb));
         mlc_dsp_st2x32a(out + 8, mlc_dsp_sxtab16_odd(nz, va), mlc_dsp_sxtab16_odd(nz, vb));
     }
@@ -844,8 +855,8 @@ MLC_DSP_NOINLINE static void ring_stage_pair(const conv_t *c, const ring_t *rg, 
 
 /*
  * The tiles of six output pixels: the columns of each pixel pair staged (from the ring when rg is given:
- * mlc_conv2d_s8_uses_ring, w_out >= 6, so a tile's pixels span at most two output rows, whose input rows
- * the ring holds; else im2col), then every output channel of a chunk multiplied against them. Inlined into
+ * mlc_conv2d_s8_uses_ring; a tile's pixels span at most (w_out + 4) / w_out + 1 output rows, whose input
+ * rows the ring holds; else im2col), then every output channel of a chunk multiplied against them. Inlined into
  * conv_im2col and conv_ring: each path's loop compiled for it alone.
  */
 static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, int16_t *scratch, int8_t *y,
@@ -917,9 +928,9 @@ MLC_DSP_NOINLINE static void conv_ring(const conv_t *c, const int8_t *x, int16_t
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     ring_t rg;
-    rg.rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h;
+    rg.rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h * ((p->w_out + 4) / p->w_out);
     rg.width = (p->w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;
-    rg.row_bytes = rg.width * c->cig;
+    rg.row_bytes = 4 * ((rg.width * c->cig + 3) / 4);
     rg.ring = (int8_t *)scratch + COL_BLOCK * c->nbp;
     conv_tiles(c, x, scratch, y, &rg);
 }
@@ -1586,12 +1597,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
         mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
+    } else if (mlc_conv2d_s8_uses_ring(p)) {
+        conv_ring(&c, x, scratch, y);
     } else if (p->w_layout == MLC_CONV_W_OHWI && c.cig > 1 && c.ksize > 1) { /* OIHW's bytes otherwise */
-        if (mlc_conv2d_s8_uses_ring(p)) {
-            conv_ring(&c, x, scratch, y);
-        } else {
-            mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* mlc stores OHWI only for the ring */
-        }
+        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* mlc stores OHWI only for the ring */
     } else {
         conv_im2col(&c, x, scratch, y);
     }
