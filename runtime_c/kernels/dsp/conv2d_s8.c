@@ -548,6 +548,13 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "ldr    %[x0], %[end]\n\t"                                                                                    \
     "cmp    %[ca], %[x0]\n\t"                                                                                     \
     "bne    1b\n\t"
+/* the same, eight blocks per iteration (nb a multiple of 8) */
+#define MF_ASM_LOOP8                                                                                              \
+    "1:\n\t" MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK            \
+        MX_ASM_BLOCK                                                                                              \
+    "ldr    %[x0], %[end]\n\t"                                                                                    \
+    "cmp    %[ca], %[x0]\n\t"                                                                                     \
+    "bne    1b\n\t"
 /* any block count: the loop only when nb >= 4, then nb % 4 blocks and the last (partial) block, the word
    ending at the channel's last weight shifted down */
 #define MF_ASM_RUN_ANY                                                                                            \
@@ -605,7 +612,8 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
  * (channel k's at y + k plane). GCC, around separate statements that take all fourteen registers, spends
  * about 40 more instructions a channel reloading and moving values (measured on the Cortex-M4 with eight
  * pixels: a 64-tap pointwise tile 554 -> 499). Whole loop iterations and no partial block (e.g. 16, 144
- * or 288 taps) skip the tests of the others, 9 instructions a channel.
+ * or 288 taps) skip the tests of the others, 9 instructions a channel; with a multiple of 32 taps the loop
+ * runs eight blocks per test.
  */
 MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                               const int16_t *cols, int8_t *y, int32_t plane)
@@ -620,7 +628,9 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     if (cnt <= 0) return;
     /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
        on the stack */
-    if (rest == 0 && nt == 0 && c->nb > 0) {
+    if (c->nb % 8 == 0 && nt == 0 && c->nb > 0) { /* eight blocks per loop test */
+        __asm__ volatile(MF_ASM_START MF_ASM_LOOP8 MF_ASM_END MF_ASM_OPERANDS);
+    } else if (rest == 0 && nt == 0 && c->nb > 0) {
         __asm__ volatile(MF_ASM_START MF_ASM_LOOP MF_ASM_END MF_ASM_OPERANDS);
     } else {
         __asm__ volatile(MF_ASM_START MF_ASM_RUN_ANY MF_ASM_END MF_ASM_OPERANDS);
@@ -628,6 +638,7 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 }
 #undef MF_ASM_START
 #undef MF_ASM_LOOP
+#undef MF_ASM_LOOP8
 #undef MF_ASM_RUN_ANY
 #undef MF_ASM_END
 #undef MF_ASM_OPERANDS
