@@ -152,12 +152,18 @@ def _conv_taps(geo: dict[str, int]) -> tuple[int, int]:
     return cig, cig * geo["k_h"] * geo["k_w"]
 
 
+def dsp_conv_uses_ring(geo: dict[str, int], layout: int) -> bool:
+    """kernels_s8.h's mlc_conv2d_s8_uses_ring: whether the DSP kernel stages columns from a ring of input rows."""
+    cig = _conv_taps(geo)[0]
+    whole_blocks = cig % 4 == 0 or (geo["dil_w"] == 1 and geo["k_w"] * cig % 4 == 0)
+    return layout == CONV_W_OHWI and cig > 0 and geo["k_h"] * geo["k_w"] > 1 and geo["w_out"] > 0 and whole_blocks
+
+
 def dsp_conv_scratch_bytes(geo: dict[str, int], layout: int) -> int:
     """kernels_s8.h's mlc_conv2d_s8_scratch_bytes: im2col columns, or with the ring of input rows
-    (mlc_conv2d_s8_uses_ring) the columns and the ring."""
+    (dsp_conv_uses_ring) the columns and the ring."""
     cig, taps = _conv_taps(geo)
-    whole_blocks = cig % 4 == 0 or (geo["dil_w"] == 1 and geo["k_w"] * cig % 4 == 0)
-    if layout == CONV_W_OHWI and cig > 0 and geo["k_h"] * geo["k_w"] > 1 and geo["w_out"] > 0 and whole_blocks:
+    if dsp_conv_uses_ring(geo, layout):
         w_out = geo["w_out"]
         rows = (geo["k_h"] - 1) * geo["dil_h"] + 1 + geo["stride_h"] * ((w_out + 4) // w_out)
         width = (w_out - 1) * geo["stride_w"] + (geo["k_w"] - 1) * geo["dil_w"] + 1
@@ -182,11 +188,10 @@ def conv_layout(kernels: tuple[str, ...], geo: dict[str, int]) -> int:
     columns from a ring of input rows (a few padded input rows: measured on ic_resnet8's 3x3 layers, 10-25%
     fewer instructions than im2col's staging) and the ring keeps the scratch within 3x the im2col's (wide
     images with many channels keep im2col and a small arena), else OIHW (ONNX's order)."""
-    if _kernel_dir_of("conv2d_s8.c", kernels) != "dsp":
+    if _kernel_dir_of("conv2d_s8.c", kernels) != "dsp" or not dsp_conv_uses_ring(geo, CONV_W_OHWI):
         return CONV_W_OIHW
     ring = dsp_conv_scratch_bytes(geo, CONV_W_OHWI)
-    im2col = dsp_conv_scratch_bytes(geo, CONV_W_OIHW)
-    return CONV_W_OHWI if ring != im2col and ring <= 3 * im2col else CONV_W_OIHW
+    return CONV_W_OHWI if ring <= 3 * dsp_conv_scratch_bytes(geo, CONV_W_OIHW) else CONV_W_OIHW
 
 
 def conv_weight_order(geo: dict[str, int], layout: int) -> np.ndarray:

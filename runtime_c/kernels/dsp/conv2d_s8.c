@@ -542,19 +542,16 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "ldr    %[x0], [%[x0], #0]\n\t"                                                                               \
     "mov    %[a0], %[x0]\n\tmov    %[a1], %[x0]\n\tmov    %[a2], %[x0]\n\t"                                       \
     "mov    %[a3], %[x0]\n\tmov    %[a4], %[x0]\n\tmov    %[a5], %[x0]\n\t"
-/* four blocks per iteration up to the end on the stack */
-#define MF_ASM_LOOP                                                                                               \
-    "1:\n\t" MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK                                                  \
+/* body (whole blocks) per iteration up to the end on the stack */
+#define MF_ASM_LOOP_OF(body)                                                                                      \
+    "1:\n\t" body                                                                                                  \
     "ldr    %[x0], %[end]\n\t"                                                                                    \
     "cmp    %[ca], %[x0]\n\t"                                                                                     \
     "bne    1b\n\t"
-/* the same, eight blocks per iteration (nb a multiple of 8) */
-#define MF_ASM_LOOP8                                                                                              \
-    "1:\n\t" MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK            \
-        MX_ASM_BLOCK                                                                                              \
-    "ldr    %[x0], %[end]\n\t"                                                                                    \
-    "cmp    %[ca], %[x0]\n\t"                                                                                     \
-    "bne    1b\n\t"
+#define MF_ASM_BLOCKS4 MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK
+/* four blocks per loop test, or eight (nb a multiple of 8) */
+#define MF_ASM_LOOP MF_ASM_LOOP_OF(MF_ASM_BLOCKS4)
+#define MF_ASM_LOOP8 MF_ASM_LOOP_OF(MF_ASM_BLOCKS4 MF_ASM_BLOCKS4)
 /* any block count: the loop only when nb >= 4, then nb % 4 blocks and the last (partial) block, the word
    ending at the channel's last weight shifted down */
 #define MF_ASM_RUN_ANY                                                                                            \
@@ -637,6 +634,8 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     }
 }
 #undef MF_ASM_START
+#undef MF_ASM_LOOP_OF
+#undef MF_ASM_BLOCKS4
 #undef MF_ASM_LOOP
 #undef MF_ASM_LOOP8
 #undef MF_ASM_RUN_ANY
