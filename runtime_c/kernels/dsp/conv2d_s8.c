@@ -6,7 +6,8 @@
  * Paths:
  *  - depthwise (groups = c_in = c_out) 3x3, dilation 1, stride 1 along the rows (or, for narrow planes such
  *    as KWS's 25 x 5, down the columns of a transposed copy): bands of padded lines on the stack, two
- *    outputs per step in assembly into bias-free accumulators, then a requantizing pass (conv_dw3x3_band);
+ *    outputs per step in assembly on raw x from a start of bias - x_zero_point sum(w) (doubled with the
+ *    weights where that saves the requantization's left shift), then a requantizing pass (conv_dw3x3_band);
  *    stride_w 2: blocks of four outputs along a row from a ring of padded rows (conv_dw3x3);
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
  *    ("im2col", padding 0), three pairs interleaved block by block; then one output channel x six pixels
@@ -349,6 +350,13 @@ static MLC_DSP_ALWAYS_INLINE uint32_t mm_last_word(const int8_t *wp, int32_t nt)
     "smlad  %[" o "], %[we], %[x1], %[" o "]\n\t"                                                                 \
     "smlad  %[" e "], %[wv], %[x2], %[" e "]\n\t"                                                                 \
     "smlad  %[" o "], %[wv], %[x3], %[" o "]\n\t"
+/* MX_ASM_PAIR with both accumulators starting from e's value (o's first, before e moves on). */
+#define MX_ASM_PAIR_FROM(e, o)                                                                                    \
+    "ldmia  %[ca]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
+    "smlad  %[" o "], %[we], %[x1], %[" e "]\n\t"                                                                 \
+    "smlad  %[" e "], %[we], %[x0], %[" e "]\n\t"                                                                 \
+    "smlad  %[" e "], %[wv], %[x2], %[" e "]\n\t"                                                                 \
+    "smlad  %[" o "], %[wv], %[x3], %[" o "]\n\t"
 /* One block of four taps of six pixels after the weight word is in wv. */
 #define MX_ASM_BLOCK_REST                                                                                         \
     "sxtb16 %[we], %[wv]\n\t"                                                                                     \
@@ -533,31 +541,44 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
                                     ? 1
                                     : -1];
 
-/* The fused channel loop's parts: the channel's start (weights, columns, the accumulators at the bias) */
+/* The fused channel loop's parts: the channel's start (columns, the accumulators at the bias); wp runs on
+   from channel to channel */
 #define MF_ASM_START                                                                                              \
-    "0:\n\t"                                                                                                      \
     "ldr    %[wp], %[wm]\n\t"                                                                                     \
+    "0:\n\t"                                                                                                      \
     "ldr    %[ca], %[colsm]\n\t"                                                                                  \
     "ldr    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldr    %[x0], [%[x0], #0]\n\t"                                                                               \
-    "mov    %[a0], %[x0]\n\tmov    %[a1], %[x0]\n\tmov    %[a2], %[x0]\n\t"                                       \
-    "mov    %[a3], %[x0]\n\tmov    %[a4], %[x0]\n\tmov    %[a5], %[x0]\n\t"
-/* body (whole blocks) per iteration up to the end on the stack */
+    "ldr    %[a0], [%[x0], #0]\n\t"                                                                               \
+    "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\t"                                                               \
+    "mov    %[a3], %[a0]\n\tmov    %[a4], %[a0]\n\tmov    %[a5], %[a0]\n\t"
+/* For whole loop iterations: the bias in a0, a2 and a4 only, the first block taking the odd pixels' start
+   from the even ones' before they move on, then into the loop at its second block (label 2) */
+#define MF_ASM_START_PEELED                                                                                       \
+    "ldr    %[wp], %[wm]\n\t"                                                                                     \
+    "0:\n\t"                                                                                                      \
+    "ldr    %[ca], %[colsm]\n\t"                                                                                  \
+    "ldr    %[x0], %[rqp]\n\t"                                                                                    \
+    "ldr    %[a0], [%[x0], #0]\n\t"                                                                               \
+    "mov    %[a2], %[a0]\n\tmov    %[a4], %[a0]\n\t"                                                               \
+    "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "sxtb16 %[wv], %[wv], ror #8\n\t" MX_ASM_PAIR_FROM("a0", "a1") MX_ASM_PAIR_FROM("a2", "a3")                   \
+        MX_ASM_PAIR_FROM("a4", "a5") "b      2f\n\t"
+/* body (whole blocks, entered at label 2 after a peeled first block) per iteration up to the end on the
+   stack */
 #define MF_ASM_LOOP_OF(body)                                                                                      \
     "1:\n\t" body                                                                                                  \
     "ldr    %[x0], %[end]\n\t"                                                                                    \
     "cmp    %[ca], %[x0]\n\t"                                                                                     \
     "bne    1b\n\t"
 #define MF_ASM_BLOCKS4 MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK
-/* four blocks per loop test, or eight (nb a multiple of 8) */
-#define MF_ASM_LOOP MF_ASM_LOOP_OF(MF_ASM_BLOCKS4)
-#define MF_ASM_LOOP8 MF_ASM_LOOP_OF(MF_ASM_BLOCKS4 MF_ASM_BLOCKS4)
-/* any block count: the loop only when nb >= 4, then nb % 4 blocks and the last (partial) block, the word
-   ending at the channel's last weight shifted down */
-#define MF_ASM_RUN_ANY                                                                                            \
-    "ldr    %[x0], %[end]\n\t"                                                                                    \
-    "cmp    %[ca], %[x0]\n\t"                                                                                     \
-    "beq    2f\n\t" MF_ASM_LOOP "2:\n\t"                                                                          \
+#define MF_ASM_BLOCKS3_FROM2 MX_ASM_BLOCK "2:\n\t" MX_ASM_BLOCK MX_ASM_BLOCK MX_ASM_BLOCK
+/* four blocks per loop test, or eight (nb a multiple of 8), entered at the second block */
+#define MF_ASM_LOOP_FROM2 MF_ASM_LOOP_OF(MF_ASM_BLOCKS3_FROM2)
+#define MF_ASM_LOOP8_FROM2 MF_ASM_LOOP_OF(MF_ASM_BLOCKS3_FROM2 MF_ASM_BLOCKS4)
+/* after the loop (if any): nb % 4 blocks and the last (partial) block, the word ending at the channel's
+   last weight shifted down */
+#define MF_ASM_RUN_REST                                                                                           \
     "ldr    %[x0], %[rest]\n\t"                                                                                   \
     "tst    %[x0], #2\n\t"                                                                                        \
     "beq    3f\n\t" MX_ASM_BLOCK MX_ASM_BLOCK "3:\n\t"                                                            \
@@ -573,7 +594,6 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "lsr    %[wv], %[wv], %[x1]\n\t" MX_ASM_BLOCK_REST "5:\n\t"
 /* requantization, packing, the stores, the next channel */
 #define MF_ASM_END                                                                                                \
-    "str    %[wp], %[wm]\n\t"                                                                                     \
     "ldr    %[x1], %[rqp]\n\t"                                                                                    \
     "ldr    %[wv], [%[x1], #4]\n\t"                                                                               \
     "ldr    %[we], [%[x1], #8]\n\t"                                                                               \
@@ -610,7 +630,8 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
  * about 40 more instructions a channel reloading and moving values (measured on the Cortex-M4 with eight
  * pixels: a 64-tap pointwise tile 554 -> 499). Whole loop iterations and no partial block (e.g. 16, 144
  * or 288 taps) skip the tests of the others, 9 instructions a channel; with a multiple of 32 taps the loop
- * runs eight blocks per test.
+ * runs eight blocks per test. With 16 taps or more the first block is peeled: it sets the odd pixels'
+ * accumulators from the even ones', 3 MOVs fewer a channel.
  */
 MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                               const int16_t *cols, int8_t *y, int32_t plane)
@@ -626,19 +647,24 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
        on the stack */
     if (c->nb % 8 == 0 && nt == 0 && c->nb > 0) { /* eight blocks per loop test */
-        __asm__ volatile(MF_ASM_START MF_ASM_LOOP8 MF_ASM_END MF_ASM_OPERANDS);
+        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP8_FROM2 MF_ASM_END MF_ASM_OPERANDS);
     } else if (rest == 0 && nt == 0 && c->nb > 0) {
-        __asm__ volatile(MF_ASM_START MF_ASM_LOOP MF_ASM_END MF_ASM_OPERANDS);
-    } else {
-        __asm__ volatile(MF_ASM_START MF_ASM_RUN_ANY MF_ASM_END MF_ASM_OPERANDS);
+        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 MF_ASM_END MF_ASM_OPERANDS);
+    } else if (c->nb >= 4) {
+        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 MF_ASM_RUN_REST MF_ASM_END MF_ASM_OPERANDS);
+    } else { /* no loop */
+        __asm__ volatile(MF_ASM_START MF_ASM_RUN_REST MF_ASM_END MF_ASM_OPERANDS);
     }
 }
 #undef MF_ASM_START
+#undef MF_ASM_START_PEELED
 #undef MF_ASM_LOOP_OF
 #undef MF_ASM_BLOCKS4
+#undef MF_ASM_BLOCKS3_FROM2
 #undef MF_ASM_LOOP
-#undef MF_ASM_LOOP8
-#undef MF_ASM_RUN_ANY
+#undef MF_ASM_LOOP_FROM2
+#undef MF_ASM_LOOP8_FROM2
+#undef MF_ASM_RUN_REST
 #undef MF_ASM_END
 #undef MF_ASM_OPERANDS
 #undef MF_ASM_RQ
@@ -776,16 +802,7 @@ MLC_DSP_NOINLINE static void ring_fill(const conv_t *c, const ring_t *rg, const 
         const int8_t *s = xg + b * plane + ih * p->w_in + (j0 - p->pad_left);
         int8_t *o = d + j0 * cig + b;
         for (j = j0; j + 4 <= j1; j += 4, s += 4, o += 4 * cig) { /* 4 channels x 4 pixels transposed */
-            const uint32_t va = mlc_dsp_ld32(s), vb = mlc_dsp_ld32(s + plane);
-            const uint32_t vc = mlc_dsp_ld32(s + 2 * plane), vd = mlc_dsp_ld32(s + 3 * plane);
-            const uint32_t ab02 = (va & 0x00FF00FFu) | ((vb & 0x00FF00FFu) << 8); /* a0 b0 a2 b2 */
-            const uint32_t ab13 = ((va >> 8) & 0x00FF00FFu) | (vb & 0xFF00FF00u);  /* a1 b1 a3 b3 */
-            const uint32_t cd02 = (vc & 0x00FF00FFu) | ((vd & 0x00FF00FFu) << 8);
-            const uint32_t cd13 = ((vc >> 8) & 0x00FF00FFu) | (vd & 0xFF00FF00u);
-            mlc_dsp_st32(o, mlc_dsp_pkhbt16(ab02, cd02));
-            mlc_dsp_st32(o + cig, mlc_dsp_pkhbt16(ab13, cd13));
-            mlc_dsp_st32(o + 2 * cig, mlc_dsp_pkhtb16(cd02, ab02));
-            mlc_dsp_st32(o + 3 * cig, mlc_dsp_pkhtb16(cd13, ab13));
+            mlc_dsp_transpose4(s, plane, o, cig);
         }
         for (; j < j1; ++j, ++s, o += cig) {
             mlc_dsp_st32(o, mlc_dsp_pack4(s[0], s[plane], s[2 * plane], s[3 * plane]));
@@ -1137,20 +1154,18 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
     for (; n > 0; --n, v >>= 8, yo += es) *yo = (int8_t)(uint8_t)v;
 }
 
-/* Four accumulators + b0 requantized on the prepared form with a right shift, clamped, one word. */
+/* Four accumulators requantized on the prepared form with a right shift, clamped, one word. */
 #define DW_RQ4(a)                                                                                                 \
-    mlc_dsp_clamp4(mlc_dsp_pack4(mlc_dsp_rq_right((a)[0] + b0, lsh, m, ad, rsh),                                  \
-                                 mlc_dsp_rq_right((a)[1] + b0, lsh, m, ad, rsh),                                  \
-                                 mlc_dsp_rq_right((a)[2] + b0, lsh, m, ad, rsh),                                  \
-                                 mlc_dsp_rq_right((a)[3] + b0, lsh, m, ad, rsh)),                                 \
+    mlc_dsp_clamp4(mlc_dsp_pack4(mlc_dsp_rq_right((a)[0], lsh, m, ad, rsh),                                       \
+                                 mlc_dsp_rq_right((a)[1], lsh, m, ad, rsh),                                       \
+                                 mlc_dsp_rq_right((a)[2], lsh, m, ad, rsh),                                       \
+                                 mlc_dsp_rq_right((a)[3], lsh, m, ad, rsh)),                                      \
                    lo4, hi4)
 
 #if MM_USE_ASM
-/* One output of dw_rq_blocks: a = ssat8((smmlar((a + b0) << 1, m, ad) - [a + b0 < 0]) >> rsh). */
+/* One output of dw_rq_blocks from a doubled accumulator a: ssat8((smmlar(a, m, ad) - [a < 0]) >> rsh). */
 #define DWR_ASM_ONE(a)                                                                                            \
-    "add    %[" a "], %[" a "], %[b0]\n\t"                                                                        \
-    "lsl    %[t], %[" a "], #1\n\t"                                                                               \
-    "smmlar %[t], %[t], %[m], %[ad]\n\t"                                                                          \
+    "smmlar %[t], %[" a "], %[m], %[ad]\n\t"                                                                      \
     "add    %[t], %[t], %[" a "], asr #31\n\t"                                                                    \
     "asr    %[t], %[t], %[rsh]\n\t"                                                                               \
     "ssat   %[" a "], #8, %[t]\n\t"
@@ -1160,40 +1175,54 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
 #define DWR_ASM_OPERANDS                                                                                          \
     [ap] "+r"(ap), [yp] "+r"(yp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t] "=&r"(t)
 
-/* nb blocks of four accumulators (acc + b0) of a channel on the prepared form with lsh 1 and a right shift,
-   no clamp (the activation range is int8's), stored from yo at element stride es: 31 instructions a block
-   for es 1 (one word), 33 otherwise (four bytes). */
-MLC_DSP_NOINLINE static void dw_rq_blocks(const int32_t *acc, int32_t nb, int32_t b0, int32_t m, int32_t ad,
-                                          int32_t rsh, int8_t *yo, int32_t es)
+/* nl lines of cnt doubled accumulators (bias included), line l's at acc + l astride, of a channel on the
+   prepared form with lsh 1 (the doubling is that left shift) and a right shift, no clamp (the activation
+   range is int8's), stored along the line from yo + l ls at element stride es: 23 instructions a block of
+   four for es 1 (one word), 25 otherwise (four bytes), then the line's last 1-3 outputs one by one. */
+MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
+                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t es, int32_t ls)
 {
-    const int32_t *ap = acc, *const end = acc + 4 * nb;
-    int8_t *yp = yo;
+    const int32_t full = cnt / 4, rest = cnt % 4;
     /* LDM fills registers in number order: acc[0..3] in r8..r11 */
     register int32_t a0 __asm__("r8"), a1 __asm__("r9"), a2 __asm__("r10"), a3 __asm__("r11");
-    int32_t t;
-    if (nb <= 0) return;
-    if (es == 1) {
-        __asm__ volatile("1:\n\t" DWR_ASM_FOUR "bfi    %[a0], %[a1], #8, #8\n\t"
-                         "bfi    %[a0], %[a2], #16, #8\n\t"
-                         "bfi    %[a0], %[a3], #24, #8\n\t"
-                         "str    %[a0], [%[yp]], #4\n\t"
-                         "cmp    %[ap], %[end]\n\t"
-                         "bne    1b"
-                         : DWR_ASM_OPERANDS
-                         : [end] "r"(end), [b0] "r"(b0), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)
-                         : "cc", "memory");
-    } else {
-        __asm__ volatile("1:\n\t" DWR_ASM_FOUR "strb   %[a0], [%[yp]]\n\t"
-                         "strb   %[a1], [%[yp], %[es]]\n\t"
-                         "add    %[yp], %[yp], %[es], lsl #1\n\t"
-                         "strb   %[a2], [%[yp]]\n\t"
-                         "strb   %[a3], [%[yp], %[es]]\n\t"
-                         "add    %[yp], %[yp], %[es], lsl #1\n\t"
-                         "cmp    %[ap], %[end]\n\t"
-                         "bne    1b"
-                         : DWR_ASM_OPERANDS
-                         : [end] "r"(end), [b0] "r"(b0), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)
-                         : "cc", "memory");
+    int32_t t, l;
+    for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
+        const int32_t *ap = acc, *end = acc + 4 * full;
+        int8_t *yp = yo;
+        if (full > 0 && es == 1) {
+            __asm__ volatile("1:\n\t" DWR_ASM_FOUR "bfi    %[a0], %[a1], #8, #8\n\t"
+                             "bfi    %[a0], %[a2], #16, #8\n\t"
+                             "bfi    %[a0], %[a3], #24, #8\n\t"
+                             "str    %[a0], [%[yp]], #4\n\t"
+                             "cmp    %[ap], %[end]\n\t"
+                             "bne    1b"
+                             : DWR_ASM_OPERANDS
+                             : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)
+                             : "cc", "memory");
+        } else if (full > 0) {
+            __asm__ volatile("1:\n\t" DWR_ASM_FOUR "strb   %[a0], [%[yp]]\n\t"
+                             "strb   %[a1], [%[yp], %[es]]\n\t"
+                             "add    %[yp], %[yp], %[es], lsl #1\n\t"
+                             "strb   %[a2], [%[yp]]\n\t"
+                             "strb   %[a3], [%[yp], %[es]]\n\t"
+                             "add    %[yp], %[yp], %[es], lsl #1\n\t"
+                             "cmp    %[ap], %[end]\n\t"
+                             "bne    1b"
+                             : DWR_ASM_OPERANDS
+                             : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)
+                             : "cc", "memory");
+        }
+        if (rest > 0) {
+            end = ap + rest;
+            __asm__ volatile("1:\n\t"
+                             "ldr    %[a0], [%[ap]], #4\n\t" DWR_ASM_ONE("a0") "strb   %[a0], [%[yp]]\n\t"
+                             "add    %[yp], %[yp], %[es]\n\t"
+                             "cmp    %[ap], %[end]\n\t"
+                             "bne    1b"
+                             : [ap] "+r"(ap), [yp] "+r"(yp), [a0] "=&r"(a0), [t] "=&r"(t)
+                             : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)
+                             : "cc", "memory");
+        }
     }
 }
 #undef DWR_ASM_ONE
@@ -1209,7 +1238,7 @@ MLC_DSP_NOINLINE static void dw_rq_blocks(const int32_t *acc, int32_t nb, int32_
  * reload them per store.
  */
 static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
-                                                 int32_t b0, const mlc_dsp_rq_t *rq, const conv_t *c, int8_t *yo,
+                                                 const mlc_dsp_rq_t *rq, const conv_t *c, int8_t *yo,
                                                  int32_t es, int32_t ls)
 {
     const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
@@ -1220,18 +1249,15 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
     if (MLC_DSP_LIKELY(rq->fast && rq->neg)) {
         const uint32_t lsh = rq->lsh, rsh = rq->rsh;
         const int32_t m = rq->mult, ad = rq->add;
+#if MM_USE_ASM
+        if (lsh == 0 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) { /* doubled accumulators */
+            dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls);
+            return;
+        }
+#endif
         for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
             const int32_t *a = acc;
             int8_t *yl = yo;
-#if MM_USE_ASM
-            if (lsh == 1 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) {
-                dw_rq_blocks(a, full, b0, m, ad, (int32_t)rsh, yl, es);
-                a += 4 * full;
-                yl += 4 * full * es;
-                for (i = 0; i < rest; ++i) yl[i * es] = (int8_t)mlc_dsp_rq_right(a[i] + b0, 1, m, ad, rsh);
-                continue;
-            }
-#endif
             if (es == 1) {
                 for (i = 0; i < full; ++i, a += 4, yl += 4) mlc_dsp_st32(yl, DW_RQ4(a));
             } else {
@@ -1253,8 +1279,8 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
         for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
             for (i = 0; i < cnt; i += 4) {
                 const int32_t *const a = cnt - i < 4 ? dw_tail4(acc + i, cnt - i, tail) : acc + i;
-                const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a[0] + b0, a[1] + b0, &q, zp, lo, hi),
-                                                   mlc_dsp_rq2(a[2] + b0, a[3] + b0, &q, zp, lo, hi));
+                const uint32_t v = mlc_dsp_pkhbt16(mlc_dsp_rq2(a[0], a[1], &q, zp, lo, hi),
+                                                   mlc_dsp_rq2(a[2], a[3], &q, zp, lo, hi));
                 dw_put_tail(yo + i * es, es, mlc_dsp_clamp4(v, lo4, hi4), cnt - i < 4 ? cnt - i : 4);
             }
         }
@@ -1311,6 +1337,52 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
     }
 }
 
+/*
+ * The transposed twin of dw_stage_rows (tr = 1): input columns first .. first + nl - 1 of a channel (xc,
+ * rows of w_in bytes, lines_in columns) as padded lines of lp bytes at t: x_zero_point, then row_cnt rows of
+ * the column from row_top on, x_zero_point. The padding first, in ascending order (a line's last word may
+ * run into the next line; the columns overwrite what runs into them), then four columns x four rows at a
+ * time by 4x4 transposes.
+ */
+MLC_DSP_NOINLINE static void dw_stage_cols(int8_t *t, int32_t lp, int32_t nl, int32_t first, const int8_t *xc,
+                                           int32_t w_in, int32_t lines_in, int32_t row_top, int32_t row_cnt,
+                                           uint32_t zx4)
+{
+    const int32_t l0 = first < 0 ? -first : 0, l1 = lines_in - first < nl ? lines_in - first : nl;
+    int32_t l, r;
+    int8_t *dl;
+    for (l = 0, dl = t; l < nl; ++l, dl += lp) {
+        if (l >= l0 && l < l1) {
+            mlc_dsp_fill_words(dl, 0, row_top, zx4);
+            mlc_dsp_fill_words(dl, row_top + row_cnt, lp, zx4);
+        } else {
+            mlc_dsp_fill_words(dl, 0, lp, zx4);
+        }
+    }
+    for (l = l0; l < l1; l += 4) {
+        const int8_t *src = xc + first + l;
+        dl = t + l * lp + row_top;
+        if (l + 4 <= l1) { /* four columns */
+            for (r = 0; r + 4 <= row_cnt; r += 4, src += 4 * w_in) mlc_dsp_transpose4(src, w_in, dl + r, lp);
+            for (; r < row_cnt; ++r, src += w_in) {
+                const uint32_t v = mlc_dsp_ld32(src);
+                dl[r] = (int8_t)v;
+                dl[lp + r] = (int8_t)(v >> 8);
+                dl[2 * lp + r] = (int8_t)(v >> 16);
+                dl[3 * lp + r] = (int8_t)(v >> 24);
+            }
+            continue;
+        }
+        for (; l < l1; ++l, ++src, dl += lp) { /* the last 1-3 columns, four rows per word */
+            const int8_t *sr = src;
+            for (r = 0; r + 4 <= row_cnt; r += 4, sr += 4 * w_in) {
+                mlc_dsp_st32(dl + r, mlc_dsp_pack4(sr[0], sr[w_in], sr[2 * w_in], sr[3 * w_in]));
+            }
+            for (; r < row_cnt; ++r, sr += w_in) dl[r] = *sr;
+        }
+    }
+}
+
 /* Padded input lines of the band depthwise path, on the stack. */
 #define DW_T 1024
 /* Accumulators of the band depthwise path: one output line chunk (a multiple of 4). */
@@ -1321,14 +1393,14 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
    y0 += (a,c).e + b x1, y1 += (a,c).o + b x2; b is a halfword of wb (T/B picks it). */
 #define DWC_ASM_COL(src, xb0, xb1, wb, mul)                                                                       \
     "ldr     %[e], " src "\n\t"                                                                                   \
-    "sxtab16 %[o], %[nz], %[e], ror #8\n\t"                                                                       \
-    "sxtab16 %[e], %[nz], %[e]\n\t" mul                                                                           \
+    "sxtb16  %[o], %[e], ror #8\n\t"                                                                              \
+    "sxtb16  %[e], %[e]\n\t" mul                                                                                  \
     "smla" xb0 " %[y0], %[" wb "], %[o], %[y0]\n\t"                                                               \
     "smla" xb1 " %[y1], %[" wb "], %[e], %[y1]\n\t"
-#define DWC_ASM_FIRST(wac) "smuad %[y0], %[" wac "], %[e]\n\tsmuad %[y1], %[" wac "], %[o]\n\t"
+#define DWC_ASM_FIRST(wac) "smlad %[y0], %[" wac "], %[e], %[s]\n\tsmlad %[y1], %[" wac "], %[o], %[s]\n\t"
 #define DWC_ASM_NEXT(wac) "smlad %[y0], %[" wac "], %[e], %[y0]\n\tsmlad %[y1], %[" wac "], %[o], %[y1]\n\t"
-/* One step: two outputs from lines ln + hp, ln + 2 hp, ln (stepping it by 2), stored to acc without the
-   bias (the requantizing pass adds it). */
+/* One step: two outputs from lines ln + hp, ln + 2 hp, ln (stepping it by 2), from the start s, stored to
+   acc. */
 #define DWC_ASM_BLOCK                                                                                             \
     DWC_ASM_COL("[%[ln], %[hp]]", "tb", "tt", "wb01", DWC_ASM_FIRST("w1"))                                        \
     DWC_ASM_COL("[%[ln], %[hp], lsl #1]", "bb", "bt", "wb2", DWC_ASM_NEXT("w2"))                                  \
@@ -1342,13 +1414,13 @@ typedef struct {
     uint32_t e, o, wac, b;
 } dw_line_t;
 
-static MLC_DSP_ALWAYS_INLINE dw_line_t dw_line_k(const int8_t *ln, int32_t hp, int32_t k, uint32_t nz, uint32_t w0,
+static MLC_DSP_ALWAYS_INLINE dw_line_t dw_line_k(const int8_t *ln, int32_t hp, int32_t k, uint32_t w0,
                                                  uint32_t w1, uint32_t w2, uint32_t wb01, uint32_t wb2)
 {
     const uint32_t v = mlc_dsp_ld32(ln + k * hp);
     dw_line_t t;
-    t.e = mlc_dsp_sxtab16(nz, v);
-    t.o = mlc_dsp_sxtab16_odd(nz, v);
+    t.e = mlc_dsp_sxtb16(v);
+    t.o = mlc_dsp_sxtb16_odd(v);
     t.wac = k == 0 ? w0 : k == 1 ? w1 : w2;
     t.b = (uint32_t)(k == 0 ? mlc_dsp_s16(wb01) : k == 1 ? mlc_dsp_s16(wb01 >> 16) : (int32_t)wb2);
     return t;
@@ -1356,11 +1428,11 @@ static MLC_DSP_ALWAYS_INLINE dw_line_t dw_line_k(const int8_t *ln, int32_t hp, i
 #endif
 
 /*
- * acc[0..n) (n a multiple of 4) = the bias-free sums of n consecutive outputs of one output line from the
- * three padded input lines ln, ln + hp, ln + 2 hp (kernel line j: pair wj = (w[j][0], w[j][2]), middle
+ * acc[0..n) (n a multiple of 4) = s plus the sums of n consecutive outputs of one output line over raw x from
+ * the three padded input lines ln, ln + hp, ln + 2 hp (kernel line j: pair wj = (w[j][0], w[j][2]), middle
  * weight in wb01's halfword j or wb2).
  */
-MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t nz, uint32_t w0, uint32_t w1,
+MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
                                           uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n)
 {
     int32_t *ap = acc;
@@ -1371,14 +1443,14 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t
     /* thirteen registers and the loop end on the stack (fourteen do not allocate in GCC 12) */
     __asm__ volatile("1:\n\t" DWC_ASM_BLOCK DWC_ASM_BLOCK "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
                      : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(ap)
-                     : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
                        [wb2] "r"(wb2), [end] "m"(a_end)
                      : "cc", "memory");
 #else
     for (; ap < a_end; ap += 2, ln += 2) {
-        int32_t y0 = 0, y1 = 0, k;
+        int32_t y0 = s, y1 = s, k;
         for (k = 0; k < 3; ++k) {
-            const dw_line_t t = dw_line_k(ln, hp, k, nz, w0, w1, w2, wb01, wb2);
+            const dw_line_t t = dw_line_k(ln, hp, k, w0, w1, w2, wb01, wb2);
             y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
             y1 = mlc_dsp_smlabt(t.b, t.e, mlc_dsp_smlad(t.wac, t.o, y1));
         }
@@ -1392,18 +1464,18 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, uint32_t
 /* One output of stride 2 from the four bytes at `src` (x0..x3): y0 += (a,c).(x0,x2) + b x1. */
 #define DWS_ASM_COL(src, xb, wb, mul)                                                                             \
     "ldr     %[e], " src "\n\t"                                                                                   \
-    "sxtab16 %[o], %[nz], %[e], ror #8\n\t"                                                                       \
-    "sxtab16 %[e], %[nz], %[e]\n\t" mul "smla" xb " %[y0], %[" wb "], %[o], %[y0]\n\t"
-/* One output from lines ln + hp, ln + 2 hp, ln (stepping it by 2), stored to acc without the bias. */
+    "sxtb16  %[o], %[e], ror #8\n\t"                                                                              \
+    "sxtb16  %[e], %[e]\n\t" mul "smla" xb " %[y0], %[" wb "], %[o], %[y0]\n\t"
+/* One output from lines ln + hp, ln + 2 hp, ln (stepping it by 2), from the start s, stored to acc. */
 #define DWS_ASM_OUT                                                                                               \
-    DWS_ASM_COL("[%[ln], %[hp]]", "tb", "wb01", "smuad %[y0], %[w1], %[e]\n\t")                                    \
+    DWS_ASM_COL("[%[ln], %[hp]]", "tb", "wb01", "smlad %[y0], %[w1], %[e], %[s]\n\t")                             \
     DWS_ASM_COL("[%[ln], %[hp], lsl #1]", "bb", "wb2", "smlad %[y0], %[w2], %[e], %[y0]\n\t")                      \
     DWS_ASM_COL("[%[ln]], #2", "bb", "wb01", "smlad %[y0], %[w0], %[e], %[y0]\n\t") "str %[y0], [%[acc]], #4\n\t"
 #endif
 
 /* dw_line_pass for stride 2 along the line: output i reads bytes 2i .. 2i + 2 of each line (16
    instructions an output, half the work of the stride-1 pass's two outputs kept one in two). */
-MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, uint32_t nz, uint32_t w0, uint32_t w1,
+MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
                                              uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n)
 {
     int32_t *ap = acc;
@@ -1413,14 +1485,14 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, uint3
     uint32_t e, o;
     __asm__ volatile("1:\n\t" DWS_ASM_OUT DWS_ASM_OUT "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
                      : [y0] "=&r"(y0), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(ap)
-                     : [hp] "r"(hp), [nz] "r"(nz), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
                        [wb2] "r"(wb2), [end] "m"(a_end)
                      : "cc", "memory");
 #else
     for (; ap < a_end; ++ap, ln += 2) {
-        int32_t y0 = 0, k;
+        int32_t y0 = s, k;
         for (k = 0; k < 3; ++k) {
-            const dw_line_t t = dw_line_k(ln, hp, k, nz, w0, w1, w2, wb01, wb2);
+            const dw_line_t t = dw_line_k(ln, hp, k, w0, w1, w2, wb01, wb2);
             y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
         }
         ap[0] = y0;
@@ -1464,9 +1536,9 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
     const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
     const int32_t lpc = flat ? DW_CHUNK / lp_flat : 1; /* lines per pass */
-    /* a row's place in its padded line (tr = 0) */
-    const int32_t row_top = pad_along < lp ? pad_along : lp, row_cnt = w_in < lp - row_top ? w_in : lp - row_top;
-    const uint32_t nz = c->nzp2;
+    /* an input line's place in its padded line */
+    const int32_t row_top = pad_along < lp ? pad_along : lp;
+    const int32_t row_cnt = len_in < lp - row_top ? len_in : lp - row_top;
     const int8_t zx = (int8_t)p->x_zero_point;
     const uint32_t zx4 = mlc_dsp_dup4(zx);
     int8_t t[DW_T];
@@ -1475,7 +1547,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     uint32_t yb[DW_CHUNK / 4]; /* a flat pass's outputs, requantized */
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
 #endif
-    int32_t n, ch, o0, o, l, i, a0;
+    int32_t n, ch, o0, o, i, a0;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -1483,57 +1555,53 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
             int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
             /* kernel line j: (w[j][0], w[j][2]) and w[j][1] (for tr, kernel column j) */
             const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
-            const uint32_t w0 = mlc_dsp_pack16(wc[0], wc[2 * e]), w1 = mlc_dsp_pack16(wc[d], wc[d + 2 * e]);
-            const uint32_t w2 = mlc_dsp_pack16(wc[2 * d], wc[2 * d + 2 * e]);
-            const uint32_t wb01 = mlc_dsp_pack16(wc[e], wc[d + e]), wb2 = (uint32_t)(int32_t)wc[2 * d + e];
             const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
+            int32_t f = 1, wsum = 0;
+            uint32_t w0, w1, w2, wb01, wb2;
+            int32_t s0;
             mlc_dsp_rq_t rq;
 #if MM_USE_ASM
             int asm_rq;
 #endif
             mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], p->y_zero_point, b0, 9);
 #if MM_USE_ASM
+            /* the usual channel: the requantization's left shift by 1 moves into doubled weights and start */
             asm_rq = rq.fast && rq.neg && rq.lsh == 1 && no_clamp;
+            if (asm_rq) {
+                f = 2;
+                rq.lsh = 0;
+            }
 #endif
+            for (i = 0; i < 9; ++i) wsum += wc[i];
+            w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
+            w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
+            w2 = mlc_dsp_pack16(f * wc[2 * d], f * wc[2 * d + 2 * e]);
+            wb01 = mlc_dsp_pack16(f * wc[e], f * wc[d + e]);
+            wb2 = (uint32_t)(f * wc[2 * d + e]);
+            /* the passes multiply raw x: sum w (x - x_zp) = sum w x - x_zp sum w, the second term in the
+               accumulators' start with the bias (modulo 2^32, exact wherever the sum fits int32) */
+            s0 = (int32_t)((uint32_t)f * ((uint32_t)b0 - (uint32_t)((int32_t)zx * wsum)));
             for (o0 = 0; o0 < lines_out; o0 += band) {
                 const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
                 const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;
                 if (!tr) {
                     dw_stage_rows(t, lp, nl, first, xc, w_in, lines_in, row_top, row_cnt, zx4);
                 } else {
-                    for (l = 0; l < nl; ++l) { /* input line first + l into t + l lp, in ascending order */
-                        int8_t *dl = t + l * lp;
-                        const int32_t li = first + l;
-                        if (li < 0 || li >= lines_in) { /* x_zero_point words (up to 3 bytes into the next
-                                                            line, written after) */
-                            mlc_dsp_fill_words(dl, 0, lp, zx4);
-                        } else { /* column li: pad_along x_zero_point, x[0..h_in)[li], x_zero_point */
-                            const int8_t *src = xc + li;
-                            const int32_t top = pad_along < lp ? pad_along : lp;
-                            const int32_t rows = len_in < lp - top ? len_in : lp - top;
-                            for (i = 0; i < top; ++i) dl[i] = zx;
-                            for (i = 0; i + 3 < rows; i += 4, src += 4 * w_in) {
-                                mlc_dsp_st32(dl + top + i,
-                                             mlc_dsp_pack4(src[0], src[w_in], src[2 * w_in], src[3 * w_in]));
-                            }
-                            for (; i < rows; ++i, src += w_in) dl[top + i] = *src;
-                            for (i = top + rows; i < lp; ++i) dl[i] = zx;
-                        }
-                    }
+                    dw_stage_cols(t, lp, nl, first, xc, w_in, lines_in, row_top, row_cnt, zx4);
                 }
                 if (flat) { /* the dropped outputs of the last line read up to 7 bytes past the band */
                     dw_fill_row(t + nl * lp, x, 0, 0, 8, zx);
                     for (o = 0; o < nout; o += lpc) {
                         const int32_t k = nout - o < lpc ? nout - o : lpc, na = 4 * ((k * lp + 3) / 4);
-                        dw_line_pass(t + o * lp, lp, nz, w0, w1, w2, wb01, wb2, acc, na);
+                        dw_line_pass(t + o * lp, lp, s0, w0, w1, w2, wb01, wb2, acc, na);
 #if MM_USE_ASM
                         if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
-                            dw_rq_blocks(acc, na / 4, b0, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1);
+                            dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
                             dw_lines_move((const int8_t *)yb, lp, k, len_out, yc + (o0 + o) * ls, ls);
                             continue;
                         }
 #endif
-                        dw_lines_store(acc, lp, k, len_out, b0, &rq, c, yc + (o0 + o) * ls, es, ls);
+                        dw_lines_store(acc, lp, k, len_out, &rq, c, yc + (o0 + o) * ls, es, ls);
                     }
                     continue;
                 }
@@ -1543,11 +1611,11 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     for (a0 = 0; a0 < len_out; a0 += DW_CHUNK, yo += DW_CHUNK * es) {
                         const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK;
                         if (s_along == 2) {
-                            dw_line_pass_s2(ln + 2 * a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                            dw_line_pass_s2(ln + 2 * a0, lp, s0, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
                         } else {
-                            dw_line_pass(ln + a0, lp, nz, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
+                            dw_line_pass(ln + a0, lp, s0, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
                         }
-                        dw_lines_store(acc, 0, 1, cnt, b0, &rq, c, yo, es, ls);
+                        dw_lines_store(acc, 0, 1, cnt, &rq, c, yo, es, ls);
                     }
                 }
             }
