@@ -1547,7 +1547,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     uint32_t yb[DW_CHUNK / 4]; /* a flat pass's outputs, requantized */
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
 #endif
-    int32_t n, ch, o0, o, i, a0;
+    int32_t n, ch, o0, o, a0;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -1556,7 +1556,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
             /* kernel line j: (w[j][0], w[j][2]) and w[j][1] (for tr, kernel column j) */
             const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
             const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-            int32_t f = 1, wsum = 0;
+            int32_t f = 1, wsum;
             uint32_t w0, w1, w2, wb01, wb2;
             int32_t s0;
             mlc_dsp_rq_t rq;
@@ -1572,15 +1572,17 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                 rq.lsh = 0;
             }
 #endif
-            for (i = 0; i < 9; ++i) wsum += wc[i];
             w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
             w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
             w2 = mlc_dsp_pack16(f * wc[2 * d], f * wc[2 * d + 2 * e]);
             wb01 = mlc_dsp_pack16(f * wc[e], f * wc[d + e]);
             wb2 = (uint32_t)(f * wc[2 * d + e]);
+            /* f sum(w): the packed weights' halfwords added by SMLAD against (1, 1) */
+            wsum = mlc_dsp_smlad(w0, 0x00010001u, mlc_dsp_smlad(w1, 0x00010001u, (int32_t)wb2));
+            wsum = mlc_dsp_smlad(w2, 0x00010001u, mlc_dsp_smlad(wb01, 0x00010001u, wsum));
             /* the passes multiply raw x: sum w (x - x_zp) = sum w x - x_zp sum w, the second term in the
                accumulators' start with the bias (modulo 2^32, exact wherever the sum fits int32) */
-            s0 = (int32_t)((uint32_t)f * ((uint32_t)b0 - (uint32_t)((int32_t)zx * wsum)));
+            s0 = (int32_t)((uint32_t)f * (uint32_t)b0 - (uint32_t)((int32_t)zx * wsum));
             for (o0 = 0; o0 < lines_out; o0 += band) {
                 const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
                 const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;

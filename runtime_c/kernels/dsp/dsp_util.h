@@ -619,7 +619,8 @@ static MLC_DSP_ALWAYS_INLINE void mlc_dsp_fill_words(int8_t *d, int32_t i0, int3
     }
 }
 
-/** Copy n bytes (short: a line of a few to a few hundred) by pairs of words then bytes, inline. */
+/** Copy n bytes (short: a line of a few to a few hundred) by pairs of words, then a word, a halfword and a
+    byte as n needs them, inline. */
 static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32_t n)
 {
     const int8_t *const end = s + (n & ~7);
@@ -652,10 +653,12 @@ static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32
         s += 4;
         d += 4;
     }
-    for (n &= 3; n > 0; --n) {
-        *d++ = *s++;
-        MLC_DSP_OPAQUE(n);
+    if ((n & 2) != 0) {
+        mlc_dsp_st16(d, mlc_dsp_ld16(s));
+        s += 2;
+        d += 2;
     }
+    if ((n & 1) != 0) *d = *s;
 }
 
 /* ------------------------------------------------------------------------------------------ windows */
