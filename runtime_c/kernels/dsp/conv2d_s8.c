@@ -1500,6 +1500,38 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32
 #endif
 }
 
+/* A channel's packed kernel for the line passes: start, (w[j][0], w[j][2]) pairs, middle weights. */
+typedef struct {
+    int32_t s;
+    uint32_t w0, w1, w2, wb01, wb2;
+} dw_kernel_t;
+
+/*
+ * nout output lines of len_out outputs (4 len_out <= DW_CHUNK rounded up to whole blocks) of one channel,
+ * line o's input lines from t + o step, lp apart: as many lines' passes as the accumulators hold, then one
+ * requantizing call for them (a call per line cost more than the line's outputs on small planes).
+ */
+MLC_DSP_NOINLINE static void dw_lines_batched(const conv_t *c, const int8_t *t, int32_t lp, int32_t step,
+                                              int32_t s_along, int32_t nout, int32_t len_out, const dw_kernel_t *kn,
+                                              const mlc_dsp_rq_t *rq, int8_t *yo, int32_t es, int32_t ls)
+{
+    const int32_t len4 = 4 * ((len_out + 3) / 4), lpb = DW_CHUNK / len4;
+    int32_t acc[DW_CHUNK];
+    int32_t o, l;
+    for (o = 0; o < nout; o += lpb) {
+        const int32_t k = nout - o < lpb ? nout - o : lpb;
+        for (l = 0; l < k; ++l) {
+            const int8_t *ln = t + (o + l) * step;
+            if (s_along == 2) {
+                dw_line_pass_s2(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * len4, len4);
+            } else {
+                dw_line_pass(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * len4, len4);
+            }
+        }
+        dw_lines_store(acc, len4, k, len_out, rq, c, yo + o * ls, es, ls);
+    }
+}
+
 /*
  * Depthwise 3x3, dilation 1, stride 1 or 2 along the output lines: the rows (tr = 0) or, for narrow planes
  * such as KWS's 25 x 5, the columns (tr = 1, the kernel transposed). Bands of input lines are copied to
@@ -1509,8 +1541,9 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32
  * DW_CHUNK per pass, then dw_lines_store. With stride 1 across the lines too ("flat") a pass runs over
  * several lines at once, lp = the padded row (e.g. the line's outputs + 1 for padding 1: the last output's
  * third tap is the next line's leading x_zero_point), the outputs past each line's end computed and
- * dropped; else each line alone, lp rounded for its blocks of four. Any stride across the lines; stride 2
- * along the line through dw_line_pass_s2, each line alone.
+ * dropped; else each line alone, lp rounded for its blocks of four, short lines requantized several at a
+ * time (dw_lines_batched). Any stride across the lines; stride 2 along the line through dw_line_pass_s2,
+ * each line alone.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
 {
@@ -1536,6 +1569,8 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
     const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
     const int32_t lpc = flat ? DW_CHUNK / lp_flat : 1; /* lines per pass */
+    /* not flat: lines short enough for two or more per requantizing call (dw_lines_batched) */
+    const int32_t lpb = DW_CHUNK / (4 * ((len_out + 3) / 4));
     /* an input line's place in its padded line */
     const int32_t row_top = pad_along < lp ? pad_along : lp;
     const int32_t row_cnt = len_in < lp - row_top ? len_in : lp - row_top;
@@ -1605,6 +1640,11 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
 #endif
                         dw_lines_store(acc, lp, k, len_out, &rq, c, yc + (o0 + o) * ls, es, ls);
                     }
+                    continue;
+                }
+                if (lpb >= 2) { /* short lines: several lines' passes per requantizing call */
+                    const dw_kernel_t kn = {s0, w0, w1, w2, wb01, wb2};
+                    dw_lines_batched(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
                     continue;
                 }
                 for (o = 0; o < nout; ++o) {
