@@ -173,6 +173,11 @@ static int test_conv(void)
             p.stride_w = chance(30) ? 2 : 1;
             p.w_in = chance(15) ? rr(120, 150) : chance(10) ? rr(150, 340) : rr(1, 30); /* 150+: chunked lines */
             p.h_in = chance(10) ? rr(20, 70) : rr(1, 10); /* tall: bands and passes of several lines */
+            if (chance(5)) { /* one or two columns too tall for the transposed copy: flat lines of 1-2 bytes */
+                p.w_in = rr(1, 2);
+                p.h_in = rr(330, 420);
+                p.stride_h = 1;
+            }
             break;
         case 2: /* depthwise or channel multiplier, any kernel */
             p.groups = p.c_in = rr(1, 6);
@@ -226,6 +231,17 @@ static int test_conv(void)
         if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = 1;
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;
+        if (k == 0) { /* always once: depthwise lines of one output (w_out 1) too tall for the transposed copy,
+                         which once moved by words past the plane's end */
+            p.n = 1;
+            p.c_in = p.c_out = p.groups = 3;
+            p.k_h = p.k_w = 3;
+            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+            p.h_in = 400;
+            p.w_in = 1;
+            p.pad_top = p.pad_left = pad_b = pad_r = 1;
+            p.w_layout = MLC_CONV_W_OIHW;
+        }
         span = p.h_in + p.pad_top + pad_b - p.dil_h * (p.k_h - 1) - 1;
         p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
         span = p.w_in + p.pad_left + pad_r - p.dil_w * (p.k_w - 1) - 1;
@@ -249,6 +265,7 @@ static int test_conv(void)
         p.x_zero_point = random_zp();
         p.y_zero_point = random_zp();
         random_clamp(&lo, &hi, p.y_zero_point);
+        if (k == 0) lo = -128, hi = 127; /* the assembly requantization's case */
         p.act_min = lo;
         p.act_max = hi;
         fill(xbuf, nx);
@@ -257,7 +274,7 @@ static int test_conv(void)
         if (chance(15)) bp = NULL;
         if (chance(4)) scr = NULL;
         if (chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
-        if (chance(4)) { /* invalid parameters: both must refuse */
+        if (k != 0 && chance(4)) { /* invalid parameters: both must refuse */
             switch (rnd() % 7u) {
             case 6: p.w_layout = 2; break;
             case 0: p.x_zero_point = 128; break;

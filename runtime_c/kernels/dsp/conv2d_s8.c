@@ -1288,14 +1288,23 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
 }
 
 #if MM_USE_ASM
-/* nl lines of cnt requantized outputs, line l at yb + l lp, to yo + l ls. Lines that follow each other in y
-   (ls == cnt) move by whole words, a line's last word running into the next line, which overwrites it; the
-   last line moves exactly. */
+/* nl lines of cnt requantized outputs, line l at yb + l lp, to yo + l ls. Lines of two bytes or more that
+   follow each other in y (ls == cnt) move by whole words, a line's last word running at most cnt bytes into
+   the next line, which overwrites it; the last line moves exactly. (Lines of one byte would run 3 lines on,
+   past the plane's end.) */
 static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt, int8_t *yo, int32_t ls)
 {
     int32_t l, i;
-    if (ls == cnt && nl > 1) {
+    if (ls == cnt && nl > 1 && cnt >= 2) {
         const int8_t *const last = yb + (nl - 1) * lp;
+        if (cnt > 4 && cnt <= 8) { /* small planes (e.g. 6x6): two words a line, no inner loop */
+            for (; yb < last; yb += lp, yo += ls) {
+                mlc_dsp_st32(yo, mlc_dsp_ld32(yb));
+                mlc_dsp_st32(yo + 4, mlc_dsp_ld32(yb + 4));
+            }
+        } else if (cnt <= 4) {
+            for (; yb < last; yb += lp, yo += ls) mlc_dsp_st32(yo, mlc_dsp_ld32(yb));
+        }
         for (; yb < last; yb += lp, yo += ls) {
             for (i = 0; i < cnt; i += 4) {
                 mlc_dsp_st32(yo + i, mlc_dsp_ld32(yb + i));
