@@ -1163,7 +1163,7 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
                    lo4, hi4)
 
 #if MM_USE_ASM
-/* One output of dw_rq_blocks from a doubled accumulator a: ssat8((smmlar(a, m, ad) - [a < 0]) >> rsh). */
+/* One output of dw_rq_lines from a doubled accumulator a: ssat8((smmlar(a, m, ad) - [a < 0]) >> rsh). */
 #define DWR_ASM_ONE(a)                                                                                            \
     "smmlar %[t], %[" a "], %[m], %[ad]\n\t"                                                                      \
     "add    %[t], %[t], %[" a "], asr #31\n\t"                                                                    \
