@@ -543,23 +543,19 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
 
 /* The fused channel loop's parts: the channel's start (columns, the accumulators at the bias); wp runs on
    from channel to channel */
-#define MF_ASM_START                                                                                              \
+#define MF_ASM_START_BIAS                                                                                         \
     "ldr    %[wp], %[wm]\n\t"                                                                                     \
     "0:\n\t"                                                                                                      \
     "ldr    %[ca], %[colsm]\n\t"                                                                                  \
     "ldr    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldr    %[a0], [%[x0], #0]\n\t"                                                                               \
-    "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\t"                                                               \
+    "ldr    %[a0], [%[x0], #0]\n\t"
+#define MF_ASM_START                                                                                              \
+    MF_ASM_START_BIAS "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\t"                                                               \
     "mov    %[a3], %[a0]\n\tmov    %[a4], %[a0]\n\tmov    %[a5], %[a0]\n\t"
 /* For whole loop iterations: the bias in a0, a2 and a4 only, the first block taking the odd pixels' start
    from the even ones' before they move on, then into the loop at its second block (label 2) */
 #define MF_ASM_START_PEELED                                                                                       \
-    "ldr    %[wp], %[wm]\n\t"                                                                                     \
-    "0:\n\t"                                                                                                      \
-    "ldr    %[ca], %[colsm]\n\t"                                                                                  \
-    "ldr    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldr    %[a0], [%[x0], #0]\n\t"                                                                               \
-    "mov    %[a2], %[a0]\n\tmov    %[a4], %[a0]\n\t"                                                               \
+    MF_ASM_START_BIAS "mov    %[a2], %[a0]\n\tmov    %[a4], %[a0]\n\t"                                                               \
     "ldr    %[wv], [%[wp]], #4\n\t"                                                                               \
     "sxtb16 %[we], %[wv]\n\t"                                                                                     \
     "sxtb16 %[wv], %[wv], ror #8\n\t" MX_ASM_PAIR_FROM("a0", "a1") MX_ASM_PAIR_FROM("a2", "a3")                   \
@@ -656,6 +652,7 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
         __asm__ volatile(MF_ASM_START MF_ASM_RUN_REST MF_ASM_END MF_ASM_OPERANDS);
     }
 }
+#undef MF_ASM_START_BIAS
 #undef MF_ASM_START
 #undef MF_ASM_START_PEELED
 #undef MF_ASM_LOOP_OF
@@ -1516,28 +1513,32 @@ typedef struct {
 } dw_kernel_t;
 
 /*
- * nout output lines of len_out outputs (4 len_out <= DW_CHUNK rounded up to whole blocks) of one channel,
- * line o's input lines from t + o step, lp apart: as many lines' passes as the accumulators hold, then one
- * requantizing call for them (a call per line cost more than the line's outputs on small planes).
+ * nout output lines of len_out outputs of one channel that do not run flat, line o's input lines from
+ * t + o step, lp apart. Short lines (two or more in DW_CHUNK accumulators, whole blocks each): as many
+ * lines' passes as the accumulators hold, then one requantizing call for them (a call per line cost more
+ * than the line's outputs on small planes); long ones: each line in chunks of DW_CHUNK outputs.
  */
-MLC_DSP_NOINLINE static void dw_lines_batched(const conv_t *c, const int8_t *t, int32_t lp, int32_t step,
-                                              int32_t s_along, int32_t nout, int32_t len_out, const dw_kernel_t *kn,
-                                              const mlc_dsp_rq_t *rq, int8_t *yo, int32_t es, int32_t ls)
+MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, int32_t lp, int32_t step,
+                                            int32_t s_along, int32_t nout, int32_t len_out, const dw_kernel_t *kn,
+                                            const mlc_dsp_rq_t *rq, int8_t *yo, int32_t es, int32_t ls)
 {
-    const int32_t len4 = 4 * ((len_out + 3) / 4), lpb = DW_CHUNK / len4;
+    const int32_t len4 = 4 * ((len_out + 3) / 4), lpb = len4 <= DW_CHUNK ? DW_CHUNK / len4 : 1;
     int32_t acc[DW_CHUNK];
-    int32_t o, l;
+    int32_t o, l, a0;
     for (o = 0; o < nout; o += lpb) {
         const int32_t k = nout - o < lpb ? nout - o : lpb;
-        for (l = 0; l < k; ++l) {
-            const int8_t *ln = t + (o + l) * step;
-            if (s_along == 2) {
-                dw_line_pass_s2(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * len4, len4);
-            } else {
-                dw_line_pass(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * len4, len4);
+        for (a0 = 0; a0 < len_out; a0 += DW_CHUNK) { /* one chunk unless k == 1 */
+            const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK, cnt4 = 4 * ((cnt + 3) / 4);
+            for (l = 0; l < k; ++l) {
+                const int8_t *ln = t + (o + l) * step + s_along * a0;
+                if (s_along == 2) {
+                    dw_line_pass_s2(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * cnt4, cnt4);
+                } else {
+                    dw_line_pass(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * cnt4, cnt4);
+                }
             }
+            dw_lines_store(acc, cnt4, k, cnt, rq, c, yo + o * ls + a0 * es, es, ls);
         }
-        dw_lines_store(acc, len4, k, len_out, rq, c, yo + o * ls, es, ls);
     }
 }
 
@@ -1551,7 +1552,7 @@ MLC_DSP_NOINLINE static void dw_lines_batched(const conv_t *c, const int8_t *t, 
  * several lines at once, lp = the padded row (e.g. the line's outputs + 1 for padding 1: the last output's
  * third tap is the next line's leading x_zero_point), the outputs past each line's end computed and
  * dropped; else each line alone, lp rounded for its blocks of four, short lines requantized several at a
- * time (dw_lines_batched). Any stride across the lines; stride 2 along the line through dw_line_pass_s2,
+ * time (dw_lines_apart). Any stride across the lines; stride 2 along the line through dw_line_pass_s2,
  * each line alone.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
@@ -1578,8 +1579,6 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t lp = flat ? lp_flat : len4 + 2; /* one line a pass reads up to len4 + 1 */
     const int32_t band = ((DW_T - 8) / lp - 3) / s_across + 1;        /* output lines per band: >= 1 */
     const int32_t lpc = flat ? DW_CHUNK / lp_flat : 1; /* lines per pass */
-    /* not flat: lines short enough for two or more per requantizing call (dw_lines_batched) */
-    const int32_t lpb = DW_CHUNK / (4 * ((len_out + 3) / 4));
     /* an input line's place in its padded line */
     const int32_t row_top = pad_along < lp ? pad_along : lp;
     const int32_t row_cnt = len_in < lp - row_top ? len_in : lp - row_top;
@@ -1591,7 +1590,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     uint32_t yb[DW_CHUNK / 4]; /* a flat pass's outputs, requantized */
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
 #endif
-    int32_t n, ch, o0, o, a0;
+    int32_t n, ch, o0, o;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -1651,23 +1650,9 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     }
                     continue;
                 }
-                if (lpb >= 2) { /* short lines: several lines' passes per requantizing call */
+                {
                     const dw_kernel_t kn = {s0, w0, w1, w2, wb01, wb2};
-                    dw_lines_batched(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
-                    continue;
-                }
-                for (o = 0; o < nout; ++o) {
-                    const int8_t *ln = t + o * s_across * lp;
-                    int8_t *yo = yc + (o0 + o) * ls;
-                    for (a0 = 0; a0 < len_out; a0 += DW_CHUNK, yo += DW_CHUNK * es) {
-                        const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK;
-                        if (s_along == 2) {
-                            dw_line_pass_s2(ln + 2 * a0, lp, s0, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
-                        } else {
-                            dw_line_pass(ln + a0, lp, s0, w0, w1, w2, wb01, wb2, acc, 4 * ((cnt + 3) / 4));
-                        }
-                        dw_lines_store(acc, 0, 1, cnt, &rq, c, yo, es, ls);
-                    }
+                    dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
                 }
             }
         }
