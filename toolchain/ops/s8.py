@@ -196,8 +196,8 @@ def conv_layout(kernels: tuple[str, ...], geo: dict[str, int]) -> int:
 
 def conv_weight_order(geo: dict[str, int], layout: int) -> np.ndarray:
     """Where each stored weight comes from: stored byte i is w[c_out][cig][k_h][k_w].flat[order[i]]."""
-    cig = geo["c_in"] // geo["groups"]
-    idx = np.arange(geo["c_out"] * cig * geo["k_h"] * geo["k_w"]).reshape(geo["c_out"], cig, geo["k_h"], geo["k_w"])
+    cig, taps = _conv_taps(geo)
+    idx = np.arange(geo["c_out"] * taps).reshape(geo["c_out"], cig, geo["k_h"], geo["k_w"])
     if layout == CONV_W_OIHW:
         return idx.reshape(-1)
     if layout != CONV_W_OHWI:

@@ -14,7 +14,7 @@ import numpy as np
 
 from toolchain.lower import Program
 from toolchain.ops.base import Arg, KernelCall
-from toolchain.ops.s8 import conv_weight_order, fc_weight_order
+from toolchain.ops.s8 import CONV_W_OIHW, conv_weight_order, fc_weight_order
 from toolchain.quant import ref_kernels as rk
 
 NP = {"float": np.float32, "int8_t": np.int8, "int16_t": np.int16}
@@ -32,7 +32,7 @@ def _conv(p: dict, a: list) -> tuple[np.ndarray, int]:
     x = a[0](_n(p["n"], p["c_in"], p["h_in"], p["w_in"])).reshape(p["n"], p["c_in"], p["h_in"], p["w_in"])
     cig = p["c_in"] // p["groups"]
     w = np.empty(_n(p["c_out"], cig, p["k_h"], p["k_w"]), np.int8)
-    w[conv_weight_order(p, p.get("w_layout", 0))] = a[1].reshape(-1)
+    w[conv_weight_order(p, p.get("w_layout", CONV_W_OIHW))] = a[1].reshape(-1)
     y = rk.conv2d_s8(x, w.reshape(p["c_out"], cig, p["k_h"], p["k_w"]), a[2], a[3], a[4],
                      stride=(p["stride_h"], p["stride_w"]),
                      dilation=(p["dil_h"], p["dil_w"]), pads=(p["pad_top"], p["pad_left"], 0, 0), groups=p["groups"],
