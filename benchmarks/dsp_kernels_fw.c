@@ -14,9 +14,9 @@
 #include "../tests/kernels_dsp/fw_util.h" /* the xorshift stream and number printing of the test firmware */
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int32_t *shift, int8_t *y);
+              const int32_t *mult, const int8_t *shift, int8_t *y);
 int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
@@ -30,7 +30,8 @@ static int8_t xbuf[X_BYTES], wbuf[W_BYTES], y_ref[Y_BYTES], y_dsp[Y_BYTES];
 #ifdef BENCH_OTHERS
 static int8_t x2buf[X_BYTES];
 #endif
-static int32_t bias[C_MAX], mult[C_MAX], shift[C_MAX];
+static int32_t bias[C_MAX], mult[C_MAX];
+static int8_t shift[C_MAX];
 static int16_t scratch[MLC_CONV2D_S8_SCRATCH_BYTES(64, 3, 3) / 2];
 
 static void fill(int8_t *p, int32_t n)

@@ -22,14 +22,14 @@
 #include "fw_util.h"
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int32_t *shift, int8_t *y);
+              const int32_t *mult, const int8_t *shift, int8_t *y);
 int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
 int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y);
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y);
 int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 int ref_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y);
 
@@ -41,7 +41,8 @@ int ref_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y
 
 static int8_t xbuf[XB], x2buf[XB], wbuf[WB];
 static int8_t y_ref[YB + GUARD], y_dsp[YB + GUARD];
-static int32_t bias[CB], mult[CB], shift[CB];
+static int32_t bias[CB], mult[CB];
+static int8_t shift[CB];
 static int16_t scratch[WB / 2 + GUARD];
 #define FB 4096
 static float fbuf[FB], fy_ref[FB + GUARD], fy_dsp[FB + GUARD];

@@ -25,11 +25,11 @@
 #include "fw_util.h"
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int32_t *shift, int8_t *y);
+              const int32_t *mult, const int8_t *shift, int8_t *y);
 int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y);
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y);
 int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 
 #define XB 90000
@@ -40,7 +40,8 @@ int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 
 static int8_t xbuf[XB], wbuf[WB];
 static int8_t y_ref[YB + GUARD], y_mve[YB + GUARD];
-static int32_t bias[CB], mult[CB], shift[CB];
+static int32_t bias[CB], mult[CB];
+static int8_t shift[CB];
 static int16_t scratch[WB / 2 + GUARD];
 
 /* random bytes, or all at one extreme (the largest accumulators) */

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mlc_s8_ctypes as mk  # noqa: E402
-from mlc_s8_ctypes import p8, p32, pf  # noqa: E402
+from mlc_s8_ctypes import p8, p32, pf, pshift  # noqa: E402
 
 import toolchain.ops.s8 as ops_s8  # noqa: E402
 import toolchain.quant.ref_kernels as rk  # noqa: E402
@@ -66,7 +66,7 @@ def run_conv(lib8, x, w, bias, mult, shift, stride, dil, pads, groups, xzp, yzp,
     p = mk.Conv2dS8Params(n, c_in, h, wd, c_out, out_hw[0], out_hw[1], kh, kw, stride[0], stride[1], dil[0], dil[1],
                           pads[0], pads[1], groups, xzp, yzp, amin, amax, layout)
     w = np.ascontiguousarray(w.transpose(0, 2, 3, 1) if layout == 1 else w)
-    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), None, p8(y))
+    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), None, p8(y))
     return rc, y
 
 
@@ -148,7 +148,7 @@ def run_fc(lib8, x, w, bias, mult, shift, xzp, yzp, amin=-128, amax=127):
     m, k = x.shape
     n = w.shape[0]
     y = np.zeros((m, n), np.int8)
-    rc = lib8.mlc_fc_s8(mk.FcS8Params(m, n, k, xzp, yzp, amin, amax), p8(x), p8(w), p32(bias), p32(mult), p32(shift),
+    rc = lib8.mlc_fc_s8(mk.FcS8Params(m, n, k, xzp, yzp, amin, amax), p8(x), p8(w), p32(bias), p32(mult), pshift(shift),
                         p8(y))
     return rc, y
 
@@ -195,7 +195,7 @@ def test_fc_s8_rows4_layout(lib8, n, k):
     packed = np.ascontiguousarray(w.reshape(-1)[order])
     y = np.zeros((2, n), np.int8)
     rc = lib8.mlc_fc_s8(mk.FcS8Params(2, n, k, 3, -4, -128, 127, ops_s8.FC_W_ROWS4), p8(x), p8(packed), p32(bias),
-                        p32(mult), p32(shift), p8(y))
+                        p32(mult), pshift(shift), p8(y))
     assert rc == mk.MLC_OK
     np.testing.assert_array_equal(y, rk.fc_s8(x, w, bias, mult, shift, x_zero_point=3, y_zero_point=-4))
 
@@ -510,7 +510,7 @@ def test_channel_affine_s8(lib8, seed):
     want = rk.channel_affine_s8(x, w, bias, mult, shift, x_zero_point=xzp, y_zero_point=yzp, act_min=lo, act_max=hi)
     p = mk.ChannelAffineS8Params(outer, c, inner, xzp, yzp, lo, hi)
     got = np.zeros_like(x)
-    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(got)) == mk.MLC_OK
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(got)) == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
-    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), p32(shift), p8(x)) == mk.MLC_OK
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(x)) == mk.MLC_OK
     np.testing.assert_array_equal(x, want)  # in place

@@ -128,7 +128,8 @@ def test_quantize_multiplier_edges():
         with pytest.raises(ValueError):
             rq.quantize_multiplier(bad)
     ms, ss = rq.quantize_multipliers([0.5, 0.75, 0.0])
-    assert ms.dtype == np.int32 and list(ms) == [2**30, 3 * 2**29, 0] and list(ss) == [0, 0, 0]
+    assert ms.dtype == np.int32 and list(ms) == [2**30, 3 * 2**29, 0]
+    assert ss.dtype == np.int8 and list(ss) == [0, 0, 0]
 
 
 def test_activation_range():

@@ -58,7 +58,7 @@ def _pad_hw(x: np.ndarray, top: int, left: int, k: tuple[int, int], stride: tupl
 def conv2d_s8(x, w, bias, mult, shift, *, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), groups=1,
               x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127, out_hw=None) -> np.ndarray:
     """mlc_conv2d_s8. x int8 [n][c_in][h][w]; pads (top, left, bottom, right); out_hw defaults to the
-    floor formula. bias int32 [c_out] or None; mult, shift int32 [c_out]."""
+    floor formula. bias int32 [c_out] or None; mult int32, shift int8 [c_out]."""
     x, w = np.asarray(x, np.int8), np.asarray(w, np.int8)
     n, c_in, h, wd = x.shape
     c_out, cig, kh, kw = w.shape
@@ -81,7 +81,7 @@ def conv2d_s8(x, w, bias, mult, shift, *, stride=(1, 1), dilation=(1, 1), pads=(
 
 
 def fc_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127) -> np.ndarray:
-    """mlc_fc_s8. x int8 [m][k], w int8 [n][k], bias int32 [n] or None, mult/shift int32 [n] -> [m][n]."""
+    """mlc_fc_s8. x int8 [m][k], w int8 [n][k], bias int32 [n] or None, mult int32 / shift int8 [n] -> [m][n]."""
     x, w = np.asarray(x, np.int8), np.asarray(w, np.int8)
     acc = (x.astype(_I64) - int(x_zero_point)) @ w.astype(_I64).T
     if bias is not None:
@@ -93,7 +93,7 @@ def fc_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-1
 
 def channel_affine_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128,
                       act_max=127) -> np.ndarray:
-    """mlc_channel_affine_s8. x int8 [outer][channels][inner]; w int8, bias / mult / shift int32 [channels]."""
+    """mlc_channel_affine_s8. x int8 [outer][channels][inner]; w int8, bias / mult int32, shift int8 [channels]."""
     x = np.asarray(x, np.int8).astype(_I64)
     c = x.shape[1]
     acc = (x - int(x_zero_point)) * np.asarray(w, _I64).reshape(1, c, 1)

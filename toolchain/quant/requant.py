@@ -95,11 +95,12 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 
 
 def quantize_multipliers(reals) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel quantize_multiplier: two int32 arrays (mult, shift) of the shape of reals."""
+    """Per-channel quantize_multiplier: mult int32 and shift int8 (it lies in [-31, 30]; the kernels read
+    one byte a channel) arrays of the shape of reals."""
     reals = np.asarray(reals, dtype=np.float64)
     pairs = [quantize_multiplier(r) for r in reals.ravel()]
     mult = np.array([m for m, _ in pairs], dtype=np.int32).reshape(reals.shape)
-    shift = np.array([s for _, s in pairs], dtype=np.int32).reshape(reals.shape)
+    shift = np.array([s for _, s in pairs], dtype=np.int8).reshape(reals.shape)
     return mult, shift
 
 

@@ -116,7 +116,7 @@ static MLC_DSP_ALWAYS_INLINE int32_t ca_one(int32_t acc, int32_t m, int32_t s, u
 
 /* inner == 1, parameters already checked; has_bias is a compile-time 0 or 1. */
 static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w,
-                                            const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                            const int32_t *bias, const int32_t *mult, const int8_t *shift,
                                             int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
                                             int has_bias)
 {
@@ -134,18 +134,19 @@ static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, con
    each element requantized with no test (mlc_dsp_rq_direct_exact; 19 instructions in the assembly loop).
    Not inlined: the loop takes 13 registers. */
 MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                                          const int32_t *shift, int8_t *y, int32_t n, int32_t xzp, uint32_t zp2)
+                                          const int8_t *shift, int8_t *y, int32_t n, int32_t xzp, uint32_t zp2)
 {
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
     const int8_t *xp = x, *wp = w;
-    const int32_t *bp = bias, *mp = mult, *sp = shift;
+    const int32_t *bp = bias, *mp = mult;
+    const int8_t *sp = shift;
     int8_t *yp = y;
     int32_t xv, wv, tv, sv;
 /* 13 registers: the tie adjustment goes into SMMLAR's addend, so the shift's register takes mult */
 #define CA_EXACT_ASM(load_b, acc)                                                                                 \
     "1:\n\t"                                                                                                      \
     "ldrsb  %[x], [%[xp]], #1\n\t"                                                                                \
-    "ldrsb  %[w], [%[wp]], #1\n\t" load_b "ldr    %[s], [%[sp]], #4\n\t"                                           \
+    "ldrsb  %[w], [%[wp]], #1\n\t" load_b "ldrsb  %[s], [%[sp]], #1\n\t"                                           \
     "sub    %[x], %[x], %[xzp]\n\t" acc "rsb    %[w], %[s], #0\n\t"                                               \
     "lsl    %[t], %[zp2], %[w]\n\t"                                                                               \
     "and    %[s], %[s], %[x]\n\t"                                                                                 \
@@ -188,7 +189,7 @@ MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, cons
 /* inner == 1 with every channel within mlc_dsp_rows_uniform: ca_exact_row per row, then the clamp four
    per word when [lo, hi] is narrower than int8. */
 static void ca_single_exact(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w, const int32_t *bias,
-                            const int32_t *mult, const int32_t *shift, int32_t xzp, int32_t zp, uint32_t lo4,
+                            const int32_t *mult, const int8_t *shift, int32_t xzp, int32_t zp, uint32_t lo4,
                             uint32_t hi4, int8_t *y)
 {
     int32_t o, c;
@@ -208,7 +209,7 @@ static void ca_single_exact(int32_t outer, int32_t channels, const int8_t *x, co
    meets the fast condition, so only the requant.h branch checks it. */
 #define CA_CHECKED_MAX 256
 static MLC_DSP_ALWAYS_INLINE int ca_single_checked(int32_t channels, const int8_t *x, const int8_t *w,
-                                                   const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                                   const int32_t *bias, const int32_t *mult, const int8_t *shift,
                                                    int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
                                                    int has_bias)
 {
@@ -231,7 +232,7 @@ static MLC_DSP_ALWAYS_INLINE int ca_single_checked(int32_t channels, const int8_
 }
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int32_t o, c, i;
     const int32_t channels = p->channels, inner = p->inner, xzp = p->x_zero_point, zp = p->y_zero_point;

@@ -35,7 +35,8 @@
 typedef struct {
     const mlc_conv2d_s8_params_t *p;
     const int8_t *w;
-    const int32_t *bias, *mult, *shift;
+    const int32_t *bias, *mult;
+    const int8_t *shift;
     int32_t cig, cog, ksize, taps, nb, nt;
     int32_t nbp; /* column blocks: nb, and one more holding the nt last taps (x_zero_point after them) */
     int32_t plane_in, plane_out;
@@ -1662,7 +1663,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
 /* --------------------------------------------------------------------------------------------- entry */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
 {
     conv_t c;
     int32_t oc;

@@ -503,30 +503,29 @@ static MLC_DSP_ALWAYS_INLINE int32_t mlc_dsp_rq_direct(int32_t acc, int32_t mult
  * 1 when every one of n channels has mult >= 0 (valid), shift in [-15, 0] and |bias| < 2^29 (bias may
  * be NULL): then an accumulator of bias plus less than 2^29 in products
  * meets mlc_dsp_rq_direct_exact's conditions, and the channel loop needs no test. One pass of OR / AND:
- * shift - 1 in [-16, -1] is bits 4..31 set, |b| < 2^29 (b ^ (b >> 31), one's complement) is bits 29..31
- * clear.
+ * shift - 1 in [-16, -1] is an int8 with bits 4..7 set (four at a time: USUB8 subtracts per byte),
+ * |b| < 2^29 (b ^ (b >> 31), one's complement) is bits 29..31 clear.
  */
 static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
-                                       const int32_t *shift, int32_t n)
+                                       const int8_t *shift, int32_t n)
 {
     const int has_bias = bias != NULL;
-    uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu;
+    uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu; /* AND of shift - 1, byte by byte */
     int32_t j = 0;
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
     if (n >= 4) { /* four channels a step, each array by one LDM (whose register order, the register numbers',
-                     does not matter to OR / AND): 25 instructions (C: 40) */
-        const int32_t *mp = mult, *sp = shift, *bp = bias, *const mend = mult + (n & ~3);
+                     does not matter to OR / AND), the shifts by one LDR: 20 instructions */
+        const int32_t *mp = mult, *bp = bias, *const mend = mult + (n & ~3);
+        const int8_t *sp = shift;
         uint32_t a, b, c, d;
         j = n & ~3;
 #define MLC_DSP_RU_MS                                                                                             \
     "ldmia  %[mp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
     "orr    %[mor], %[mor], %[a]\n\torr    %[mor], %[mor], %[b]\n\t"                                              \
     "orr    %[mor], %[mor], %[c]\n\torr    %[mor], %[mor], %[d]\n\t"                                              \
-    "ldmia  %[sp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
-    "sub    %[a], %[a], #1\n\tand    %[sand], %[sand], %[a]\n\t"                                                  \
-    "sub    %[b], %[b], #1\n\tand    %[sand], %[sand], %[b]\n\t"                                                  \
-    "sub    %[c], %[c], #1\n\tand    %[sand], %[sand], %[c]\n\t"                                                  \
-    "sub    %[d], %[d], #1\n\tand    %[sand], %[sand], %[d]\n\t"
+    "ldr    %[a], [%[sp]], #4\n\t"                                                                               \
+    "usub8  %[a], %[a], %[ones]\n\t"                                                                             \
+    "and    %[sand], %[sand], %[a]\n\t"
 #define MLC_DSP_RU_B                                                                                              \
     "ldmia  %[bp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
     "eor    %[a], %[a], %[a], asr #31\n\torr    %[bor], %[bor], %[a]\n\t"                                         \
@@ -539,12 +538,12 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
         if (has_bias) {
             __asm__("1:\n\t" MLC_DSP_RU_MS MLC_DSP_RU_B "cmp    %[mp], %[end]\n\tbne    1b"
                     : MLC_DSP_RU_OPERANDS
-                    : [end] "r"(mend)
+                    : [end] "r"(mend), [ones] "r"(0x01010101u)
                     : "cc", "memory");
         } else {
             __asm__("1:\n\t" MLC_DSP_RU_MS "cmp    %[mp], %[end]\n\tbne    1b"
                     : MLC_DSP_RU_OPERANDS
-                    : [end] "r"(mend)
+                    : [end] "r"(mend), [ones] "r"(0x01010101u)
                     : "cc", "memory");
         }
 #undef MLC_DSP_RU_MS
@@ -554,10 +553,10 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
 #endif
     for (; j < n; ++j) {
         mor |= (uint32_t)mult[j];
-        sand &= (uint32_t)shift[j] - 1u;
+        sand &= 0xFFFFFF00u | (uint8_t)(shift[j] - 1);
         if (has_bias) bor |= (uint32_t)(bias[j] ^ (bias[j] >> 31));
     }
-    return (mor >> 31) == 0 && (sand | 15u) == 0xFFFFFFFFu && bor < (1u << 29);
+    return (mor >> 31) == 0 && (sand & 0xF0F0F0F0u) == 0xF0F0F0F0u && bor < (1u << 29);
 }
 
 /** Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */

@@ -58,10 +58,10 @@
 #define FC_UNI_MAX_K 16384
 
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-/* mlc_dsp_rq_direct_exact of one accumulator, mult and shift at byte offset off of mp and sp. */
-#define FC_RQ_ASM_ROW(acc, off)                                                                                   \
-    "ldr    %[m], [%[mp], #" off "]\n\t"                                                                          \
-    "ldr    %[s], [%[sp], #" off "]\n\t"                                                                          \
+/* mlc_dsp_rq_direct_exact of one accumulator, mult and shift of row i at mp + 4 i and sp + i. */
+#define FC_RQ_ASM_ROW(acc, i)                                                                                     \
+    "ldr    %[m], [%[mp], #4 * " i "]\n\t"                                                                      \
+    "ldrsb  %[s], [%[sp], #" i "]\n\t"                                                                          \
     "rsb    %[r], %[s], #0\n\t"                                                                                   \
     "lsl    %[t], %[zp2], %[r]\n\t"                                                                               \
     "and    %[s], %[s], %[" acc "]\n\t"                                                                           \
@@ -75,11 +75,11 @@
 
 /* Four accumulators through mlc_dsp_rq_direct_exact (its conditions hold), packed into one word. */
 static MLC_DSP_ALWAYS_INLINE uint32_t fc_rq4_exact(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *mp,
-                                                   const int32_t *sp, uint32_t zp2)
+                                                   const int8_t *sp, uint32_t zp2)
 {
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
     uint32_t m, s, r, t;
-    __asm__(FC_RQ_ASM_ROW("a0", "0") FC_RQ_ASM_ROW("a1", "4") FC_RQ_ASM_ROW("a2", "8") FC_RQ_ASM_ROW("a3", "12")
+    __asm__(FC_RQ_ASM_ROW("a0", "0") FC_RQ_ASM_ROW("a1", "1") FC_RQ_ASM_ROW("a2", "2") FC_RQ_ASM_ROW("a3", "3")
             "bfi    %[a0], %[a1], #8, #8\n\t"
             "bfi    %[a0], %[a2], #16, #8\n\t"
             "bfi    %[a0], %[a3], #24, #8"
@@ -117,7 +117,7 @@ MLC_DSP_NOINLINE static void fc_group4_x(const int8_t *xr, const int8_t *xr_end,
  */
 MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_t *xr, const uint32_t *xw,
                                         const int8_t *w, const int32_t *bias, const int32_t *mult,
-                                        const int32_t *shift, int8_t *y, int uni)
+                                        const int8_t *shift, int8_t *y, int uni)
 {
     const int32_t k = p->k, nb = k / 4, kt = k - 4 * nb, xzp = p->x_zero_point, zp = p->y_zero_point;
     const uint32_t zp2 = (uint32_t)(2 * zp + 1), lo4 = mlc_dsp_dup4(p->act_min), hi4 = mlc_dsp_dup4(p->act_max);
@@ -182,7 +182,7 @@ MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_
 }
 
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int32_t *shift, int8_t *y)
+              const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int32_t i, j, t;
     const int32_t k = p->k, n = p->n, xzp = p->x_zero_point, zp = p->y_zero_point;

@@ -15,7 +15,7 @@
 #include "mve_util.h"
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int32_t o, c, i;
     if (!mlc_channel_affine_s8_shape_ok(p) || !mlc_channel_affine_s8_channels_ok(p, bias, mult, shift))
@@ -30,7 +30,7 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
                     int32x4_t acc = vmulq_s32(vsubq_n_s32(vldrbq_z_s32(x + c, t), p->x_zero_point),
                                               vldrbq_z_s32(w + c, t));
                     if (bias != NULL) acc = vaddq_s32(acc, vldrwq_z_s32(bias + c, t));
-                    acc = mlc_mve_rq4(acc, vldrwq_z_s32(mult + c, t), vldrwq_z_s32(shift + c, t), p->y_zero_point,
+                    acc = mlc_mve_rq4(acc, vldrwq_z_s32(mult + c, t), vldrbq_z_s32(shift + c, t), p->y_zero_point,
                                       p->act_min, p->act_max);
                     vstrbq_p_s32(y + c, acc, t);
                 }

@@ -263,7 +263,7 @@ static void dw_run(const int8_t *base, int32_t step, int32_t count, uint8x16_t o
    such as KWS's 25 x 5); else row by row. Returns 0 (nothing written)
    when a padded row does not fit the stack buffer. */
 static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, int8_t *y)
+                   const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int8_t buf[DW_BUF];
     dw_t d;
@@ -408,7 +408,7 @@ typedef struct {
 } rq_pair_t;
 
 static void pair_prepare(rq_pair_t *r, const int8_t *w, int32_t taps, const int32_t *bias, const int32_t *mult,
-                         const int32_t *shift, int32_t oc, int two, int32_t xzp)
+                         const int8_t *shift, int32_t oc, int two, int32_t xzp)
 {
     const int32_t o1 = two ? oc + 1 : oc;
     const int32_t s0 = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, xzp);
@@ -485,7 +485,7 @@ static void conv_pairs(const int8_t *a, const int8_t *b, const int8_t *w, int32_
 }
 
 static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                        const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+                        const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
@@ -568,7 +568,7 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
    taps add nothing: a full 16-byte weight load is fine wherever it stays inside the wall bytes of w). */
 static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t x2, int8x16_t x3, const int8_t *w,
                                           int32_t taps, int32_t c0, int32_t c1, int32_t wall, const int32_t *starts,
-                                          const int32_t *mult, const int32_t *shift, int32_t zp, int32x4_t lo,
+                                          const int32_t *mult, const int8_t *shift, int32_t zp, int32x4_t lo,
                                           int32x4_t hi, int8_t *yq, int32_t plane_out, mve_pred16_t keep)
 {
     int32_t oc;
@@ -590,7 +590,7 @@ static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t 
    vector, so four pixels' columns stay in registers while every output channel costs one weight load and
    four VMLADAV.S8; the four outputs of a channel are contiguous in y. scratch: the four columns. */
 static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                       const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+                       const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
@@ -669,7 +669,7 @@ static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const i
 #endif /* MLC_MVE */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
 {
     int32_t cig, cog, oc;
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;

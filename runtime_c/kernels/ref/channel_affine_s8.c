@@ -10,7 +10,7 @@
 #include "mlc/requant.h"
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int32_t o, c, i;
     if (!mlc_channel_affine_s8_shape_ok(p) || !mlc_channel_affine_s8_channels_ok(p, bias, mult, shift))

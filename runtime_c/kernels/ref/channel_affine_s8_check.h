@@ -19,7 +19,7 @@ static inline int mlc_channel_affine_s8_shape_ok(const mlc_channel_affine_s8_par
 
 /** 1 when every channel's (mult, shift) is valid and its bias within +-2^30 (the accumulator's room). */
 static inline int mlc_channel_affine_s8_channels_ok(const mlc_channel_affine_s8_params_t *p, const int32_t *bias,
-                                                    const int32_t *mult, const int32_t *shift)
+                                                    const int32_t *mult, const int8_t *shift)
 {
     int32_t c;
     for (c = 0; c < p->channels; ++c) {

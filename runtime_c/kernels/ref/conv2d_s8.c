@@ -8,7 +8,7 @@
 #include "mlc/requant.h"
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int32_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
 {
     int32_t cig, oc;
     (void)scratch;

@@ -136,7 +136,7 @@ static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p,
  * of a row whose windows lie inside the input horizontally go through mlc_conv2d_s8_quad.
  */
 static void mlc_conv2d_s8_direct(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w,
-                                 const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *y)
+                                 const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t plane_in = p->h_in * p->w_in, ksize = p->k_h * p->k_w, wsize_oc = cig * ksize;

@@ -17,7 +17,7 @@ static inline int mlc_fc_s8_shape_ok(const mlc_fc_s8_params_t *p)
 }
 
 /** 1 when the shapes, zero points, clamp and every row's (mult, shift) are valid for mlc_fc_s8. */
-static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t *mult, const int32_t *shift)
+static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t *mult, const int8_t *shift)
 {
     int32_t j;
     if (!mlc_fc_s8_shape_ok(p)) return 0;

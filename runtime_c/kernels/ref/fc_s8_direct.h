@@ -23,7 +23,7 @@ static inline int32_t mlc_fc_s8_w_offset(const mlc_fc_s8_params_t *p, int32_t j,
 
 /** kernels_s8.h's mlc_fc_s8 after its checks. */
 static void mlc_fc_s8_direct(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                             const int32_t *mult, const int32_t *shift, int8_t *y)
+                             const int32_t *mult, const int8_t *shift, int8_t *y)
 {
     int32_t i, j, t;
     for (i = 0; i < p->m; ++i) {
