@@ -206,9 +206,10 @@ static int test_conv(void)
             p.w_in = rr(1, 40);
             p.w_layout = MLC_CONV_W_OHWI;
             break;
-        case 5: /* 3x3 stride 1 pad 1, the im2col fast staging */
+        case 5: /* 3x3 stride 1 pad 1 or stride 2 (pad 0 or 1), the im2col fast stagings */
             p.k_h = p.k_w = 3;
-            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
+            p.stride_h = p.stride_w = chance(50) ? 2 : 1;
+            p.dil_h = p.dil_w = 1;
             p.c_in = rr(1, 20);
             p.c_out = rr(1, 40);
             p.h_in = rr(1, 10);
@@ -229,7 +230,7 @@ static int test_conv(void)
         } else {
             p.pad_top = p.pad_left = pad_b = pad_r = 0;
         }
-        if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = 1;
+        if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = p.stride_h == 1 ? 1 : rr(0, 1);
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;
         if (k == 0) { /* always once: depthwise lines of one output (w_out 1) too tall for the transposed copy,
