@@ -189,10 +189,11 @@ static int test_conv(void)
             p.c_in = p.groups * rr(1, 4);
             p.c_out = p.groups * rr(1, 5);
             break;
-        case 4: /* pointwise fast path */
+        case 4: /* pointwise fast paths (up to 8 input channels: chunks of pixels, planes up to 3 chunks) */
             p.k_h = p.k_w = 1;
             p.stride_h = p.stride_w = 1;
-            p.c_in = rr(1, 70);
+            p.c_in = chance(40) ? rr(1, 8) : rr(1, 70);
+            if (chance(30)) p.h_in = rr(12, 16);
             p.c_out = rr(1, 70);
             break;
         case 8: /* weights with the input channel innermost: the ring of input rows (channels a multiple of

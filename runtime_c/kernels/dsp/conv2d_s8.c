@@ -1690,6 +1690,156 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     }
 }
 
+/* ------------------------------------------------------------------------- pointwise, few channels */
+
+#if MM_USE_ASM
+/* Pixels per chunk of conv_pw_narrow: their columns (up to 16 bytes a pixel) and accumulators on the stack. */
+#define PWN_CHUNK 64
+
+/*
+ * The columns of n pixels for conv_pw_narrow: per pixel nbb blocks of four input channels, each two words
+ * (x - x_zero_point as int16 lanes: channels (0, 2) and (1, 3), the order SXTB16 and SXTB16 ROR 8 give a
+ * weight word). rows[ch]: channel ch's bytes of the chunk (x_zero_point bytes past the group's channels).
+ * Four pixels of a block from one word per channel, transposed in registers.
+ */
+MLC_DSP_NOINLINE static void pwn_pack(const int8_t *const *rows, int32_t nbb, int32_t n, uint32_t nz, uint32_t *cols)
+{
+    const int32_t pw = 2 * nbb; /* words a pixel */
+    int32_t b, j;
+    for (b = 0; b < nbb; ++b) {
+        const int8_t *const r0 = rows[4 * b], *const r1 = rows[4 * b + 1];
+        const int8_t *const r2 = rows[4 * b + 2], *const r3 = rows[4 * b + 3];
+        uint32_t *cp = cols + 2 * b;
+        uint32_t t[4];
+        for (j = 0; j + 4 <= n; j += 4, cp += 4 * pw) {
+            mlc_dsp_transpose4_words(mlc_dsp_ld32(r0 + j), mlc_dsp_ld32(r1 + j), mlc_dsp_ld32(r2 + j),
+                                     mlc_dsp_ld32(r3 + j), t);
+            cp[0] = mlc_dsp_sxtab16(nz, t[0]);
+            cp[1] = mlc_dsp_sxtab16_odd(nz, t[0]);
+            cp[pw] = mlc_dsp_sxtab16(nz, t[1]);
+            cp[pw + 1] = mlc_dsp_sxtab16_odd(nz, t[1]);
+            cp[2 * pw] = mlc_dsp_sxtab16(nz, t[2]);
+            cp[2 * pw + 1] = mlc_dsp_sxtab16_odd(nz, t[2]);
+            cp[3 * pw] = mlc_dsp_sxtab16(nz, t[3]);
+            cp[3 * pw + 1] = mlc_dsp_sxtab16_odd(nz, t[3]);
+        }
+        for (; j < n; ++j, cp += pw) {
+            const uint32_t v = mlc_dsp_pack4(r0[j], r1[j], r2[j], r3[j]);
+            cp[0] = mlc_dsp_sxtab16(nz, v);
+            cp[1] = mlc_dsp_sxtab16_odd(nz, v);
+        }
+    }
+}
+
+/* Two pixels of one block each (one LDM of their four column words) into y0 and y1 from the start s. */
+#define PWN1_ASM_PAIR                                                                                             \
+    "ldmia  %[cols]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                           \
+    "smlad  %[y0], %[we0], %[x0], %[s]\n\t"                                                                       \
+    "smlad  %[y0], %[wo0], %[x1], %[y0]\n\t"                                                                      \
+    "smlad  %[y1], %[we0], %[x2], %[s]\n\t"                                                                       \
+    "smlad  %[y1], %[wo0], %[x3], %[y1]\n\t"                                                                      \
+    "strd   %[y0], %[y1], [%[acc]], #8\n\t"
+/* One pixel of two blocks (one LDM) into y from the start s. */
+#define PWN2_ASM_PIXEL(y)                                                                                         \
+    "ldmia  %[cols]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                           \
+    "smlad  %[" y "], %[we0], %[x0], %[s]\n\t"                                                                    \
+    "smlad  %[" y "], %[wo0], %[x1], %[" y "]\n\t"                                                                \
+    "smlad  %[" y "], %[we1], %[x2], %[" y "]\n\t"                                                                \
+    "smlad  %[" y "], %[wo1], %[x3], %[" y "]\n\t"
+#define PWN2_ASM_PAIR PWN2_ASM_PIXEL("y0") PWN2_ASM_PIXEL("y1") "strd   %[y0], %[y1], [%[acc]], #8\n\t"
+
+/*
+ * acc[0..n) (n a multiple of 4) = s + one output channel's dot products with n pixels' columns: nbb 1
+ * (up to four input channels, weights we0 / wo0) 7 instructions two outputs, nbb 2 (up to eight) 11.
+ */
+MLC_DSP_NOINLINE static void pwn_pass(const uint32_t *cols, int32_t nbb, uint32_t we0, uint32_t wo0, uint32_t we1,
+                                      uint32_t wo1, int32_t s, int32_t *acc, int32_t n)
+{
+    const int32_t *const end = acc + n;
+    int32_t y0, y1;
+    MX_ASM_COLUMN_REGS;
+    if (nbb == 1) {
+        __asm__ volatile("1:\n\t" PWN1_ASM_PAIR PWN1_ASM_PAIR "cmp    %[acc], %[end]\n\tbne    1b"
+                         : [cols] "+r"(cols), [acc] "+r"(acc), [y0] "=&r"(y0), [y1] "=&r"(y1), [x0] "=&r"(x0),
+                           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
+                         : [we0] "r"(we0), [wo0] "r"(wo0), [s] "r"(s), [end] "r"(end)
+                         : "cc", "memory");
+    } else { /* thirteen registers, the loop end on the stack */
+        __asm__ volatile("1:\n\t" PWN2_ASM_PAIR PWN2_ASM_PAIR "ldr    %[y0], %[end]\n\tcmp    %[acc], %[y0]\n\tbne    1b"
+                         : [cols] "+r"(cols), [acc] "+r"(acc), [y0] "=&r"(y0), [y1] "=&r"(y1), [x0] "=&r"(x0),
+                           [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
+                         : [we0] "r"(we0), [wo0] "r"(wo0), [we1] "r"(we1), [wo1] "r"(wo1), [s] "r"(s),
+                           [end] "m"(end)
+                         : "cc", "memory");
+    }
+}
+#undef PWN1_ASM_PAIR
+#undef PWN2_ASM_PIXEL
+#undef PWN2_ASM_PAIR
+
+/* Four weights (nt of them, zeros above) widened to (w0, w2), (w1, w3), doubled when f is 2 (int16 lanes
+   of at most 8 significant bits: the masked shift carries nothing across). */
+static MLC_DSP_ALWAYS_INLINE void pwn_weights(const int8_t *w, int32_t nt, int32_t f, uint32_t *we, uint32_t *wo)
+{
+    const uint32_t v = nt >= 4 ? mlc_dsp_ld32(w) : mm_last_word(w, nt);
+    *we = mlc_dsp_sxtb16(v);
+    *wo = mlc_dsp_sxtb16_odd(v);
+    if (f == 2) {
+        *we = (*we & 0x7FFF7FFFu) << 1;
+        *wo = (*wo & 0x7FFF7FFFu) << 1;
+    }
+}
+
+/*
+ * 1x1, stride 1, no padding, at most 8 input channels a group (e.g. MobileNet's first pointwise layer,
+ * 8 -> 16 channels at 48 x 48): the six-pixel tiles spent most of their instructions per channel outside
+ * the few multiply blocks (22 an output for 8 taps). Here chunks of PWN_CHUNK pixels: their columns once,
+ * then per output channel the weights stay in registers over the chunk (pwn_pass) and the accumulators
+ * requantize in one call (dw_lines_store: doubled weights and start on the usual channel, as the depthwise
+ * passes). About 11 instructions an output for 8 taps.
+ */
+MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t npix = c->plane_out, cig = c->cig, nbb = (cig + 3) / 4;
+    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+    uint32_t cols[PWN_CHUNK * 4];
+    int32_t acc[PWN_CHUNK];
+    int8_t zrow[PWN_CHUNK];
+    const int8_t *rows[8];
+    int32_t n, g, k, p0, ch;
+    memset(zrow, c->zpad, sizeof zrow);
+    for (n = 0; n < p->n; ++n) {
+        for (g = 0; g < p->groups; ++g) {
+            const int8_t *const xg = x + (n * p->c_in + g * cig) * c->plane_in;
+            for (p0 = 0; p0 < npix; p0 += PWN_CHUNK) {
+                const int32_t cnt = npix - p0 < PWN_CHUNK ? npix - p0 : PWN_CHUNK, cnt4 = 4 * ((cnt + 3) / 4);
+                for (ch = 0; ch < 4 * nbb; ++ch) rows[ch] = ch < cig ? xg + ch * c->plane_in + p0 : zrow;
+                pwn_pack(rows, nbb, cnt, c->nzp2, cols);
+                memset(cols + 2 * nbb * cnt, 0, (size_t)(8 * nbb * (cnt4 - cnt))); /* computed, never stored */
+                for (k = 0; k < c->cog; ++k) {
+                    const int32_t oc = g * c->cog + k, b = c->bias != NULL ? c->bias[oc] : 0;
+                    const int8_t *const w = c->w + oc * cig;
+                    uint32_t we0, wo0, we1 = 0, wo1 = 0;
+                    int32_t f = 1;
+                    mlc_dsp_rq_t rq;
+                    mlc_dsp_rq_prepare(&rq, c->mult[oc], c->shift[oc], p->y_zero_point, b, cig);
+                    if (rq.fast && rq.neg && rq.lsh == 1 && no_clamp) { /* the left shift moves into 2 w, 2 b */
+                        f = 2;
+                        rq.lsh = 0;
+                    }
+                    pwn_weights(w, cig < 4 ? cig : 4, f, &we0, &wo0);
+                    if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &we1, &wo1);
+                    /* f b fits: the prepared form's bound keeps |b| + the products below 2^30 */
+                    pwn_pass(cols, nbb, we0, wo0, we1, wo1, (int32_t)((uint32_t)f * (uint32_t)b), acc, cnt4);
+                    dw_lines_store(acc, 0, 1, cnt, &rq, c, y + (n * p->c_out + oc) * c->plane_out + p0, 1, 0);
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* --------------------------------------------------------------------------------------------- entry */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -1741,6 +1891,11 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
         conv_dw3x3_band(&c, x, y, 0); /* lines along the rows */
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
+#if MM_USE_ASM
+    } else if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+               p->pad_left == 0 && p->w_out == p->w_in && p->h_out <= p->h_in && c.cig <= 8) {
+        conv_pw_narrow(&c, x, y); /* few input channels: no scratch */
+#endif
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
         mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
     } else if (mlc_conv2d_s8_uses_ring(p)) {

@@ -590,22 +590,36 @@ static inline uint32_t mlc_dsp_bytes2(int32_t b0, int32_t b1)
 #endif
 
 /**
- * A 4x4 byte block transposed: the words at s, s + in_step, s + 2 in_step, s + 3 in_step (rows a..d) become
- * the words at o, o + out_step, ... (word k = byte k of a, b, c, d). Interleaving byte pairs, then halfword
- * pairs: 4 loads, 16 ALU instructions and 4 stores for 16 bytes (a byte at a time: 32 and more).
+ * A 4x4 byte block transposed in registers: rows a..d (words va..vd) become the words t[k] = byte k of a, b,
+ * c, d. Interleaving byte pairs, then halfword pairs: 16 ALU instructions for 16 bytes (a byte at a time:
+ * 32 and more).
  */
-static MLC_DSP_ALWAYS_INLINE void mlc_dsp_transpose4(const int8_t *s, int32_t in_step, int8_t *o, int32_t out_step)
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_transpose4_words(uint32_t va, uint32_t vb, uint32_t vc, uint32_t vd,
+                                                           uint32_t t[4])
 {
-    const uint32_t va = mlc_dsp_ld32(s), vb = mlc_dsp_ld32(s + in_step);
-    const uint32_t vc = mlc_dsp_ld32(s + 2 * in_step), vd = mlc_dsp_ld32(s + 3 * in_step);
     const uint32_t ab02 = (va & 0x00FF00FFu) | ((vb & 0x00FF00FFu) << 8); /* a0 b0 a2 b2 */
     const uint32_t ab13 = ((va >> 8) & 0x00FF00FFu) | (vb & 0xFF00FF00u);  /* a1 b1 a3 b3 */
     const uint32_t cd02 = (vc & 0x00FF00FFu) | ((vd & 0x00FF00FFu) << 8);
     const uint32_t cd13 = ((vc >> 8) & 0x00FF00FFu) | (vd & 0xFF00FF00u);
-    mlc_dsp_st32(o, mlc_dsp_pkhbt16(ab02, cd02));
-    mlc_dsp_st32(o + out_step, mlc_dsp_pkhbt16(ab13, cd13));
-    mlc_dsp_st32(o + 2 * out_step, mlc_dsp_pkhtb16(cd02, ab02));
-    mlc_dsp_st32(o + 3 * out_step, mlc_dsp_pkhtb16(cd13, ab13));
+    t[0] = mlc_dsp_pkhbt16(ab02, cd02);
+    t[1] = mlc_dsp_pkhbt16(ab13, cd13);
+    t[2] = mlc_dsp_pkhtb16(cd02, ab02);
+    t[3] = mlc_dsp_pkhtb16(cd13, ab13);
+}
+
+/**
+ * A 4x4 byte block transposed through memory: the words at s, s + in_step, s + 2 in_step, s + 3 in_step
+ * become the words at o, o + out_step, ...: 4 loads, 16 ALU instructions and 4 stores for 16 bytes.
+ */
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_transpose4(const int8_t *s, int32_t in_step, int8_t *o, int32_t out_step)
+{
+    uint32_t t[4];
+    mlc_dsp_transpose4_words(mlc_dsp_ld32(s), mlc_dsp_ld32(s + in_step), mlc_dsp_ld32(s + 2 * in_step),
+                             mlc_dsp_ld32(s + 3 * in_step), t);
+    mlc_dsp_st32(o, t[0]);
+    mlc_dsp_st32(o + out_step, t[1]);
+    mlc_dsp_st32(o + 2 * out_step, t[2]);
+    mlc_dsp_st32(o + 3 * out_step, t[3]);
 }
 
 /** The word v4 stored over bytes [i0, i1) of d, from i0 on, up to 3 bytes past i1 (inline, no memset). */
