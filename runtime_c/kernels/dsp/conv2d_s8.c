@@ -1574,6 +1574,84 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
 }
 
 /*
+ * Channel ch's kernel for the line passes (kernel line j: (w[j][0], w[j][2]) and w[j][1]; for tr, kernel
+ * column j) and its requantization. The usual channel (prepared form with left shift 0 and a right shift,
+ * no clamp: asm_rq) gets doubled weights and start, the requantization's left shift by one (rq->lsh 0).
+ * The start is bias - x_zero_point sum(w): the passes multiply raw x (modulo 2^32, exact wherever the sum
+ * fits int32).
+ */
+static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch, int tr, int asm_ok, dw_kernel_t *kn,
+                                                   mlc_dsp_rq_t *rq)
+{
+    const int8_t *const wc = c->w + ch * 9;
+    const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
+    const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
+    int32_t f = 1, wsum;
+    mlc_dsp_rq_prepare(rq, c->mult[ch], c->shift[ch], c->p->y_zero_point, b0, 9);
+    if (asm_ok && rq->fast && rq->neg && rq->lsh == 1) {
+        f = 2;
+        rq->lsh = 0;
+    }
+    kn->w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
+    kn->w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
+    kn->w2 = mlc_dsp_pack16(f * wc[2 * d], f * wc[2 * d + 2 * e]);
+    kn->wb01 = mlc_dsp_pack16(f * wc[e], f * wc[d + e]);
+    kn->wb2 = (uint32_t)(f * wc[2 * d + e]);
+    /* f sum(w): the packed weights' halfwords added by SMLAD against (1, 1) */
+    wsum = mlc_dsp_smlad(kn->w0, 0x00010001u, mlc_dsp_smlad(kn->w1, 0x00010001u, (int32_t)kn->wb2));
+    wsum = mlc_dsp_smlad(kn->w2, 0x00010001u, mlc_dsp_smlad(kn->wb01, 0x00010001u, wsum));
+    kn->s = (int32_t)((uint32_t)f * (uint32_t)b0 - (uint32_t)(c->p->x_zero_point * wsum));
+}
+
+#if MM_USE_ASM
+/*
+ * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers): rows, stride 1, the whole padded
+ * plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs' reads) one flat pass of na
+ * accumulators. Per channel the plane is staged (x_zero_point words, then the rows), one pass, one
+ * requantizing call (into place line by line, or at once into yb and the lines moved when a line ends in 1-3
+ * outputs of a block: 6x6); the band loop's bookkeeping and general staging cost about as much as a 6x6
+ * channel's outputs. t, acc and yb are the band's buffers (DW_T bytes, na accumulators, na bytes).
+ */
+MLC_DSP_NOINLINE static void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
+                                           int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t h_out = p->h_out, w_out = p->w_out, w_in = p->w_in, pad = p->pad_top;
+    const int32_t nl = h_out + 2, na = 4 * ((h_out * lp + 3) / 4), nw4 = 4 * ((nl * lp + 8 + 15) / 16);
+    const int32_t l0 = pad, l1 = p->h_in + pad < nl ? p->h_in + pad : nl; /* lines holding input rows */
+    const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
+    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+    const int by_line = w_out % 4 == 0 || w_out < 4; /* else a line's tail 1-3 outputs one by one: slower */
+    int32_t n, ch, l;
+    for (n = 0; n < p->n; ++n) {
+        for (ch = 0; ch < p->c_out; ++ch) {
+            const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
+            int8_t *const yc = y + (n * p->c_out + ch) * c->plane_out;
+            int8_t *const tb = (int8_t *)t;
+            dw_kernel_t kn;
+            mlc_dsp_rq_t rq;
+            dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
+            mlc_dsp_fill4(t, nw4, zx4);
+            if (row_cnt <= 8) {
+                for (l = l0; l < l1; ++l) mlc_dsp_copy8(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+            } else {
+                for (l = l0; l < l1; ++l) mlc_dsp_copy(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+            }
+            dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
+            if (rq.fast && rq.neg && rq.lsh == 0 && by_line) { /* doubled accumulators */
+                dw_rq_lines(acc, lp, h_out, w_out, rq.mult, rq.add, rq.rsh, yc, 1, w_out);
+            } else if (rq.fast && rq.neg && rq.lsh == 0) {
+                dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
+                dw_lines_move((const int8_t *)yb, lp, h_out, w_out, yc, w_out);
+            } else {
+                dw_lines_store(acc, lp, h_out, w_out, &rq, c, yc, 1, w_out);
+            }
+        }
+    }
+}
+#endif
+
+/*
  * Depthwise 3x3, dilation 1, stride 1 or 2 along the output lines: the rows (tr = 0) or, for narrow planes
  * such as KWS's 25 x 5, the columns (tr = 1, the kernel transposed). Bands of input lines are copied to
  * the stack as padded lines of lp bytes (x_zero_point before, after and for lines outside the input; a
@@ -1615,48 +1693,32 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t row_cnt = len_in < lp - row_top ? len_in : lp - row_top;
     const int8_t zx = (int8_t)p->x_zero_point;
     const uint32_t zx4 = mlc_dsp_dup4(zx);
-    int8_t t[DW_T];
+    uint32_t tw[DW_T / 4];
+    int8_t *const t = (int8_t *)tw;
     int32_t acc[DW_CHUNK];
 #if MM_USE_ASM
     uint32_t yb[DW_CHUNK / 4]; /* a flat pass's outputs, requantized */
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
 #endif
     int32_t n, ch, o0, o;
+#if MM_USE_ASM
+    if (flat && !tr && lines_out <= lpc && lines_out <= band && 16 * (((lines_out + 2) * lp + 8 + 15) / 16) <= DW_T) {
+        dw_small_flat(c, x, y, lp, row_top, row_cnt, tw, acc, yb); /* the whole plane one pass */
+        return;
+    }
+#endif
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *xc = x + (n * p->c_in + ch) * c->plane_in;
-            const int8_t *wc = c->w + ch * 9;
             int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
-            /* kernel line j: (w[j][0], w[j][2]) and w[j][1] (for tr, kernel column j) */
-            const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
-            const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-            int32_t f = 1, wsum;
-            uint32_t w0, w1, w2, wb01, wb2;
-            int32_t s0;
+            dw_kernel_t kn;
             mlc_dsp_rq_t rq;
 #if MM_USE_ASM
-            int asm_rq;
+            dw_kernel_prepare(c, ch, tr, no_clamp, &kn, &rq);
+            const int asm_rq = rq.fast && rq.neg && rq.lsh == 0;
+#else
+            dw_kernel_prepare(c, ch, tr, 0, &kn, &rq);
 #endif
-            mlc_dsp_rq_prepare(&rq, c->mult[ch], c->shift[ch], p->y_zero_point, b0, 9);
-#if MM_USE_ASM
-            /* the usual channel: the requantization's left shift by 1 moves into doubled weights and start */
-            asm_rq = rq.fast && rq.neg && rq.lsh == 1 && no_clamp;
-            if (asm_rq) {
-                f = 2;
-                rq.lsh = 0;
-            }
-#endif
-            w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
-            w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
-            w2 = mlc_dsp_pack16(f * wc[2 * d], f * wc[2 * d + 2 * e]);
-            wb01 = mlc_dsp_pack16(f * wc[e], f * wc[d + e]);
-            wb2 = (uint32_t)(f * wc[2 * d + e]);
-            /* f sum(w): the packed weights' halfwords added by SMLAD against (1, 1) */
-            wsum = mlc_dsp_smlad(w0, 0x00010001u, mlc_dsp_smlad(w1, 0x00010001u, (int32_t)wb2));
-            wsum = mlc_dsp_smlad(w2, 0x00010001u, mlc_dsp_smlad(wb01, 0x00010001u, wsum));
-            /* the passes multiply raw x: sum w (x - x_zp) = sum w x - x_zp sum w, the second term in the
-               accumulators' start with the bias (modulo 2^32, exact wherever the sum fits int32) */
-            s0 = (int32_t)((uint32_t)f * (uint32_t)b0 - (uint32_t)((int32_t)zx * wsum));
             for (o0 = 0; o0 < lines_out; o0 += band) {
                 const int32_t nout = lines_out - o0 < band ? lines_out - o0 : band;
                 const int32_t first = o0 * s_across - pad_across, nl = (nout - 1) * s_across + 3;
@@ -1669,7 +1731,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     dw_fill_row(t + nl * lp, x, 0, 0, 8, zx);
                     for (o = 0; o < nout; o += lpc) {
                         const int32_t k = nout - o < lpc ? nout - o : lpc, na = 4 * ((k * lp + 3) / 4);
-                        dw_line_pass(t + o * lp, lp, s0, w0, w1, w2, wb01, wb2, acc, na);
+                        dw_line_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
 #if MM_USE_ASM
                         if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
                             dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
@@ -1681,10 +1743,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     }
                     continue;
                 }
-                {
-                    const dw_kernel_t kn = {s0, w0, w1, w2, wb01, wb2};
-                    dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
-                }
+                dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
             }
         }
     }

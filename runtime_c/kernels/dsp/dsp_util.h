@@ -632,6 +632,42 @@ static MLC_DSP_ALWAYS_INLINE void mlc_dsp_fill_words(int8_t *d, int32_t i0, int3
     }
 }
 
+/** Copy n <= 8 bytes exactly by two overlapping words (n >= 4), halfwords (n >= 2) or a byte: no loop. */
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy8(int8_t *d, const int8_t *s, int32_t n)
+{
+    if (n >= 4) {
+        const uint32_t a = mlc_dsp_ld32(s), b = mlc_dsp_ld32(s + n - 4);
+        mlc_dsp_st32(d, a);
+        mlc_dsp_st32(d + n - 4, b);
+    } else if (n >= 2) {
+        const uint32_t a = mlc_dsp_ld16(s), b = mlc_dsp_ld16(s + n - 2);
+        mlc_dsp_st16(d, a);
+        mlc_dsp_st16(d + n - 2, b);
+    } else if (n == 1) {
+        *d = *s;
+    }
+}
+
+/** The word v4 over the n4 (a multiple of 4) words at d (aligned): two STRDs a step. */
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_fill4(uint32_t *d, int32_t n4, uint32_t v4)
+{
+    uint32_t *const end = d + n4;
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    if (d < end) {
+        __asm__ volatile("1:\n\t"
+                         "strd   %[v], %[v], [%[d]], #8\n\t"
+                         "strd   %[v], %[v], [%[d]], #8\n\t"
+                         "cmp    %[d], %[end]\n\t"
+                         "bne    1b"
+                         : [d] "+r"(d)
+                         : [v] "r"(v4), [end] "r"(end)
+                         : "cc", "memory");
+    }
+#else
+    for (; d < end; ++d) *d = v4;
+#endif
+}
+
 /** Copy n bytes (short: a line of a few to a few hundred) by pairs of words, then a word, a halfword and a
     byte as n needs them, inline. */
 static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32_t n)
