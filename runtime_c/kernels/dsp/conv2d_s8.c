@@ -1605,49 +1605,73 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
 
 #if MM_USE_ASM
 /*
- * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers): rows, stride 1, the whole padded
- * plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs' reads) one flat pass of na
- * accumulators. Per channel the plane is staged (x_zero_point words, then the rows), one pass, one
- * requantizing call (into place line by line, or at once into yb and the lines moved when a line ends in 1-3
- * outputs of a block: 6x6); the band loop's bookkeeping and general staging cost about as much as a 6x6
- * channel's outputs. t, acc and yb are the band's buffers (DW_T bytes, na accumulators, na bytes).
+ * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers, or KWS's 25x5 down its columns, tr):
+ * stride 1, the whole padded plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs'
+ * reads) one flat pass of na accumulators. Per channel the plane is staged (rows: x_zero_point words, then
+ * each row; columns: dw_stage_cols), one pass, one requantizing call (into place line by line, or at once
+ * into yb and the lines moved when a row ends in 1-3 outputs of a block: 6x6); the band loop's bookkeeping
+ * and general staging cost about as much as a 6x6 channel's outputs. t, acc and yb are the band's buffers
+ * (DW_T bytes, na accumulators, na bytes); row_top and row_cnt place an input line in its padded line.
  */
-MLC_DSP_NOINLINE static void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
-                                           int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
+static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, const int tr, int32_t lp,
+                                                int32_t row_top, int32_t row_cnt, uint32_t *t, int32_t *acc,
+                                                uint32_t *yb)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t h_out = p->h_out, w_out = p->w_out, w_in = p->w_in, pad = p->pad_top;
-    const int32_t nl = h_out + 2, na = 4 * ((h_out * lp + 3) / 4), nw4 = 4 * ((nl * lp + 8 + 15) / 16);
-    const int32_t l0 = pad, l1 = p->h_in + pad < nl ? p->h_in + pad : nl; /* lines holding input rows */
+    const int32_t w_in = p->w_in, lines_in = tr ? w_in : p->h_in, pad = tr ? p->pad_left : p->pad_top;
+    const int32_t lines_out = tr ? p->w_out : p->h_out, len_out = tr ? p->h_out : p->w_out;
+    const int32_t es = tr ? p->w_out : 1, ls = tr ? 1 : p->w_out; /* output element and line strides */
+    const int32_t nl = lines_out + 2, na = 4 * ((lines_out * lp + 3) / 4), nw4 = 4 * ((nl * lp + 8 + 15) / 16);
+    const int32_t l0 = pad, l1 = lines_in + pad < nl ? lines_in + pad : nl; /* lines holding input rows */
     const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
-    const int by_line = w_out % 4 == 0 || w_out < 4; /* else a line's tail 1-3 outputs one by one: slower */
+    /* a line requantized into place unless it ends in 1-3 outputs of a block, one by one (slower) */
+    const int by_line = tr || len_out % 4 == 0 || len_out < 4;
+    int8_t *const tb = (int8_t *)t;
     int32_t n, ch, l;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
             int8_t *const yc = y + (n * p->c_out + ch) * c->plane_out;
-            int8_t *const tb = (int8_t *)t;
             dw_kernel_t kn;
             mlc_dsp_rq_t rq;
-            dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
-            mlc_dsp_fill4(t, nw4, zx4);
-            if (row_cnt <= 8) {
-                for (l = l0; l < l1; ++l) mlc_dsp_copy8(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+            dw_kernel_prepare(c, ch, tr, no_clamp, &kn, &rq);
+            if (tr) {
+                dw_stage_cols(tb, lp, nl, -pad, xc, w_in, lines_in, row_top, row_cnt, zx4);
+                mlc_dsp_st32(tb + nl * lp, zx4);
+                mlc_dsp_st32(tb + nl * lp + 4, zx4);
             } else {
-                for (l = l0; l < l1; ++l) mlc_dsp_copy(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+                mlc_dsp_fill4(t, nw4, zx4);
+                if (row_cnt <= 8) {
+                    for (l = l0; l < l1; ++l) mlc_dsp_copy8(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+                } else {
+                    for (l = l0; l < l1; ++l) mlc_dsp_copy(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
+                }
             }
             dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
             if (rq.fast && rq.neg && rq.lsh == 0 && by_line) { /* doubled accumulators */
-                dw_rq_lines(acc, lp, h_out, w_out, rq.mult, rq.add, rq.rsh, yc, 1, w_out);
+                dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls);
             } else if (rq.fast && rq.neg && rq.lsh == 0) {
                 dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
-                dw_lines_move((const int8_t *)yb, lp, h_out, w_out, yc, w_out);
+                dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
             } else {
-                dw_lines_store(acc, lp, h_out, w_out, &rq, c, yc, 1, w_out);
+                dw_lines_store(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
             }
         }
     }
+}
+
+/* dw_small_flat compiled for rows and for columns apart (one body; each loop without the other's tests) */
+MLC_DSP_NOINLINE static void dw_small_rows(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
+                                           int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
+{
+    dw_small_flat(c, x, y, 0, lp, row_top, row_cnt, t, acc, yb);
+}
+
+MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
+                                           int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
+{
+    dw_small_flat(c, x, y, 1, lp, row_top, row_cnt, t, acc, yb);
 }
 #endif
 
@@ -1702,8 +1726,12 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
 #endif
     int32_t n, ch, o0, o;
 #if MM_USE_ASM
-    if (flat && !tr && lines_out <= lpc && lines_out <= band && 16 * (((lines_out + 2) * lp + 8 + 15) / 16) <= DW_T) {
-        dw_small_flat(c, x, y, lp, row_top, row_cnt, tw, acc, yb); /* the whole plane one pass */
+    if (flat && lines_out <= lpc && lines_out <= band && 16 * (((lines_out + 2) * lp + 8 + 15) / 16) <= DW_T) {
+        if (tr) { /* the whole plane one pass */
+            dw_small_cols(c, x, y, lp, row_top, row_cnt, tw, acc, yb);
+        } else {
+            dw_small_rows(c, x, y, lp, row_top, row_cnt, tw, acc, yb);
+        }
         return;
     }
 #endif
@@ -1743,7 +1771,10 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     }
                     continue;
                 }
-                dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kn, &rq, yc + o0 * ls, es, ls);
+                { /* a copy: kn itself stays in registers (its address not taken) */
+                    const dw_kernel_t kc = kn;
+                    dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kc, &rq, yc + o0 * ls, es, ls);
+                }
             }
         }
     }
