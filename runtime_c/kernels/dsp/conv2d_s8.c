@@ -1349,8 +1349,9 @@ static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt,
 
 /*
  * Input rows first .. first + nl - 1 of a channel (xc, rows of w_in, lines_in of them) as padded lines of lp
- * bytes at t: x_zero_point, then row_cnt bytes of the row at row_top. Short lines: x_zero_point over the
- * whole band first (up to 3 bytes past it) and the rows on top; long ones: the padding of each line alone.
+ * bytes at t (word-aligned): x_zero_point, then row_cnt bytes of the row at row_top. Short lines:
+ * x_zero_point over the whole band first (16 bytes at a time: up to 15 past it, DW_T_SLACK) and the rows on
+ * top (rows of up to 8 bytes by two overlapping words); long ones: the padding of each line alone.
  */
 MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, int32_t first, const int8_t *xc,
                                            int32_t w_in, int32_t lines_in, int32_t row_top, int32_t row_cnt,
@@ -1360,8 +1361,12 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
     int32_t l;
     int8_t *dl;
     if (lp <= 32) {
-        mlc_dsp_fill_words(t, 0, nl * lp, zx4);
-        for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
+        mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nl * lp + 15) / 16), zx4);
+        if (row_cnt <= 8) {
+            for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy8(dl + row_top, xc + (first + l) * w_in, row_cnt);
+        } else {
+            for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
+        }
         return;
     }
     for (l = 0, dl = t; l < nl; ++l, dl += lp) { /* in ascending order: a line's last word may run into the next */
@@ -1422,6 +1427,8 @@ MLC_DSP_NOINLINE static void dw_stage_cols(int8_t *t, int32_t lp, int32_t nl, in
 
 /* Padded input lines of the band depthwise path, on the stack. */
 #define DW_T 1024
+/* Bytes past DW_T the band buffer holds for dw_stage_rows' 16-byte fills. */
+#define DW_T_SLACK 16
 /* Accumulators of the band depthwise path: one output line chunk (a multiple of 4). */
 #define DW_CHUNK 160
 
@@ -1510,31 +1517,38 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t 
     DWS_ASM_COL("[%[ln]], #2", "bb", "wb01", "smlad %[y0], %[w0], %[e], %[y0]\n\t") "str %[y0], [%[acc]], #4\n\t"
 #endif
 
-/* dw_line_pass for stride 2 along the line: output i reads bytes 2i .. 2i + 2 of each line (16
-   instructions an output, half the work of the stride-1 pass's two outputs kept one in two). */
+/* dw_line_pass for stride 2 along the line, over nl output lines: line l's n accumulators at acc + l n from
+   the input lines at ln + l step (output i reads bytes 2i .. 2i + 2 of each line: 16 instructions an output,
+   half the work of the stride-1 pass's two outputs kept one in two; several lines a call, as small planes
+   have them). */
 MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
-                                             uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n)
+                                             uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
+                                             int32_t nl, int32_t step)
 {
-    int32_t *ap = acc;
-    int32_t *const a_end = acc + n;
+    int32_t l;
+    for (l = 0; l < nl; ++l, ln += step, acc += n) {
+        const int8_t *lp = ln;
+        int32_t *ap = acc;
+        int32_t *const a_end = acc + n;
 #if MM_USE_ASM
-    int32_t y0;
-    uint32_t e, o;
-    __asm__ volatile("1:\n\t" DWS_ASM_OUT DWS_ASM_OUT "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
-                     : [y0] "=&r"(y0), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(ap)
-                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
-                       [wb2] "r"(wb2), [end] "m"(a_end)
-                     : "cc", "memory");
+        int32_t y0;
+        uint32_t e, o;
+        __asm__ volatile("1:\n\t" DWS_ASM_OUT DWS_ASM_OUT "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
+                         : [y0] "=&r"(y0), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(lp), [acc] "+r"(ap)
+                         : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                           [wb2] "r"(wb2), [end] "m"(a_end)
+                         : "cc", "memory");
 #else
-    for (; ap < a_end; ++ap, ln += 2) {
-        int32_t y0 = s, k;
-        for (k = 0; k < 3; ++k) {
-            const dw_line_t t = dw_line_k(ln, hp, k, w0, w1, w2, wb01, wb2);
-            y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
+        for (; ap < a_end; ++ap, lp += 2) {
+            int32_t y0 = s, k;
+            for (k = 0; k < 3; ++k) {
+                const dw_line_t t = dw_line_k(lp, hp, k, w0, w1, w2, wb01, wb2);
+                y0 = mlc_dsp_smlabb(t.b, t.o, mlc_dsp_smlad(t.wac, t.e, y0));
+            }
+            ap[0] = y0;
         }
-        ap[0] = y0;
-    }
 #endif
+    }
 }
 
 /* A channel's packed kernel for the line passes: start, (w[j][0], w[j][2]) pairs, middle weights. */
@@ -1560,12 +1574,13 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
         const int32_t k = nout - o < lpb ? nout - o : lpb;
         for (a0 = 0; a0 < len_out; a0 += DW_CHUNK) { /* one chunk unless k == 1 */
             const int32_t cnt = len_out - a0 < DW_CHUNK ? len_out - a0 : DW_CHUNK, cnt4 = 4 * ((cnt + 3) / 4);
-            for (l = 0; l < k; ++l) {
-                const int8_t *ln = t + (o + l) * step + s_along * a0;
-                if (s_along == 2) {
-                    dw_line_pass_s2(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * cnt4, cnt4);
-                } else {
-                    dw_line_pass(ln, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc + l * cnt4, cnt4);
+            if (s_along == 2) {
+                dw_line_pass_s2(t + o * step + 2 * a0, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2, acc,
+                                cnt4, k, step);
+            } else {
+                for (l = 0; l < k; ++l) {
+                    dw_line_pass(t + (o + l) * step + a0, lp, kn->s, kn->w0, kn->w1, kn->w2, kn->wb01, kn->wb2,
+                                 acc + l * cnt4, cnt4);
                 }
             }
             dw_lines_store(acc, cnt4, k, cnt, rq, c, yo + o * ls + a0 * es, es, ls);
@@ -1717,7 +1732,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
     const int32_t row_cnt = len_in < lp - row_top ? len_in : lp - row_top;
     const int8_t zx = (int8_t)p->x_zero_point;
     const uint32_t zx4 = mlc_dsp_dup4(zx);
-    uint32_t tw[DW_T / 4];
+    uint32_t tw[(DW_T + DW_T_SLACK) / 4];
     int8_t *const t = (int8_t *)tw;
     int32_t acc[DW_CHUNK];
 #if MM_USE_ASM
