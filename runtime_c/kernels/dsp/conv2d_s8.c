@@ -1316,6 +1316,17 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
 }
 
 #if MM_USE_ASM
+/* dw_lines_store as one out-of-line copy, for the paths where its general requantization is the rare case
+   (a channel off the doubled form, or clamped): each inlined copy cost about 1 KB of code. */
+MLC_DSP_NOINLINE static void dw_lines_store_call(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
+                                                 const mlc_dsp_rq_t *rq, const conv_t *c, int8_t *yo, int32_t es,
+                                                 int32_t ls)
+{
+    dw_lines_store(acc, astride, nl, cnt, rq, c, yo, es, ls);
+}
+#endif
+
+#if MM_USE_ASM
 /* nl lines of cnt requantized outputs, line l at yb + l lp, to yo + l ls. Lines of two bytes or more that
    follow each other in y (ls == cnt) move by whole words, a line's last word running at most cnt bytes into
    the next line, which overwrites it; the last line moves exactly. (Lines of one byte would run 3 lines on,
@@ -1670,7 +1681,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
                 dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
             } else {
-                dw_lines_store(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
+                dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
             }
         }
     }
@@ -1937,7 +1948,12 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
                     if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &we1, &wo1);
                     /* f b fits: the prepared form's bound keeps |b| + the products below 2^30 */
                     pwn_pass(cols, nbb, we0, wo0, we1, wo1, (int32_t)((uint32_t)f * (uint32_t)b), acc, cnt4);
-                    dw_lines_store(acc, 0, 1, cnt, &rq, c, y + (n * p->c_out + oc) * c->plane_out + p0, 1, 0);
+                    if (f == 2) { /* doubled accumulators */
+                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, y + (n * p->c_out + oc) * c->plane_out + p0,
+                                    1, 0);
+                    } else {
+                        dw_lines_store_call(acc, 0, 1, cnt, &rq, c, y + (n * p->c_out + oc) * c->plane_out + p0, 1, 0);
+                    }
                 }
             }
         }
