@@ -21,19 +21,32 @@ static inline int32_t mlc_fc_s8_w_offset(const mlc_fc_s8_params_t *p, int32_t j,
     return 4 * g * k + 4 * k4 + r * (k - k4) + (t - k4);
 }
 
-/** kernels_s8.h's mlc_fc_s8 after its checks. */
+/** kernels_s8.h's mlc_fc_s8 after its checks. The parameters in locals and row j's weights as runs: int8 y
+    may alias *p, and GCC (-Os) otherwise reloads them in the inner loop. */
 static void mlc_fc_s8_direct(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                              const int32_t *mult, const int8_t *shift, int8_t *y)
 {
+    const int32_t m = p->m, n = p->n, k = p->k, xzp = p->x_zero_point, yzp = p->y_zero_point;
+    const int32_t lo = p->act_min, hi = p->act_max, k4 = k & ~3;
+    const int rows4 = p->w_layout == MLC_FC_W_ROWS4;
     int32_t i, j, t;
-    for (i = 0; i < p->m; ++i) {
-        const int8_t *xr = x + i * p->k;
-        for (j = 0; j < p->n; ++j) {
+    for (i = 0; i < m; ++i) {
+        const int8_t *xr = x + i * k;
+        for (j = 0; j < n; ++j) {
             int32_t acc = bias != NULL ? bias[j] : 0;
-            for (t = 0; t < p->k; ++t) {
-                acc += ((int32_t)xr[t] - p->x_zero_point) * (int32_t)w[mlc_fc_s8_w_offset(p, j, t)];
+            if (!rows4 || (j >> 2) >= n >> 2) { /* row j contiguous */
+                const int8_t *wr = w + mlc_fc_s8_w_offset(p, j, 0);
+                for (t = 0; t < k; ++t) acc += ((int32_t)xr[t] - xzp) * (int32_t)wr[t];
+            } else { /* four weights every 16 bytes, then the row's k % 4 last ones contiguous */
+                const int8_t *wr = w + mlc_fc_s8_w_offset(p, j, 0);
+                for (t = 0; t < k4; t += 4, wr += 16) {
+                    acc += ((int32_t)xr[t] - xzp) * (int32_t)wr[0] + ((int32_t)xr[t + 1] - xzp) * (int32_t)wr[1] +
+                           ((int32_t)xr[t + 2] - xzp) * (int32_t)wr[2] + ((int32_t)xr[t + 3] - xzp) * (int32_t)wr[3];
+                }
+                wr = w + mlc_fc_s8_w_offset(p, j, k4);
+                for (; t < k; ++t, ++wr) acc += ((int32_t)xr[t] - xzp) * (int32_t)wr[0];
             }
-            y[i * p->n + j] = mlc_requant_s8(acc, mult[j], shift[j], p->y_zero_point, p->act_min, p->act_max);
+            y[i * n + j] = mlc_requant_s8(acc, mult[j], shift[j], yzp, lo, hi);
         }
     }
 }
