@@ -1073,7 +1073,7 @@ static void dw_fill_row(int8_t *d, const int8_t *src, int32_t w_in, int32_t pl, 
  * block without bounds checks); a fourth row of x_zero_point stands in for the padding rows, so every
  * block runs the three kernel rows unrolled. Rows wider than DW_ROW are read in place, with scalar edges.
  */
-static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
+MLC_DSP_NOINLINE static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     const int32_t zp = p->y_zero_point, lo = p->act_min, hi = p->act_max;
@@ -1572,14 +1572,14 @@ typedef struct {
  * nout output lines of len_out outputs of one channel that do not run flat, line o's input lines from
  * t + o step, lp apart. Short lines (two or more in DW_CHUNK accumulators, whole blocks each): as many
  * lines' passes as the accumulators hold, then one requantizing call for them (a call per line cost more
- * than the line's outputs on small planes); long ones: each line in chunks of DW_CHUNK outputs.
+ * than the line's outputs on small planes); long ones: each line in chunks of DW_CHUNK outputs. acc: the
+ * caller's DW_CHUNK accumulators.
  */
 MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, int32_t lp, int32_t step,
                                             int32_t s_along, int32_t nout, int32_t len_out, const dw_kernel_t *kn,
-                                            const mlc_dsp_rq_t *rq, int8_t *yo, int32_t es, int32_t ls)
+                                            const mlc_dsp_rq_t *rq, int8_t *yo, int32_t es, int32_t ls, int32_t *acc)
 {
     const int32_t len4 = 4 * ((len_out + 3) / 4), lpb = len4 <= DW_CHUNK ? DW_CHUNK / len4 : 1;
-    int32_t acc[DW_CHUNK];
     int32_t o, l, a0;
     for (o = 0; o < nout; o += lpb) {
         const int32_t k = nout - o < lpb ? nout - o : lpb;
@@ -1799,7 +1799,8 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                 }
                 { /* a copy: kn itself stays in registers (its address not taken) */
                     const dw_kernel_t kc = kn;
-                    dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kc, &rq, yc + o0 * ls, es, ls);
+                    dw_lines_apart(c, t, lp, s_across * lp, s_along, nout, len_out, &kc, &rq, yc + o0 * ls, es, ls,
+                                   acc);
                 }
             }
         }

@@ -513,21 +513,23 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
     uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu; /* AND of shift - 1, byte by byte */
     int32_t j = 0;
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-    if (n >= 4) { /* four channels a step, each array by one LDM (whose register order, the register numbers',
-                     does not matter to OR / AND), the shifts by one LDR: 20 instructions */
+    if (n >= 4) { /* four channels a step: mult and bias by two LDRDs each (an LDM's register list must
+                     ascend, which GCC's allocation does not promise), the shifts by one LDR: 22 instructions */
         const int32_t *mp = mult, *bp = bias, *const mend = mult + (n & ~3);
         const int8_t *sp = shift;
         uint32_t a, b, c, d;
         j = n & ~3;
 #define MLC_DSP_RU_MS                                                                                             \
-    "ldmia  %[mp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
+    "ldrd   %[a], %[b], [%[mp]], #8\n\t"                                                                         \
+    "ldrd   %[c], %[d], [%[mp]], #8\n\t"                                                                         \
     "orr    %[mor], %[mor], %[a]\n\torr    %[mor], %[mor], %[b]\n\t"                                              \
     "orr    %[mor], %[mor], %[c]\n\torr    %[mor], %[mor], %[d]\n\t"                                              \
     "ldr    %[a], [%[sp]], #4\n\t"                                                                               \
     "usub8  %[a], %[a], %[ones]\n\t"                                                                             \
     "and    %[sand], %[sand], %[a]\n\t"
 #define MLC_DSP_RU_B                                                                                              \
-    "ldmia  %[bp]!, {%[a], %[b], %[c], %[d]}\n\t"                                                                 \
+    "ldrd   %[a], %[b], [%[bp]], #8\n\t"                                                                         \
+    "ldrd   %[c], %[d], [%[bp]], #8\n\t"                                                                         \
     "eor    %[a], %[a], %[a], asr #31\n\torr    %[bor], %[bor], %[a]\n\t"                                         \
     "eor    %[b], %[b], %[b], asr #31\n\torr    %[bor], %[bor], %[b]\n\t"                                         \
     "eor    %[c], %[c], %[c], asr #31\n\torr    %[bor], %[bor], %[c]\n\t"                                         \
