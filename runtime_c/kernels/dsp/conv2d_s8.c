@@ -1315,6 +1315,25 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
     }
 }
 
+/*
+ * The doubled form of the line passes and the narrow pointwise path: a channel on the prepared form with left
+ * shift 0 and a right shift, and no clamp, takes doubled weights and start, which is the requantization's
+ * left shift by one; rq->lsh becomes 0 (dw_lines_store then requantizes through dw_rq_lines). Returns the
+ * factor, 1 or 2.
+ */
+static MLC_DSP_ALWAYS_INLINE int32_t dw_rq_take_doubling(mlc_dsp_rq_t *rq, int no_clamp)
+{
+    if (!(no_clamp && rq->fast && rq->neg && rq->lsh == 1)) return 1;
+    rq->lsh = 0;
+    return 2;
+}
+
+/* Whether rq was given the doubled form (dw_rq_take_doubling). */
+static MLC_DSP_ALWAYS_INLINE int dw_rq_doubled(const mlc_dsp_rq_t *rq)
+{
+    return rq->fast && rq->neg && rq->lsh == 0;
+}
+
 #if MM_USE_ASM
 /* dw_lines_store as one out-of-line copy, for the paths where its general requantization is the rare case
    (a channel off the doubled form, or clamped): each inlined copy cost about 1 KB of code. */
@@ -1359,6 +1378,25 @@ static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt,
 #endif
 
 /*
+ * Padded lines at t (word-aligned): x_zero_point over the first nbytes rounded up to 16 (STRD pairs), then
+ * lines l0 .. l1 - 1 hold row_cnt bytes at row_top from rows w_in apart starting at src (rows of up to 8 bytes
+ * by two overlapping words). dw_stage_rows' short lines and dw_small_flat's planes.
+ */
+static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_t lp, int32_t l0, int32_t l1,
+                                               const int8_t *src, int32_t w_in, int32_t row_top, int32_t row_cnt,
+                                               uint32_t zx4)
+{
+    int8_t *dl = t + l0 * lp + row_top;
+    int32_t l;
+    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nbytes + 15) / 16), zx4);
+    if (row_cnt <= 8) {
+        for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy8(dl, src, row_cnt);
+    } else {
+        for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy(dl, src, row_cnt);
+    }
+}
+
+/*
  * Input rows first .. first + nl - 1 of a channel (xc, rows of w_in, lines_in of them) as padded lines of lp
  * bytes at t (word-aligned): x_zero_point, then row_cnt bytes of the row at row_top. Short lines:
  * x_zero_point over the whole band first (16 bytes at a time: up to 15 past it, DW_T_SLACK) and the rows on
@@ -1372,12 +1410,7 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
     int32_t l;
     int8_t *dl;
     if (lp <= 32) {
-        mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nl * lp + 15) / 16), zx4);
-        if (row_cnt <= 8) {
-            for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy8(dl + row_top, xc + (first + l) * w_in, row_cnt);
-        } else {
-            for (l = l0, dl = t + l0 * lp; l < l1; ++l, dl += lp) mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
-        }
+        dw_fill_rows(t, nl * lp, lp, l0, l1, xc + (first + l0) * w_in, w_in, row_top, row_cnt, zx4);
         return;
     }
     for (l = 0, dl = t; l < nl; ++l, dl += lp) { /* in ascending order: a line's last word may run into the next */
@@ -1601,8 +1634,7 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
 
 /*
  * Channel ch's kernel for the line passes (kernel line j: (w[j][0], w[j][2]) and w[j][1]; for tr, kernel
- * column j) and its requantization. The usual channel (prepared form with left shift 0 and a right shift,
- * no clamp: asm_rq) gets doubled weights and start, the requantization's left shift by one (rq->lsh 0).
+ * column j) and its requantization, doubled where asm_ok allows (dw_rq_take_doubling).
  * The start is bias - x_zero_point sum(w): the passes multiply raw x (modulo 2^32, exact wherever the sum
  * fits int32).
  */
@@ -1612,12 +1644,9 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
     const int8_t *const wc = c->w + ch * 9;
     const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
     const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-    int32_t f = 1, wsum;
+    int32_t f, wsum;
     mlc_dsp_rq_prepare(rq, c->mult[ch], c->shift[ch], c->p->y_zero_point, b0, 9);
-    if (asm_ok && rq->fast && rq->neg && rq->lsh == 1) {
-        f = 2;
-        rq->lsh = 0;
-    }
+    f = dw_rq_take_doubling(rq, asm_ok);
     kn->w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
     kn->w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
     kn->w2 = mlc_dsp_pack16(f * wc[2 * d], f * wc[2 * d + 2 * e]);
@@ -1647,14 +1676,14 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
     const int32_t w_in = p->w_in, lines_in = tr ? w_in : p->h_in, pad = tr ? p->pad_left : p->pad_top;
     const int32_t lines_out = tr ? p->w_out : p->h_out, len_out = tr ? p->h_out : p->w_out;
     const int32_t es = tr ? p->w_out : 1, ls = tr ? 1 : p->w_out; /* output element and line strides */
-    const int32_t nl = lines_out + 2, na = 4 * ((lines_out * lp + 3) / 4), nw4 = 4 * ((nl * lp + 8 + 15) / 16);
+    const int32_t nl = lines_out + 2, na = 4 * ((lines_out * lp + 3) / 4);
     const int32_t l0 = pad, l1 = lines_in + pad < nl ? lines_in + pad : nl; /* lines holding input rows */
     const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
     /* a line requantized into place unless it ends in 1-3 outputs of a block, one by one (slower) */
     const int by_line = tr || len_out % 4 == 0 || len_out < 4;
     int8_t *const tb = (int8_t *)t;
-    int32_t n, ch, l;
+    int32_t n, ch;
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -1667,21 +1696,16 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 mlc_dsp_st32(tb + nl * lp, zx4);
                 mlc_dsp_st32(tb + nl * lp + 4, zx4);
             } else {
-                mlc_dsp_fill4(t, nw4, zx4);
-                if (row_cnt <= 8) {
-                    for (l = l0; l < l1; ++l) mlc_dsp_copy8(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
-                } else {
-                    for (l = l0; l < l1; ++l) mlc_dsp_copy(tb + l * lp + row_top, xc + (l - pad) * w_in, row_cnt);
-                }
+                dw_fill_rows(tb, nl * lp + 8, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt, zx4);
             }
             dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
-            if (rq.fast && rq.neg && rq.lsh == 0 && by_line) { /* doubled accumulators */
+            if (!dw_rq_doubled(&rq)) {
+                dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
+            } else if (by_line) {
                 dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls);
-            } else if (rq.fast && rq.neg && rq.lsh == 0) {
+            } else {
                 dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
                 dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
-            } else {
-                dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
             }
         }
     }
@@ -1712,7 +1736,7 @@ MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int
  * third tap is the next line's leading x_zero_point), the outputs past each line's end computed and
  * dropped; else each line alone, lp rounded for its blocks of four, short lines requantized several at a
  * time (dw_lines_apart). Any stride across the lines; stride 2 along the line through dw_line_pass_s2,
- * each line alone.
+ * several lines a call. Planes that are one flat pass in all: dw_small_rows / dw_small_cols.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
 {
@@ -1769,7 +1793,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
             mlc_dsp_rq_t rq;
 #if MM_USE_ASM
             dw_kernel_prepare(c, ch, tr, no_clamp, &kn, &rq);
-            const int asm_rq = rq.fast && rq.neg && rq.lsh == 0;
+            const int asm_rq = dw_rq_doubled(&rq);
 #else
             dw_kernel_prepare(c, ch, tr, 0, &kn, &rq);
 #endif
@@ -1937,23 +1961,20 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
                 for (k = 0; k < c->cog; ++k) {
                     const int32_t oc = g * c->cog + k, b = c->bias != NULL ? c->bias[oc] : 0;
                     const int8_t *const w = c->w + oc * cig;
+                    int8_t *const yo = y + (n * p->c_out + oc) * c->plane_out + p0;
                     uint32_t we0, wo0, we1 = 0, wo1 = 0;
-                    int32_t f = 1;
+                    int32_t f;
                     mlc_dsp_rq_t rq;
                     mlc_dsp_rq_prepare(&rq, c->mult[oc], c->shift[oc], p->y_zero_point, b, cig);
-                    if (rq.fast && rq.neg && rq.lsh == 1 && no_clamp) { /* the left shift moves into 2 w, 2 b */
-                        f = 2;
-                        rq.lsh = 0;
-                    }
+                    f = dw_rq_take_doubling(&rq, no_clamp);
                     pwn_weights(w, cig < 4 ? cig : 4, f, &we0, &wo0);
                     if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &we1, &wo1);
                     /* f b fits: the prepared form's bound keeps |b| + the products below 2^30 */
                     pwn_pass(cols, nbb, we0, wo0, we1, wo1, (int32_t)((uint32_t)f * (uint32_t)b), acc, cnt4);
-                    if (f == 2) { /* doubled accumulators */
-                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, y + (n * p->c_out + oc) * c->plane_out + p0,
-                                    1, 0);
+                    if (f == 2) {
+                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, yo, 1, 0);
                     } else {
-                        dw_lines_store_call(acc, 0, 1, cnt, &rq, c, y + (n * p->c_out + oc) * c->plane_out + p0, 1, 0);
+                        dw_lines_store_call(acc, 0, 1, cnt, &rq, c, yo, 1, 0);
                     }
                 }
             }
