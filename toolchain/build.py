@@ -215,6 +215,9 @@ def write_project(c: Compiled, board: Board, dst: Path, emit: str = "c") -> None
     lists = _copy_runtime(c.program, board, dst)
     env = environment()
     ctx = _project_context(c, board, lists, objects)
+    ops = c.program.unary_ops
+    (dst / RUNTIME / "include" / "mlc" / "unary_select.h").write_text(env.get_template("unary_select.h.j2").render(
+        banner=ctx["banner"], mask=sum(1 << op for op in ops), ops=", ".join(map(str, ops))))
     for name in ("SConstruct", "Makefile", "CMakeLists.txt"):
         (dst / name).write_text(env.get_template(f"project/{name}.j2").render(ctx))
     if not board.runs_runner:

@@ -7,6 +7,7 @@ aliasing and scratch bytes, lowering asks for kernel calls, reports ask for MACs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -262,6 +263,18 @@ def same_shape_inputs(node: Node, g: Graph, indices: tuple[int, ...]) -> tuple[i
     out = g.tensors[node.outputs[0]]
     return tuple(i for i in indices if node.input(i) and (t := g.tensors.get(node.input(i))) is not None
                  and not t.is_const and t.shape == out.shape and t.arena_nbytes == out.arena_nbytes)
+
+
+def unary_forms(params: Any) -> Iterator[dict[str, Any]]:
+    """Every mlc_act_t ({op, alpha, beta}, the shape of IDENTITY_ACT) inside a kernel call's parameters."""
+    if isinstance(params, dict):
+        if params.keys() == IDENTITY_ACT.keys():
+            yield params
+            return
+        params = list(params.values())
+    if isinstance(params, list):
+        for item in params:
+            yield from unary_forms(item)
 
 
 def fused_act(node: Node, g: Graph) -> dict[str, Any]:
