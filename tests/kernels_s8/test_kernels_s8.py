@@ -397,9 +397,19 @@ def test_softmax_s8(lib8, outer, axis, inner, x_scale, beta):
 def test_softmax_s8_rejects_bad_table(lib8):
     x = np.zeros(4, np.int8)
     y = np.zeros(4, np.int8)
-    bad = rq.softmax_table(0.1)
-    bad[0] = 2**24 + 1
-    assert lib8.mlc_softmax_s8(mk.SoftmaxS8Params(1, 4, 1), p8(x), p32(bad), p8(y)) == mk.MLC_EINVAL
+    for k, value in ((0, 2**24 + 1), (31, -1), (16, 0)):
+        bad = rq.softmax_table(0.1)
+        bad[k] = value
+        assert lib8.mlc_softmax_s8(mk.SoftmaxS8Params(1, 4, 1), p8(x), p32(bad), p8(y)) == mk.MLC_EINVAL
+
+
+@pytest.mark.parametrize("x_scale,beta", [(0.1, 1.0), (0.001, 1.0), (0.5, 1.0), (0.03, 2.5)])
+def test_softmax_factored_exp_is_within_one_and_a_half_q24_steps(x_scale, beta):
+    """The 2 x 16 factors give every exp(-beta x_scale d), d < 256, within 1.5 Q24 steps of the exact value
+    (half a step from each factor's rounding, half from the product's)."""
+    d = np.arange(256)
+    exact = 2.0**24 * np.exp(-beta * x_scale * d)
+    assert np.max(np.abs(rq.softmax_exp(rq.softmax_table(x_scale, beta), d) - exact)) <= 1.5
 
 
 # ----------------------------------------------------------------------------------------------- lut

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8
+from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, softmax_exp
 
 _I64 = np.int64
 
@@ -176,8 +176,7 @@ def softmax_s8(x, exp_table) -> np.ndarray:
     x = np.asarray(x, np.int8).astype(_I64)
     if x.size == 0:
         return x.astype(np.int8)
-    t = np.asarray(exp_table, _I64)
-    e = t[x.max(axis=1, keepdims=True) - x]
+    e = softmax_exp(exp_table, x.max(axis=1, keepdims=True) - x)
     s = e.sum(axis=1, keepdims=True)
     q = (e * 256 + s // 2) // np.maximum(s, 1) - 128
     return np.minimum(q, 127).astype(np.int8)

@@ -185,9 +185,11 @@ int mlc_mul_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b
 
 /**
  * Softmax over the middle axis of [outer][axis][inner], integer only, output scale 1/256, zero point
- * -128 (TFLite's int8 softmax output). exp_table: int32 [256], exp_table[d] = round(2^24 exp(-beta x_scale d))
- * (toolchain.quant.requant.softmax_table). Per row: mx = max x, S = sum exp_table[mx - x] (int64),
- * y = min(127, floor((256 exp_table[mx - x] + floor(S / 2)) / S) - 128).
+ * -128 (TFLite's int8 softmax output). exp_table: int32 [32] of Q24 factors in [0, 2^24]: exp_table[j] =
+ * round(2^24 exp(-16 beta x_scale j)), exp_table[16 + i] = round(2^24 exp(-beta x_scale i))
+ * (toolchain.quant.requant.softmax_table); E(d) = floor((exp_table[d >> 4] exp_table[16 + (d & 15)] + 2^23) / 2^24)
+ * for d in [0, 255]. Per row: mx = max x, S = sum E(mx - x) (int64),
+ * y = min(127, floor((256 E(mx - x) + floor(S / 2)) / S) - 128).
  */
 typedef struct {
     int32_t outer, axis, inner;
