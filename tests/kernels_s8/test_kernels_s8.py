@@ -404,12 +404,21 @@ def test_softmax_s8_rejects_bad_table(lib8):
 
 
 @pytest.mark.parametrize("x_scale,beta", [(0.1, 1.0), (0.001, 1.0), (0.5, 1.0), (0.03, 2.5)])
-def test_softmax_factored_exp_is_within_one_and_a_half_q24_steps(x_scale, beta):
-    """The 2 x 16 factors give every exp(-beta x_scale d), d < 256, within 1.5 Q24 steps of the exact value
-    (half a step from each factor's rounding, half from the product's)."""
+def test_softmax_factored_exp_is_within_half_a_q16_step(x_scale, beta):
+    """The 2 x 16 Q24 factors give every exp(-beta x_scale d), d < 256, in Q16 within 0.51 of the exact value
+    (the product's rounding, plus at most 2^-8 from the factors')."""
     d = np.arange(256)
-    exact = 2.0**24 * np.exp(-beta * x_scale * d)
-    assert np.max(np.abs(rq.softmax_exp(rq.softmax_table(x_scale, beta), d) - exact)) <= 1.5
+    exact = 2.0**16 * np.exp(-beta * x_scale * d)
+    assert np.max(np.abs(rq.softmax_exp(rq.softmax_table(x_scale, beta), d) - exact)) <= 0.51
+
+
+def test_softmax_s8_rejects_rows_longer_than_its_sum_allows(lib8):
+    n = rq.SOFTMAX_MAX_AXIS + 1
+    x, y = np.zeros(n, np.int8), np.zeros(n, np.int8)
+    table = rq.softmax_table(0.1)
+    assert lib8.mlc_softmax_s8(mk.SoftmaxS8Params(1, n, 1), p8(x), p32(table), p8(y)) == mk.MLC_EINVAL
+    assert lib8.mlc_softmax_s8(mk.SoftmaxS8Params(1, n - 1, 1), p8(x), p32(table), p8(y)) == mk.MLC_OK
+    assert np.all(y[: n - 1] == rk.softmax_s8(x[: n - 1].reshape(1, -1, 1), table).ravel())
 
 
 # ----------------------------------------------------------------------------------------------- lut

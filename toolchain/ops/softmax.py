@@ -8,7 +8,7 @@ from toolchain.ir import Graph, Node, QParams
 from toolchain.ops import s8
 from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, norm_axis, register, shape
 from toolchain.ops.pool import requantize_call
-from toolchain.quant.requant import softmax_table
+from toolchain.quant.requant import SOFTMAX_MAX_AXIS, softmax_table
 
 # The int8 softmax writes probabilities with scale 1/256 and zero point -128 (TFLite's int8 softmax output).
 SOFTMAX_S8_OUT = QParams.of(1.0 / 256.0, -128)
@@ -38,6 +38,8 @@ class Softmax(OpDef):
         self.check(node, g)
         if node.op != "Softmax":
             raise Unsupported(f"{node.op} on int8")
+        if self._split(node, g)[1] > SOFTMAX_MAX_AXIS:
+            raise Unsupported(f"int8 Softmax over more than {SOFTMAX_MAX_AXIS} elements")
         s8.qp(g, node.inputs[0])
         s8.qp(g, node.outputs[0])
 

@@ -25,6 +25,7 @@ import numpy as np
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 SOFTMAX_TABLE_ONE = 1 << 24  # exp(0) in Q24: softmax_table's factors for d = 0
+SOFTMAX_MAX_AXIS = 65535  # kernels_s8.h's MLC_SOFTMAX_S8_MAX_AXIS: a row's Q16 sum stays in 32 bits
 
 _I64 = np.int64
 
@@ -152,7 +153,7 @@ def activation_range(scale: float, zero_point: int, kind: str = "none", lo: floa
 
 def softmax_table(x_scale: float, beta: float = 1.0) -> np.ndarray:
     """exp_table of mlc_softmax_s8: int32 [32], exp(-beta x_scale d) for d = 16 j + i (0 <= d < 256) as the
-    product of two Q24 factors (128 bytes instead of a 1 KB table of every d): table[j] = round(2^24
+    product of two Q24 factors, rounded to Q16 (128 bytes instead of a 1 KB table of every d): table[j] = round(2^24
     exp(-16 beta x_scale j)), table[16 + i] = round(2^24 exp(-beta x_scale i)) (softmax_exp)."""
     k = np.arange(16, dtype=np.float64)
     z = float(beta) * float(x_scale)
@@ -161,11 +162,11 @@ def softmax_table(x_scale: float, beta: float = 1.0) -> np.ndarray:
 
 
 def softmax_exp(exp_table: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """exp(-beta x_scale d) in Q24 from softmax_table, d int in [0, 255]: round_half_up(table[d >> 4]
-    table[16 + (d & 15)] / 2^24) (mlc_softmax_s8's softmax_exp)."""
+    """exp(-beta x_scale d) in Q16 from softmax_table, d int in [0, 255]: round_half_up(table[d >> 4]
+    table[16 + (d & 15)] / 2^32) (mlc_softmax_s8's softmax_exp)."""
     t = np.asarray(exp_table, _I64)
     d = np.asarray(d, _I64)
-    return (t[d >> 4] * t[16 + (d & 15)] + (1 << 23)) >> 24
+    return (t[d >> 4] * t[16 + (d & 15)] + (1 << 31)) >> 32
 
 
 def lut_table(fn: Callable[[np.ndarray], np.ndarray], x_scale: float, x_zero_point: int, y_scale: float,

@@ -187,10 +187,11 @@ int mlc_mul_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b
  * Softmax over the middle axis of [outer][axis][inner], integer only, output scale 1/256, zero point
  * -128 (TFLite's int8 softmax output). exp_table: int32 [32] of Q24 factors in [0, 2^24]: exp_table[j] =
  * round(2^24 exp(-16 beta x_scale j)), exp_table[16 + i] = round(2^24 exp(-beta x_scale i))
- * (toolchain.quant.requant.softmax_table); E(d) = floor((exp_table[d >> 4] exp_table[16 + (d & 15)] + 2^23) / 2^24)
- * for d in [0, 255]. Per row: mx = max x, S = sum E(mx - x) (int64),
- * y = min(127, floor((256 E(mx - x) + floor(S / 2)) / S) - 128).
+ * (toolchain.quant.requant.softmax_table); E(d) = floor((exp_table[d >> 4] exp_table[16 + (d & 15)] + 2^31) / 2^32),
+ * exp(-beta x_scale d) in Q16, for d in [0, 255]. Per row: mx = max x, S = sum E(mx - x) (uint32: axis <=
+ * MLC_SOFTMAX_S8_MAX_AXIS), y = min(127, floor((256 E(mx - x) + floor(S / 2)) / S) - 128).
  */
+#define MLC_SOFTMAX_S8_MAX_AXIS 65535
 typedef struct {
     int32_t outer, axis, inner;
 } mlc_softmax_s8_params_t;
