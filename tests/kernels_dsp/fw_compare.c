@@ -22,14 +22,14 @@
 #include "fw_util.h"
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *qmult, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y);
+              const int32_t *qmult, int8_t *y);
 int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
 int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y);
+                          const int32_t *bias, const int32_t *qmult, int8_t *y);
 int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 int ref_dequantize_s8_f32(const mlc_quant_params_t *p, const int8_t *x, float *y);
 
@@ -43,6 +43,7 @@ static int8_t xbuf[XB], x2buf[XB], wbuf[WB];
 static int8_t y_ref[YB + GUARD], y_dsp[YB + GUARD];
 static int32_t bias[CB], mult[CB];
 static int8_t shift[CB];
+static int32_t qm[CB];
 static int16_t scratch[WB / 2 + GUARD];
 #define FB 4096
 static float fbuf[FB], fy_ref[FB + GUARD], fy_dsp[FB + GUARD];
@@ -291,8 +292,9 @@ static int test_conv(void)
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_dsp, 0x5A, sizeof y_dsp);
         memset(scratch, 0xA5, sizeof scratch);
-        rc_ref = ref_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_ref);
-        rc_dsp = mlc_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_dsp);
+        pack_qm(mult, shift, qm, p.c_out);
+        rc_ref = ref_conv2d_s8(&p, xbuf, wbuf, bp, qm, scr, y_ref);
+        rc_dsp = mlc_conv2d_s8(&p, xbuf, wbuf, bp, qm, scr, y_dsp);
         if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0 || !scratch_intact(scr, cig, &p)) {
             const int32_t v[] = {rc_ref, rc_dsp, p.n, p.c_in, p.h_in, p.w_in, p.c_out, p.h_out, p.w_out, p.k_h,
                                  p.k_w, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.groups,
@@ -342,8 +344,9 @@ static int test_fc(void)
         }
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_dsp, 0x5A, sizeof y_dsp);
-        rc_ref = ref_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
-        rc_dsp = mlc_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_dsp);
+        pack_qm(mult, shift, qm, p.n);
+        rc_ref = ref_fc_s8(&p, xbuf, wbuf, bp, qm, y_ref);
+        rc_dsp = mlc_fc_s8(&p, xbuf, wbuf, bp, qm, y_dsp);
         if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
             const int32_t v[] = {rc_ref, rc_dsp, p.m, p.n, p.k, p.x_zero_point, p.y_zero_point, p.act_min, p.act_max,
                                  bp != NULL};
@@ -615,8 +618,9 @@ static int test_affine(void)
         }
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_dsp, 0x5A, sizeof y_dsp);
-        rc_ref = ref_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
-        rc_dsp = mlc_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_dsp);
+        pack_qm(mult, shift, qm, p.channels);
+        rc_ref = ref_channel_affine_s8(&p, xbuf, wbuf, bp, qm, y_ref);
+        rc_dsp = mlc_channel_affine_s8(&p, xbuf, wbuf, bp, qm, y_dsp);
         if (rc_ref != rc_dsp || memcmp(y_ref, y_dsp, sizeof y_ref) != 0) {
             const int32_t v[] = {rc_ref, rc_dsp, p.outer, p.channels, p.inner, p.x_zero_point, p.y_zero_point,
                                  p.act_min, p.act_max, bp != NULL, mult[0], shift[0], bias[0]};

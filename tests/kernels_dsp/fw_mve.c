@@ -25,11 +25,11 @@
 #include "fw_util.h"
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *qmult, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y);
+              const int32_t *qmult, int8_t *y);
 int ref_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y);
+                          const int32_t *bias, const int32_t *qmult, int8_t *y);
 int ref_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y);
 
 #define XB 90000
@@ -42,6 +42,7 @@ static int8_t xbuf[XB], wbuf[WB];
 static int8_t y_ref[YB + GUARD], y_mve[YB + GUARD];
 static int32_t bias[CB], mult[CB];
 static int8_t shift[CB];
+static int32_t qm[CB];
 static int16_t scratch[WB / 2 + GUARD];
 
 /* random bytes, or all at one extreme (the largest accumulators) */
@@ -218,8 +219,9 @@ static int test_conv(void)
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_mve, 0x5A, sizeof y_mve);
         memset(scratch, 0xA5, sizeof scratch);
-        rc_ref = ref_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_ref);
-        rc_mve = mlc_conv2d_s8(&p, xbuf, wbuf, bp, mult, shift, scr, y_mve);
+        pack_qm(mult, shift, qm, p.c_out);
+        rc_ref = ref_conv2d_s8(&p, xbuf, wbuf, bp, qm, scr, y_ref);
+        rc_mve = mlc_conv2d_s8(&p, xbuf, wbuf, bp, qm, scr, y_mve);
         {
             const uint8_t *b = (const uint8_t *)scr + MLC_CONV2D_S8_SCRATCH_BYTES(cig, p.k_h, p.k_w);
             int32_t i, intact = 1;
@@ -266,8 +268,9 @@ static int test_fc(void)
         random_requant(p.n, p.k, 1 << 30);
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_mve, 0x5A, sizeof y_mve);
-        rc_ref = ref_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
-        rc_mve = mlc_fc_s8(&p, xbuf, wbuf, bp, mult, shift, y_mve);
+        pack_qm(mult, shift, qm, p.n);
+        rc_ref = ref_fc_s8(&p, xbuf, wbuf, bp, qm, y_ref);
+        rc_mve = mlc_fc_s8(&p, xbuf, wbuf, bp, qm, y_mve);
         if (rc_ref != rc_mve || memcmp(y_ref, y_mve, sizeof y_ref) != 0) {
             const int32_t v[] = {rc_ref, rc_mve, p.m, p.n, p.k, p.x_zero_point, p.y_zero_point, p.act_min, p.act_max};
             report("fc", k, v, (int32_t)(sizeof v / sizeof v[0]));
@@ -308,13 +311,14 @@ static int test_channel_affine(void)
         if (chance(4)) p.x_zero_point = 128;
         memset(y_ref, 0x5A, sizeof y_ref);
         memset(y_mve, 0x5A, sizeof y_mve);
-        rc_ref = ref_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_ref);
+        pack_qm(mult, shift, qm, p.channels);
+        rc_ref = ref_channel_affine_s8(&p, xbuf, wbuf, bp, qm, y_ref);
         if (in_place) { /* y == x */
             memcpy(y_mve, xbuf, (size_t)size);
-            rc_mve = mlc_channel_affine_s8(&p, y_mve, wbuf, bp, mult, shift, y_mve);
+            rc_mve = mlc_channel_affine_s8(&p, y_mve, wbuf, bp, qm, y_mve);
             if (rc_mve != 0) memcpy(y_mve, y_ref, (size_t)size); /* refused: x untouched either way */
         } else {
-            rc_mve = mlc_channel_affine_s8(&p, xbuf, wbuf, bp, mult, shift, y_mve);
+            rc_mve = mlc_channel_affine_s8(&p, xbuf, wbuf, bp, qm, y_mve);
         }
         if (rc_ref != rc_mve || memcmp(y_ref, y_mve, in_place ? (size_t)size : sizeof y_ref) != 0) {
             const int32_t v[] = {rc_ref, rc_mve, p.outer, p.channels, p.inner, p.x_zero_point, p.y_zero_point,

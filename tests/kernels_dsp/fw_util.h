@@ -62,4 +62,12 @@ static inline void report(const char *kernel, int32_t k, const int32_t *vals, in
     mlc_port_debug_write(line);
 }
 
+/* Each channel's (mult, shift) packed into qm as the kernels read it (requant.h's mlc_qm_mult, mlc_qm_shift):
+   mult's low byte gives way to the shift's; an invalid pair stays invalid. */
+static inline void pack_qm(const int32_t *mult, const int8_t *shift, int32_t *qm, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) qm[i] = (int32_t)(((uint32_t)mult[i] & 0xFFFFFF00u) | ((uint32_t)shift[i] & 0xFFu));
+}
+
 #endif /* MLC_TESTS_FW_UTIL_H */

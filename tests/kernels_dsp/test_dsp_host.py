@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "kernels_s8"))
 
 import mlc_s8_ctypes as mk  # noqa: E402
-from mlc_s8_ctypes import p8, p32, pshift  # noqa: E402
+from mlc_s8_ctypes import p8, p32, pqm  # noqa: E402
 
 from toolchain.ops.s8 import CONV_W_OHWI, CONV_W_OIHW, dsp_conv_scratch_bytes  # noqa: E402
 
@@ -215,7 +215,7 @@ def run_conv(lib, p, x, wt, bias, mult, shift, scratch_mode="aligned"):
         scr = buf.ctypes.data
     elif scratch_mode == "odd":
         scr = buf.ctypes.data + 2
-    rc = lib.mlc_conv2d_s8(p, p8(x), p8(wt), p32(bias), p32(mult), pshift(shift), scr, p8(y))
+    rc = lib.mlc_conv2d_s8(p, p8(x), p8(wt), p32(bias), pqm(mult, shift), scr, p8(y))
     guard = buf.view(np.uint8)[size + (2 if scratch_mode == "odd" else 0):]
     assert (guard[:64] == 0xA5).all(), "the kernel wrote past its scratch"
     return rc, y
@@ -302,7 +302,7 @@ def test_conv2d_same_refusals(ref, dsp):
 
 def run_fc(lib, p, x, w, bias, mult, shift):
     y = np.full(max(p.m * p.n, 0) + 64, 0x5A, np.uint8).view(np.int8)
-    return lib.mlc_fc_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(y)), y
+    return lib.mlc_fc_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(y)), y
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -508,7 +508,7 @@ def test_add_same_refusals(ref, dsp):
 def run_affine(lib, p, x, w, bias, mult, shift, y=None):
     if y is None:
         y = _out(p.outer * p.channels * p.inner)
-    return lib.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(y)), y
+    return lib.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(y)), y
 
 
 @pytest.mark.parametrize("seed", range(4))

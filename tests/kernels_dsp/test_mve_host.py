@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "kernels_s8"))
 
 import mlc_s8_ctypes as mk  # noqa: E402
-from mlc_s8_ctypes import p8, p32, pshift  # noqa: E402
+from mlc_s8_ctypes import p8, p32, pqm  # noqa: E402
 
 MVE_DIR = mk.REPO / "runtime_c" / "kernels" / "mve"
 INC = ["-I", str(mk.INCLUDE), "-I", str(MVE_DIR), "-I", str(mk.REF_DIR)]
@@ -91,8 +91,8 @@ def test_portable_channel_affine_matches_ref(ref, mve):
         lo, hi = th.random_clamp(rng, yzp)
         p = mk.ChannelAffineS8Params(outer, ch, inner, xzp, yzp, lo, hi)
         want, got = th._out(x.size), th._out(x.size)
-        assert ref.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(want)) == \
-            mve.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(got)) == mk.MLC_OK
+        assert ref.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(want)) == \
+            mve.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(got)) == mk.MLC_OK
         assert np.array_equal(got, want)
 
 

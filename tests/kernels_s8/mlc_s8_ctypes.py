@@ -93,8 +93,8 @@ _P32 = C.POINTER(C.c_int32)
 _PF = C.POINTER(F32)
 # kernel name -> (params type, pointer argument types)
 KERNELS = {
-    "mlc_conv2d_s8": (Conv2dS8Params, [_P8, _P8, _P32, _P32, _P8, C.c_void_p, _P8]),
-    "mlc_fc_s8": (FcS8Params, [_P8, _P8, _P32, _P32, _P8, _P8]),
+    "mlc_conv2d_s8": (Conv2dS8Params, [_P8, _P8, _P32, _P32, C.c_void_p, _P8]),
+    "mlc_fc_s8": (FcS8Params, [_P8, _P8, _P32, _P32, _P8]),
     "mlc_maxpool2d_s8": (Pool2dS8Params, [_P8, _P8]),
     "mlc_avgpool2d_s8": (Pool2dS8Params, [_P8, _P8]),
     "mlc_mean_s8": (MeanS8Params, [_P8, _P8]),
@@ -104,7 +104,7 @@ KERNELS = {
     "mlc_lut_s8": (LutS8Params, [_P8, _P8, _P8]),
     "mlc_requantize_s8": (RequantizeS8Params, [_P8, _P8]),
     "mlc_copy_s8": (CopyParams, [_P8, _P8]),
-    "mlc_channel_affine_s8": (ChannelAffineS8Params, [_P8, _P8, _P32, _P32, _P8, _P8]),
+    "mlc_channel_affine_s8": (ChannelAffineS8Params, [_P8, _P8, _P32, _P32, _P8]),
     "mlc_quantize_f32_s8": (QuantParams, [_PF, _P8]),
     "mlc_dequantize_s8_f32": (QuantParams, [_P8, _PF]),
 }
@@ -172,13 +172,17 @@ def p8(a):
     return a.ctypes.data_as(_P8)
 
 
-def pshift(a):
-    """int8_t* of the per-channel shifts (any integer array, every value an int8; None -> NULL)."""
-    if a is None:
-        return None
-    a = np.asarray(a)
-    assert a.size == 0 or (a.min() >= -128 and a.max() <= 127)
-    return p8(np.ascontiguousarray(a, dtype=np.int8))  # the pointer keeps the converted array alive
+def qm(mult, shift) -> np.ndarray:
+    """Per-channel (mult, shift) packed as the kernels read them (requant.h's mlc_qm_mult, mlc_qm_shift): mult's
+    low byte gives way to the shift's. No checks, so that invalid pairs stay invalid for the kernels to refuse."""
+    m = np.asarray(mult, np.int64) & 0xFFFFFF00
+    word = m | (np.asarray(shift, np.int64) & 0xFF)
+    return np.where(word >= 2**31, word - 2**32, word).astype(np.int32)
+
+
+def pqm(mult, shift):
+    """int32_t* of qm(mult, shift)."""
+    return p32(qm(mult, shift))
 
 
 def p32(a):

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mlc_s8_ctypes as mk  # noqa: E402
-from mlc_s8_ctypes import p8, p32, pf, pshift  # noqa: E402
+from mlc_s8_ctypes import p8, p32, pf, pqm  # noqa: E402
 
 import toolchain.ops.s8 as ops_s8  # noqa: E402
 import toolchain.quant.ref_kernels as rk  # noqa: E402
@@ -66,7 +66,7 @@ def run_conv(lib8, x, w, bias, mult, shift, stride, dil, pads, groups, xzp, yzp,
     p = mk.Conv2dS8Params(n, c_in, h, wd, c_out, out_hw[0], out_hw[1], kh, kw, stride[0], stride[1], dil[0], dil[1],
                           pads[0], pads[1], groups, xzp, yzp, amin, amax, layout)
     w = np.ascontiguousarray(w.transpose(0, 2, 3, 1) if layout == 1 else w)
-    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), None, p8(y))
+    rc = lib8.mlc_conv2d_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), None, p8(y))
     return rc, y
 
 
@@ -118,7 +118,7 @@ def test_conv2d_s8(lib8, case, variant):
         shift = i32(rng.integers(-31, 4, c_out))
     kw_args = dict(stride=stride, dilation=dil, pads=pads, groups=groups, x_zero_point=xzp, y_zero_point=yzp,
                    act_min=amin, act_max=amax, out_hw=out_hw)
-    want = rk.conv2d_s8(x, wq, bias, mult, shift, **kw_args)
+    want = rk.conv2d_s8(x, wq, bias, mk.qm(mult, shift), **kw_args)
     rc, got = run_conv(lib8, x, wq, bias, mult, shift, stride, dil, pads, groups, xzp, yzp, amin, amax, out_hw,
                        layout=1 if variant == "ohwi" else 0)
     assert rc == mk.MLC_OK
@@ -148,7 +148,7 @@ def run_fc(lib8, x, w, bias, mult, shift, xzp, yzp, amin=-128, amax=127):
     m, k = x.shape
     n = w.shape[0]
     y = np.zeros((m, n), np.int8)
-    rc = lib8.mlc_fc_s8(mk.FcS8Params(m, n, k, xzp, yzp, amin, amax), p8(x), p8(w), p32(bias), p32(mult), pshift(shift),
+    rc = lib8.mlc_fc_s8(mk.FcS8Params(m, n, k, xzp, yzp, amin, amax), p8(x), p8(w), p32(bias), pqm(mult, shift),
                         p8(y))
     return rc, y
 
@@ -173,7 +173,7 @@ def test_fc_s8(lib8, m, k, n, variant):
     if variant == "random_requant":
         mult, shift = i32(rng.integers(0, 2**31, n)), i32(rng.integers(-31, 31, n))
     amin, amax = rq.activation_range(y_scale, yzp, "relu" if variant == "relu" else "none")
-    want = rk.fc_s8(x, wq, bias, mult, shift, x_zero_point=xzp, y_zero_point=yzp, act_min=amin, act_max=amax)
+    want = rk.fc_s8(x, wq, bias, mk.qm(mult, shift), x_zero_point=xzp, y_zero_point=yzp, act_min=amin, act_max=amax)
     rc, got = run_fc(lib8, x, wq, bias, mult, shift, xzp, yzp, amin, amax)
     assert rc == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
@@ -195,9 +195,9 @@ def test_fc_s8_rows4_layout(lib8, n, k):
     packed = np.ascontiguousarray(w.reshape(-1)[order])
     y = np.zeros((2, n), np.int8)
     rc = lib8.mlc_fc_s8(mk.FcS8Params(2, n, k, 3, -4, -128, 127, ops_s8.FC_W_ROWS4), p8(x), p8(packed), p32(bias),
-                        p32(mult), pshift(shift), p8(y))
+                        pqm(mult, shift), p8(y))
     assert rc == mk.MLC_OK
-    np.testing.assert_array_equal(y, rk.fc_s8(x, w, bias, mult, shift, x_zero_point=3, y_zero_point=-4))
+    np.testing.assert_array_equal(y, rk.fc_s8(x, w, bias, mk.qm(mult, shift), x_zero_point=3, y_zero_point=-4))
 
 
 def test_fc_s8_extremes_and_no_bias(lib8):
@@ -205,7 +205,7 @@ def test_fc_s8_extremes_and_no_bias(lib8):
     x = np.full((2, 300), -128, np.int8)
     w = np.full((3, 300), -128, np.int8)
     mult, shift = i32([2**31 - 1] * 3), i32([-31, -20, -5])
-    want = rk.fc_s8(x, w, None, mult, shift, x_zero_point=127, y_zero_point=-128)
+    want = rk.fc_s8(x, w, None, mk.qm(mult, shift), x_zero_point=127, y_zero_point=-128)
     rc, got = run_fc(lib8, x, w, None, mult, shift, 127, -128)
     assert rc == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
@@ -526,10 +526,10 @@ def test_channel_affine_s8(lib8, seed):
     mult, shift = rq.quantize_multipliers(rng.uniform(1e-6, 0.5, c))
     xzp, yzp = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
     lo, hi = sorted(int(v) for v in rng.integers(-128, 128, 2))
-    want = rk.channel_affine_s8(x, w, bias, mult, shift, x_zero_point=xzp, y_zero_point=yzp, act_min=lo, act_max=hi)
+    want = rk.channel_affine_s8(x, w, bias, mk.qm(mult, shift), x_zero_point=xzp, y_zero_point=yzp, act_min=lo, act_max=hi)
     p = mk.ChannelAffineS8Params(outer, c, inner, xzp, yzp, lo, hi)
     got = np.zeros_like(x)
-    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(got)) == mk.MLC_OK
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(got)) == mk.MLC_OK
     np.testing.assert_array_equal(got, want)
-    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), p32(mult), pshift(shift), p8(x)) == mk.MLC_OK
+    assert lib8.mlc_channel_affine_s8(p, p8(x), p8(w), p32(bias), pqm(mult, shift), p8(x)) == mk.MLC_OK
     np.testing.assert_array_equal(x, want)  # in place

@@ -128,8 +128,25 @@ def test_quantize_multiplier_edges():
         with pytest.raises(ValueError):
             rq.quantize_multiplier(bad)
     ms, ss = rq.quantize_multipliers([0.5, 0.75, 0.0])
-    assert ms.dtype == np.int32 and list(ms) == [2**30, 3 * 2**29, 0]
-    assert ss.dtype == np.int8 and list(ss) == [0, 0, 0]
+    assert list(ms) == [2**30, 3 * 2**29, 0] and list(ss) == [0, 0, 0]
+
+
+def test_packed_multipliers_keep_24_bits_and_the_shift():
+    """Per channel (mult, shift) is one int32 word: the multiplier rounded to 23 significant bits in bits 31..8,
+    the shift in bits 7..0; the rounding moves no factor by more than 2^-23 of itself."""
+    rng = np.random.default_rng(5)
+    reals = np.concatenate([rng.uniform(1e-9, 2.0, 2000), [0.0, 1.0, 0.5, 1.0 - 2.0**-30, 2.0**-31, 2.0**29]])
+    words = rq.quantize_qmult(reals)
+    assert words.dtype == np.int32
+    m, s = rq.unpack_qmult(words)
+    assert np.all(m % 256 == 0) and np.all((m == 0) | ((m >= 2**30) & (m < 2**31))) and np.all(np.abs(s) <= 31)
+    nonzero = m > 0
+    approx = m[nonzero] * 2.0 ** (s[nonzero] - 31)
+    assert np.max(np.abs(approx / reals[nonzero] - 1)) <= 2.0**-23
+    assert rq.quantize_qmult([1.0 - 2.0**-30])[0] == (2**30 | 1)  # rounds up to 2^23: 2^30, shift 1
+    assert list(rq.pack_qmult([2**30, 3 * 2**29 + 255], [-9, 30])) == [2**30 | 0xF7, 3 * 2**29 | 30]
+    with pytest.raises(ValueError):
+        rq.pack_qmult([-1], [0])
 
 
 def test_activation_range():

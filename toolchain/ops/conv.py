@@ -80,23 +80,23 @@ class Conv(OpDef):
         self._s8_params(node, g)
 
     def _s8_params(self, node: Node, g: Graph):
-        """Kernel parameters and the constant weights, bias, multipliers and shifts of mlc_conv2d_s8."""
+        """Kernel parameters and the constant weights, bias, packed multipliers and shifts of mlc_conv2d_s8."""
         xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
         geo = self._geometry(node, g)
         taps = geo["c_in"] // geo["groups"] * geo["k_h"] * geo["k_w"]
         w_q, w_scales, b = s8.weights_and_bias(g, node.inputs[1], node.input(2), 0, xq.s, taps)
         s8.check_accumulator(taps, b, "convolution")
-        mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
+        qmult = s8.multipliers(xq.s, w_scales, yq.s)
         lo, hi = s8.clamp(node, g, yq)
         params = {**geo, "x_zero_point": xq.zp, "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
-        return params, w_q, b, mult, shift
+        return params, w_q, b, qmult
 
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
-        params, w_q, b, mult, shift = self._s8_params(node, ctx.graph)
+        params, w_q, b, qmult = self._s8_params(node, ctx.graph)
         layout = s8.conv_layout(ctx.kernels, params)
         params = {**params, "w_layout": layout}
         w_q = np.ascontiguousarray(w_q).reshape(-1)[s8.conv_weight_order(params, layout)]
-        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, b, mult, shift),
+        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, b, qmult),
                 ctx.scratch(node, "int16_t"), ctx.tensor(node.outputs[0])]
         return [KernelCall("mlc_conv2d_s8", "mlc_conv2d_s8_params_t", params, args)]
 

@@ -88,19 +88,19 @@ def _fc_s8(node: Node, g: Graph, a: str, b: str, trans_b: bool, bias: str, alpha
     w_q, w_scales, bq = s8.weights_and_bias(g, b, bias, 0 if trans_b else 1, xq.s, k, float(alpha), float(beta))
     w_q = w_q if trans_b else w_q.T
     s8.check_accumulator(k, bq, "matrix product")
-    mult, shift = s8.multipliers(xq.s, w_scales, yq.s)
+    qmult = s8.multipliers(xq.s, w_scales, yq.s)
     lo, hi = s8.clamp(node, g, yq)
     params = {"m": m, "n": n, "k": k, "x_zero_point": xq.zp, "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
-    return params, np.ascontiguousarray(w_q), bq, mult, shift
+    return params, np.ascontiguousarray(w_q), bq, qmult
 
 
 def _fc_s8_call(node: Node, ctx: LowerCtx, a: str, consts) -> KernelCall:
-    params, w_q, bq, mult, shift = consts
+    params, w_q, bq, qmult = consts
     layout = s8.fc_layout(ctx.kernels)
     w_q = w_q.reshape(-1)[s8.fc_weight_order(params["n"], params["k"], layout)]
     params = {**params, "w_layout": layout}
     return KernelCall("mlc_fc_s8", "mlc_fc_s8_params_t", params,
-                      [ctx.tensor(a), *s8.weight_args(ctx, node, w_q, bq, mult, shift), ctx.tensor(node.outputs[0])])
+                      [ctx.tensor(a), *s8.weight_args(ctx, node, w_q, bq, qmult), ctx.tensor(node.outputs[0])])
 
 
 @register

@@ -79,11 +79,11 @@ class BatchNorm(OpDef):
         bias = np.rint(b / (xq.s * w_scales))
         if np.any(np.abs(bias) > 2**30):
             raise Unsupported("a shift too large for the int32 accumulator")
-        mult, shift = s8.multipliers(xq.s, np.where(a != 0, w_scales, 0.0), yq.s)
+        qmult = s8.multipliers(xq.s, np.where(a != 0, w_scales, 0.0), yq.s)
         lo, hi = s8.clamp(node, g, yq)
         params = {"outer": x[0], "channels": x[1], "inner": int(np.prod(x[2:])), "x_zero_point": xq.zp,
                   "y_zero_point": yq.zp, "act_min": lo, "act_max": hi}
-        return params, w_q, bias.astype(np.int32), mult, shift
+        return params, w_q, bias.astype(np.int32), qmult
 
     def check_s8(self, node: Node, g: Graph) -> None:
         self.check(node, g)
@@ -93,8 +93,8 @@ class BatchNorm(OpDef):
         return same_shape_inputs(node, g, (0,))  # every kernel of this op reads element i before writing it
 
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
-        params, w_q, bias, mult, shift = self._s8(node, ctx.graph)
-        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, bias, mult, shift),
+        params, w_q, bias, qmult = self._s8(node, ctx.graph)
+        args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, bias, qmult),
                 ctx.tensor(node.outputs[0])]
         return [KernelCall("mlc_channel_affine_s8", "mlc_channel_affine_s8_params_t", params, args)]
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from toolchain.ir import Graph, Node, QParams
 from toolchain.ops.base import Arg, LowerCtx, Unsupported, fused_act
-from toolchain.quant.requant import activation_range, quantize_bias, quantize_multipliers, quantize_weights_per_channel
+from toolchain.quant.requant import activation_range, quantize_bias, quantize_qmult, quantize_weights_per_channel
 from toolchain.resources import resource_dir
 
 ACC_LIMIT = 2**31 - 1
@@ -128,19 +128,19 @@ def check_accumulator(taps: int, b: np.ndarray | None, what: str) -> None:
         raise Unsupported(f"{what}: {taps} taps and the bias may overflow the int32 accumulator")
 
 
-def multipliers(x_scale: float, w_scales: np.ndarray, y_scale: float) -> tuple[np.ndarray, np.ndarray]:
+def multipliers(x_scale: float, w_scales: np.ndarray, y_scale: float) -> np.ndarray:
+    """Each channel's x_scale w_scale[c] / y_scale as a packed (mult, shift) word (requant.pack_qmult)."""
     try:
-        return quantize_multipliers(float(x_scale) * w_scales / float(y_scale))
+        return quantize_qmult(float(x_scale) * w_scales / float(y_scale))
     except ValueError as exc:
         raise Unsupported(f"rescale factor out of range ({exc})") from exc
 
 
-def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None, mult: np.ndarray,
-                shift: np.ndarray) -> list[Arg]:
-    """Constant arguments w, bias (or NULL), mult, shift of the conv / fc kernels."""
+def weight_args(ctx: LowerCtx, node: Node, w_q: np.ndarray, b: np.ndarray | None, qmult: np.ndarray) -> list[Arg]:
+    """Constant arguments w, bias (or NULL), qmult of the conv / fc / channel-affine kernels."""
     args = [ctx.const(node.name + "_wq", w_q)]
     args.append(ctx.const(node.name + "_bq", b) if b is not None else Arg("null"))
-    args += [ctx.const(node.name + "_mult", mult), ctx.const(node.name + "_shift", shift)]
+    args.append(ctx.const(node.name + "_qmult", qmult))
     return args
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, softmax_exp
+from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, softmax_exp, unpack_qmult
 
 _I64 = np.int64
 
@@ -55,10 +55,10 @@ def _pad_hw(x: np.ndarray, top: int, left: int, k: tuple[int, int], stride: tupl
     return np.pad(x, pad, constant_values=value)
 
 
-def conv2d_s8(x, w, bias, mult, shift, *, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), groups=1,
+def conv2d_s8(x, w, bias, qmult, *, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), groups=1,
               x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127, out_hw=None) -> np.ndarray:
     """mlc_conv2d_s8. x int8 [n][c_in][h][w]; pads (top, left, bottom, right); out_hw defaults to the
-    floor formula. bias int32 [c_out] or None; mult int32, shift int8 [c_out]."""
+    floor formula. bias int32 [c_out] or None; qmult int32 [c_out], (mult, shift) packed (pack_qmult)."""
     x, w = np.asarray(x, np.int8), np.asarray(w, np.int8)
     n, c_in, h, wd = x.shape
     c_out, cig, kh, kw = w.shape
@@ -75,32 +75,31 @@ def conv2d_s8(x, w, bias, mult, shift, *, stride=(1, 1), dilation=(1, 1), pads=(
     if bias is not None:
         acc = acc + np.asarray(bias, _I64).reshape(1, c_out, 1, 1)
     _check_acc(acc)
-    m = np.asarray(mult, _I64).reshape(1, c_out, 1, 1)
-    s = np.asarray(shift, _I64).reshape(1, c_out, 1, 1)
+    m, s = unpack_qmult(np.asarray(qmult).reshape(1, c_out, 1, 1))
     return requant_s8(acc, m, s, y_zero_point, act_min, act_max)
 
 
-def fc_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127) -> np.ndarray:
-    """mlc_fc_s8. x int8 [m][k], w int8 [n][k], bias int32 [n] or None, mult int32 / shift int8 [n] -> [m][n]."""
+def fc_s8(x, w, bias, qmult, *, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127) -> np.ndarray:
+    """mlc_fc_s8. x int8 [m][k], w int8 [n][k], bias int32 [n] or None, qmult int32 [n] (pack_qmult) -> [m][n]."""
     x, w = np.asarray(x, np.int8), np.asarray(w, np.int8)
     acc = (x.astype(_I64) - int(x_zero_point)) @ w.astype(_I64).T
     if bias is not None:
         acc = acc + np.asarray(bias, _I64)[None, :]
     _check_acc(acc)
-    return requant_s8(acc, np.asarray(mult, _I64)[None, :], np.asarray(shift, _I64)[None, :], y_zero_point,
-                      act_min, act_max)
+    m, s = unpack_qmult(np.asarray(qmult)[None, :])
+    return requant_s8(acc, m, s, y_zero_point, act_min, act_max)
 
 
-def channel_affine_s8(x, w, bias, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128,
+def channel_affine_s8(x, w, bias, qmult, *, x_zero_point=0, y_zero_point=0, act_min=-128,
                       act_max=127) -> np.ndarray:
-    """mlc_channel_affine_s8. x int8 [outer][channels][inner]; w int8, bias / mult int32, shift int8 [channels]."""
+    """mlc_channel_affine_s8. x int8 [outer][channels][inner]; w int8, bias / qmult (pack_qmult) int32 [channels]."""
     x = np.asarray(x, np.int8).astype(_I64)
     c = x.shape[1]
     acc = (x - int(x_zero_point)) * np.asarray(w, _I64).reshape(1, c, 1)
     if bias is not None:
         acc = acc + np.asarray(bias, _I64).reshape(1, c, 1)
-    return requant_s8(acc, np.asarray(mult, _I64).reshape(1, c, 1), np.asarray(shift, _I64).reshape(1, c, 1),
-                      y_zero_point, act_min, act_max)
+    m, s = unpack_qmult(np.asarray(qmult).reshape(1, c, 1))
+    return requant_s8(acc, m, s, y_zero_point, act_min, act_max)
 
 
 def maxpool2d_s8(x, kernel, *, stride=(1, 1), dilation=(1, 1), pads=(0, 0, 0, 0), act_min=-128, act_max=127,

@@ -74,9 +74,10 @@ def _round_half_away(v: float) -> int:
     return int(math.floor(v + 0.5)) if v >= 0 else -int(math.floor(-v + 0.5))
 
 
-def quantize_multiplier(real: float) -> tuple[int, int]:
+def quantize_multiplier(real: float, bits: int = 31) -> tuple[int, int]:
     """(mult, shift) with real ~= mult * 2^(shift - 31), mult in [2^30, 2^31), as TFLite's QuantizeMultiplier
-    (double precision, frexp, round half away from zero). 0 and factors below 2^-32 give (0, 0).
+    (double precision, frexp, round half away from zero), mult rounded to `bits` significant bits (its low
+    31 - bits bits 0). 0 and factors below 2^-32 give (0, 0).
     Raises ValueError for a negative, non-finite or too large (>= 2^30) factor."""
     real = float(real)
     if not math.isfinite(real) or real < 0:
@@ -84,25 +85,53 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)  # real = q * 2^shift, q in [0.5, 1)
-    q_fixed = _round_half_away(q * (1 << 31))  # exact product: scaling by a power of two
-    if q_fixed == 1 << 31:
+    q_fixed = _round_half_away(q * (1 << bits))  # exact product: scaling by a power of two
+    if q_fixed == 1 << bits:
         q_fixed //= 2
         shift += 1
     if shift < -31:
         return 0, 0
     if shift > 30:
         raise ValueError(f"requantization factor {real!r} too large (>= 2^30)")
-    return int(q_fixed), int(shift)
+    return int(q_fixed) << (31 - bits), int(shift)
 
 
-def quantize_multipliers(reals) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel quantize_multiplier: mult int32 and shift int8 (it lies in [-31, 30]; the kernels read
-    one byte a channel) arrays of the shape of reals."""
+# A channel's (mult, shift) in one int32 word, the per-channel form of the conv / fc / channel-affine kernels
+# (requant.h's mlc_qm_mult, mlc_qm_shift): bits 31..8 the multiplier, bits 7..0 the shift (two's complement).
+# The multiplier keeps 23 significant bits (a relative rounding of at most 2^-23, about float32's: onnxruntime
+# requantizes with a float32 scale), and a channel takes 4 bytes of flash instead of 5.
+QMULT_BITS = 23
+
+
+def pack_qmult(mult, shift) -> np.ndarray:
+    """int32 words of (mult, shift) pairs: mult's low 8 bits give way to the shift's byte."""
+    m = np.asarray(mult, _I64)
+    s = np.asarray(shift, _I64)
+    if np.any((m < 0) | (m >= 1 << 31)) or np.any((s < -128) | (s > 127)):
+        raise ValueError("a multiplier outside [0, 2^31) or a shift outside int8")
+    word = (m & ~0xFF) | (s & 0xFF)
+    return np.where(word >= 1 << 31, word - (1 << 32), word).astype(np.int32)
+
+
+def unpack_qmult(qmult) -> tuple[np.ndarray, np.ndarray]:
+    """(mult, shift) int64 arrays of packed words (mlc_qm_mult, mlc_qm_shift)."""
+    q = np.asarray(qmult, _I64)
+    low = q & 0xFF
+    return q & ~0xFF, low - ((low & 0x80) << 1)
+
+
+def quantize_multipliers(reals, bits: int = 31) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel quantize_multiplier: mult and shift int64 arrays of the shape of reals."""
     reals = np.asarray(reals, dtype=np.float64)
-    pairs = [quantize_multiplier(r) for r in reals.ravel()]
-    mult = np.array([m for m, _ in pairs], dtype=np.int32).reshape(reals.shape)
-    shift = np.array([s for _, s in pairs], dtype=np.int8).reshape(reals.shape)
+    pairs = [quantize_multiplier(r, bits) for r in reals.ravel()]
+    mult = np.array([m for m, _ in pairs], dtype=_I64).reshape(reals.shape)
+    shift = np.array([s for _, s in pairs], dtype=_I64).reshape(reals.shape)
     return mult, shift
+
+
+def quantize_qmult(reals) -> np.ndarray:
+    """Per-channel quantize_multiplier at QMULT_BITS significant bits, packed (pack_qmult): int32 of reals' shape."""
+    return pack_qmult(*quantize_multipliers(reals, QMULT_BITS))
 
 
 def mean_multiplier(x_scale: float, y_scale: float, count: int) -> tuple[int, int]:

@@ -33,20 +33,20 @@ def _conv(p: dict, a: list) -> tuple[np.ndarray, int]:
     cig = p["c_in"] // p["groups"]
     w = np.empty(_n(p["c_out"], cig, p["k_h"], p["k_w"]), np.int8)
     w[conv_weight_order(p, p.get("w_layout", CONV_W_OIHW))] = a[1].reshape(-1)
-    y = rk.conv2d_s8(x, w.reshape(p["c_out"], cig, p["k_h"], p["k_w"]), a[2], a[3], a[4],
+    y = rk.conv2d_s8(x, w.reshape(p["c_out"], cig, p["k_h"], p["k_w"]), a[2], a[3],
                      stride=(p["stride_h"], p["stride_w"]),
                      dilation=(p["dil_h"], p["dil_w"]), pads=(p["pad_top"], p["pad_left"], 0, 0), groups=p["groups"],
                      x_zero_point=p["x_zero_point"], y_zero_point=p["y_zero_point"], act_min=p["act_min"],
                      act_max=p["act_max"], out_hw=(p["h_out"], p["w_out"]))
-    return y, 6
+    return y, 5
 
 
 def _fc(p: dict, a: list) -> tuple[np.ndarray, int]:
     x = a[0](p["m"] * p["k"]).reshape(p["m"], p["k"])
     w = np.empty(p["n"] * p["k"], np.int8)
     w[fc_weight_order(p["n"], p["k"], p["w_layout"])] = a[1].reshape(-1)
-    return rk.fc_s8(x, w.reshape(p["n"], p["k"]), a[2], a[3], a[4], x_zero_point=p["x_zero_point"],
-                    y_zero_point=p["y_zero_point"], act_min=p["act_min"], act_max=p["act_max"]), 5
+    return rk.fc_s8(x, w.reshape(p["n"], p["k"]), a[2], a[3], x_zero_point=p["x_zero_point"],
+                    y_zero_point=p["y_zero_point"], act_min=p["act_min"], act_max=p["act_max"]), 4
 
 
 def _pool(fn: Callable) -> Callable:
@@ -120,8 +120,8 @@ def _copy(p: dict, a: list) -> tuple[np.ndarray, int]:
 
 def _channel_affine_s8(p: dict, a: list) -> tuple[np.ndarray, int]:
     x = a[0](_n(p["outer"], p["channels"], p["inner"])).reshape(p["outer"], p["channels"], p["inner"])
-    return rk.channel_affine_s8(x, a[1], a[2], a[3], a[4], x_zero_point=p["x_zero_point"],
-                                y_zero_point=p["y_zero_point"], act_min=p["act_min"], act_max=p["act_max"]), 5
+    return rk.channel_affine_s8(x, a[1], a[2], a[3], x_zero_point=p["x_zero_point"],
+                                y_zero_point=p["y_zero_point"], act_min=p["act_min"], act_max=p["act_max"]), 4
 
 
 def _channel_affine(p: dict, a: list) -> tuple[np.ndarray, int]:

@@ -8,7 +8,9 @@
  *    convention, -128 accepted).
  *  - Bias: int32 per output channel, real = x_scale * w_scale[c] * q (zero point 0).
  *  - Rescaling: an int32 accumulator goes to the output through mlc_requant (requant.h, the one rounding
- *    rule) with a per-channel or per-tensor (mult, shift) from toolchain.quant.requant.quantize_multiplier.
+ *    rule) with a per-channel or per-tensor (mult, shift) from toolchain.quant.requant.quantize_multiplier;
+ *    per channel (conv, fc, channel affine) each pair is one int32 word, qmult (requant.h's mlc_qm_mult,
+ *    mlc_qm_shift; toolchain.quant.requant.pack_qmult).
  *  - A fused activation is the int8 clamp [act_min, act_max] (Relu: act_min = y_zero_point; Relu6/Clip:
  *    both bounds; none: -128..127); toolchain.quant.requant.activation_range computes it.
  *
@@ -44,10 +46,11 @@ extern "C" {
  *  - MLC_CONV_W_OHWI: [c_out][k_h][k_w][c_in / groups], the input channel innermost, for the DSP kernels
  *    (four neighbouring taps are four channels at one input position);
  * bias: int32 [c_out] or NULL;
- * mult: int32 [c_out], shift: int8 [c_out] (per-channel x_scale * w_scale[c] / y_scale; repeat one value for
- * per-tensor).
+ * qmult: int32 [c_out], each channel's (mult, shift) packed (per-channel x_scale * w_scale[c] / y_scale;
+ * repeat one value for per-tensor).
  * acc = bias[oc] + sum (x - x_zero_point) * w over the taps inside the input (padding reads x_zero_point,
- * i.e. contributes 0); y = mlc_requant_s8(acc, mult[oc], shift[oc], y_zero_point, act_min, act_max).
+ * i.e. contributes 0); y = mlc_requant_s8(acc, mlc_qm_mult(qmult[oc]), mlc_qm_shift(qmult[oc]), y_zero_point,
+ * act_min, act_max).
  * Input row ih = oh * stride_h - pad_top + kh * dil_h.
  * scratch: mlc_conv2d_s8_scratch_bytes(p) bytes aligned to 4 for the DSP kernels; the reference kernel
  * ignores it and accepts NULL. MLC_CONV2D_S8_SCRATCH_BYTES(c_in / groups, k_h, k_w) is that size for
@@ -98,11 +101,11 @@ static inline int32_t mlc_conv2d_s8_scratch_bytes(const mlc_conv2d_s8_params_t *
     return MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
 }
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *qmult, int16_t *scratch, int8_t *y);
 
 /**
  * Fully connected: y[m][n] = requant_s8(bias[n] + sum_k (x[m][k] - x_zero_point) * w[n][k]).
- * x: int8 [m][k]; bias int32 [n] or NULL; mult: int32 [n], shift: int8 [n]. y: int8 [m][n].
+ * x: int8 [m][k]; bias int32 [n] or NULL; qmult: int32 [n], packed (mult, shift). y: int8 [m][n].
  * w: the n x k int8 weights w[n][k] in the order w_layout names (every kernel reads both):
  *  - MLC_FC_W_ROWS: row-major (ONNX Gemm with transB = 1, TFLite FullyConnected);
  *  - MLC_FC_W_ROWS4: the rows in groups of four, for the DSP kernels (one LDM per 16 weights): group g
@@ -119,7 +122,7 @@ typedef struct {
     int32_t w_layout;
 } mlc_fc_s8_params_t;
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y);
+              const int32_t *qmult, int8_t *y);
 
 /**
  * Max / average pooling, NCHW int8 (1-D as H = 1); output quantization equals the input's (insert
@@ -222,8 +225,9 @@ int mlc_requantize_s8(const mlc_requantize_s8_params_t *p, const int8_t *x, int8
 
 /**
  * Per-channel affine over [outer][channels][inner] (BatchNormalization on int8):
- * y = mlc_requant_s8((x - x_zero_point) * w[c] + bias[c], mult[c], shift[c], y_zero_point, act_min, act_max).
- * w: int8 [channels]; bias: int32 [channels] or NULL, |bias| <= 2^30; mult: int32 [channels], shift: int8 [channels].
+ * y = mlc_requant_s8((x - x_zero_point) * w[c] + bias[c], mult, shift, y_zero_point, act_min, act_max).
+ * w: int8 [channels]; bias: int32 [channels] or NULL, |bias| <= 2^30; qmult: int32 [channels], (mult, shift)
+ * packed.
  * In place allowed.
  */
 typedef struct {
@@ -232,7 +236,7 @@ typedef struct {
     int32_t act_min, act_max;
 } mlc_channel_affine_s8_params_t;
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y);
+                          const int32_t *bias, const int32_t *qmult, int8_t *y);
 
 /** Strided int8 copy with mlc_copy_f32's parameters (kernels_f32.h): data movement keeps quantization. */
 int mlc_copy_s8(const mlc_copy_params_t *p, const int8_t *x, int8_t *y);

@@ -107,6 +107,27 @@ static inline int mlc_requant_valid(int32_t mult, int32_t shift)
     return mult >= 0 && shift >= -31 && shift <= 30;
 }
 
+/*
+ * A channel's (mult, shift) packed in one int32 word, the per-channel form of the conv, fc and channel-affine
+ * kernels (toolchain.quant.requant.pack_qmult): bits 31..8 are the multiplier's (its low 8 bits read as 0:
+ * 23 significant bits), bits 7..0 the shift in two's complement.
+ */
+static inline int32_t mlc_qm_mult(int32_t qm)
+{
+    return (int32_t)((uint32_t)qm & 0xFFFFFF00u);
+}
+
+static inline int32_t mlc_qm_shift(int32_t qm)
+{
+    return (int32_t)((uint32_t)qm & 0xFFu) - (int32_t)(((uint32_t)qm & 0x80u) << 1);
+}
+
+/** 1 when a packed word's (mult, shift) is valid (mlc_requant_valid), else 0. */
+static inline int mlc_qm_valid(int32_t qm)
+{
+    return mlc_requant_valid(mlc_qm_mult(qm), mlc_qm_shift(qm));
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -116,53 +116,52 @@ static MLC_DSP_ALWAYS_INLINE int32_t ca_one(int32_t acc, int32_t m, int32_t s, u
 
 /* inner == 1, parameters already checked; has_bias is a compile-time 0 or 1. */
 static MLC_DSP_ALWAYS_INLINE void ca_single(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w,
-                                            const int32_t *bias, const int32_t *mult, const int8_t *shift,
-                                            int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
-                                            int has_bias)
+                                            const int32_t *bias, const int32_t *qmult, int32_t xzp, int32_t zp,
+                                            uint32_t lo4, uint32_t hi4, int8_t *y, int has_bias)
 {
     const uint32_t zp2 = (uint32_t)(2 * zp + 1);
     int32_t o, c;
     for (o = 0; o < outer; ++o, x += channels, y += channels) {
         for (c = 0; c < channels; ++c) {
             const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + (has_bias ? bias[c] : 0);
-            y[c] = (int8_t)ca_one(acc, mult[c], shift[c], zp2, zp, lo4, hi4, 1);
+            y[c] = (int8_t)ca_one(acc, mlc_qm_mult(qmult[c]), mlc_qm_shift(qmult[c]), zp2, zp, lo4, hi4, 1);
         }
     }
 }
 
 /* One row of n channels, inner == 1, every channel within mlc_dsp_rows_uniform (|acc| < 2^29 + 255 * 128):
-   each element requantized with no test (mlc_dsp_rq_direct_exact; 19 instructions in the assembly loop).
+   each element requantized with no test (mlc_dsp_rq_direct_exact; 20 instructions in the assembly loop).
    Not inlined: the loop takes 13 registers. */
-MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                                          const int8_t *shift, int8_t *y, int32_t n, int32_t xzp, uint32_t zp2)
+MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *qmult,
+                                          int8_t *y, int32_t n, int32_t xzp, uint32_t zp2)
 {
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
     const int8_t *xp = x, *wp = w;
-    const int32_t *bp = bias, *mp = mult;
-    const int8_t *sp = shift;
+    const int32_t *bp = bias, *mp = qmult;
     int8_t *yp = y;
-    int32_t xv, wv, tv, sv;
-/* 13 registers: the tie adjustment goes into SMMLAR's addend, so the shift's register takes mult */
+    int32_t xv, wv, tv, sv, qv;
+/* 13 registers: the tie adjustment goes into SMMLAR's addend; q holds the packed word, s its shift */
 #define CA_EXACT_ASM(load_b, acc)                                                                                 \
     "1:\n\t"                                                                                                      \
+    "ldr    %[q], [%[mp]], #4\n\t"                                                                                \
     "ldrsb  %[x], [%[xp]], #1\n\t"                                                                                \
-    "ldrsb  %[w], [%[wp]], #1\n\t" load_b "ldrsb  %[s], [%[sp]], #1\n\t"                                           \
+    "ldrsb  %[w], [%[wp]], #1\n\t" load_b "sxtb   %[s], %[q]\n\t"                                                 \
     "sub    %[x], %[x], %[xzp]\n\t" acc "rsb    %[w], %[s], #0\n\t"                                               \
     "lsl    %[t], %[zp2], %[w]\n\t"                                                                               \
     "and    %[s], %[s], %[x]\n\t"                                                                                 \
     "asr    %[t], %[t], #1\n\t"                                                                                   \
     "add    %[t], %[t], %[s], asr #31\n\t"                                                                        \
-    "ldr    %[s], [%[mp]], #4\n\t"                                                                                \
+    "bic    %[q], %[q], #255\n\t"                                                                                 \
     "lsl    %[x], %[x], #1\n\t"                                                                                   \
-    "smmlar %[x], %[x], %[s], %[t]\n\t"                                                                           \
+    "smmlar %[x], %[x], %[q], %[t]\n\t"                                                                           \
     "asr    %[x], %[x], %[w]\n\t"                                                                                 \
     "ssat   %[x], #8, %[x]\n\t"                                                                                   \
     "strb   %[x], [%[yp]], #1\n\t"                                                                                \
     "cmp    %[yp], %[yend]\n\t"                                                                                   \
     "bne    1b"
 #define CA_EXACT_OPERANDS                                                                                         \
-    [xp] "+r"(xp), [wp] "+r"(wp), [bp] "+r"(bp), [mp] "+r"(mp), [sp] "+r"(sp), [yp] "+r"(yp), [x] "=&r"(xv),       \
-        [w] "=&r"(wv), [t] "=&r"(tv), [s] "=&r"(sv)
+    [xp] "+r"(xp), [wp] "+r"(wp), [bp] "+r"(bp), [mp] "+r"(mp), [yp] "+r"(yp), [x] "=&r"(xv), [w] "=&r"(wv),       \
+        [t] "=&r"(tv), [s] "=&r"(sv), [q] "=&r"(qv)
     if (n <= 0) return;
     if (bias != NULL) {
         __asm__ volatile(CA_EXACT_ASM("ldr    %[t], [%[bp]], #4\n\t", "mla    %[x], %[x], %[w], %[t]\n\t")
@@ -181,7 +180,7 @@ MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, cons
     int32_t c;
     for (c = 0; c < n; ++c) {
         const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + (bias != NULL ? bias[c] : 0);
-        y[c] = (int8_t)mlc_dsp_rq_direct_exact(acc, mult[c], shift[c], zp2);
+        y[c] = (int8_t)mlc_dsp_rq_direct_exact(acc, mlc_qm_mult(qmult[c]), mlc_qm_shift(qmult[c]), zp2);
     }
 #endif
 }
@@ -189,12 +188,11 @@ MLC_DSP_NOINLINE static void ca_exact_row(const int8_t *x, const int8_t *w, cons
 /* inner == 1 with every channel within mlc_dsp_rows_uniform: ca_exact_row per row, then the clamp four
    per word when [lo, hi] is narrower than int8. */
 static void ca_single_exact(int32_t outer, int32_t channels, const int8_t *x, const int8_t *w, const int32_t *bias,
-                            const int32_t *mult, const int8_t *shift, int32_t xzp, int32_t zp, uint32_t lo4,
-                            uint32_t hi4, int8_t *y)
+                            const int32_t *qmult, int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y)
 {
     int32_t o, c;
     for (o = 0; o < outer && channels > 0; ++o, x += channels, y += channels) {
-        ca_exact_row(x, w, bias, mult, shift, y, channels, xzp, (uint32_t)(2 * zp + 1));
+        ca_exact_row(x, w, bias, qmult, y, channels, xzp, (uint32_t)(2 * zp + 1));
         if (lo4 != 0x80808080u || hi4 != 0x7F7F7F7Fu) {
             for (c = 0; c + 3 < channels; c += 4) mlc_dsp_st32(y + c, mlc_dsp_clamp4(mlc_dsp_ld32(y + c), lo4, hi4));
             for (; c < channels; ++c) y[c] = (int8_t)mlc_dsp_s8(mlc_dsp_clamp4((uint32_t)y[c], lo4, hi4));
@@ -209,16 +207,15 @@ static void ca_single_exact(int32_t outer, int32_t channels, const int8_t *x, co
    meets the fast condition, so only the requant.h branch checks it. */
 #define CA_CHECKED_MAX 256
 static MLC_DSP_ALWAYS_INLINE int ca_single_checked(int32_t channels, const int8_t *x, const int8_t *w,
-                                                   const int32_t *bias, const int32_t *mult, const int8_t *shift,
-                                                   int32_t xzp, int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y,
-                                                   int has_bias)
+                                                   const int32_t *bias, const int32_t *qmult, int32_t xzp,
+                                                   int32_t zp, uint32_t lo4, uint32_t hi4, int8_t *y, int has_bias)
 {
     uint32_t buf[CA_CHECKED_MAX / 4], mflag = 0;
     int8_t *b8 = (int8_t *)buf;
     const uint32_t zp2 = (uint32_t)(2 * zp + 1);
     int32_t c;
     for (c = 0; c < channels; ++c) {
-        const int32_t m = mult[c], s = shift[c], b = has_bias ? bias[c] : 0;
+        const int32_t m = mlc_qm_mult(qmult[c]), s = mlc_qm_shift(qmult[c]), b = has_bias ? bias[c] : 0;
         const int32_t acc = ((int32_t)x[c] - xzp) * w[c] + b;
         mflag |= (uint32_t)m;
         if (has_bias && (b > (1 << 30) || b < -(1 << 30))) return MLC_EINVAL;
@@ -232,7 +229,7 @@ static MLC_DSP_ALWAYS_INLINE int ca_single_checked(int32_t channels, const int8_
 }
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
+                          const int32_t *bias, const int32_t *qmult, int8_t *y)
 {
     int32_t o, c, i;
     const int32_t channels = p->channels, inner = p->inner, xzp = p->x_zero_point, zp = p->y_zero_point;
@@ -244,23 +241,23 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     if (!mlc_s8_ok(xzp) || !mlc_s8_ok(zp) || !mlc_s8_range_ok(lo, hi)) return MLC_EINVAL;
     lo4 = mlc_dsp_dup4(lo);
     hi4 = mlc_dsp_dup4(hi);
-    if (inner == 1 && mlc_dsp_rows_uniform(bias, mult, shift, channels)) {
-        ca_single_exact(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y);
+    if (inner == 1 && mlc_dsp_rows_uniform(bias, qmult, channels)) {
+        ca_single_exact(p->outer, channels, x, w, bias, qmult, xzp, zp, lo4, hi4, y);
         return MLC_OK;
     }
     if (inner == 1 && p->outer == 1 && channels <= CA_CHECKED_MAX) { /* BatchNormalization after a Gemm */
-        return bias != NULL ? ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1)
-                            : ca_single_checked(channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
+        return bias != NULL ? ca_single_checked(channels, x, w, bias, qmult, xzp, zp, lo4, hi4, y, 1)
+                            : ca_single_checked(channels, x, w, bias, qmult, xzp, zp, lo4, hi4, y, 0);
     }
     for (c = 0; c < channels; ++c) {
-        if (!mlc_requant_valid(mult[c], shift[c])) return MLC_EINVAL;
+        if (!mlc_qm_valid(qmult[c])) return MLC_EINVAL;
         if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return MLC_EINVAL;
     }
     if (inner == 1) { /* one element per channel */
         if (bias != NULL) {
-            ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 1);
+            ca_single(p->outer, channels, x, w, bias, qmult, xzp, zp, lo4, hi4, y, 1);
         } else {
-            ca_single(p->outer, channels, x, w, bias, mult, shift, xzp, zp, lo4, hi4, y, 0);
+            ca_single(p->outer, channels, x, w, bias, qmult, xzp, zp, lo4, hi4, y, 0);
         }
         return MLC_OK;
     }
@@ -268,17 +265,18 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
     for (o = 0; o < p->outer; ++o) {
         for (c = 0; c < channels; ++c, x += inner, y += inner) {
             const int32_t wc = w[c], bc = bias != NULL ? bias[c] : 0;
+            const int32_t mc = mlc_qm_mult(qmult[c]), sc = mlc_qm_shift(qmult[c]);
             mlc_dsp_rq_t q;
             /* |bias| <= 2^30 and xmax * |w| <= 32640: the bound fits uint32 */
-            ca_prepare(&q, mult[c], shift[c], zp,
+            ca_prepare(&q, mc, sc, zp,
                        xmax * (uint32_t)(wc < 0 ? -wc : wc) + (bc < 0 ? 0u - (uint32_t)bc : (uint32_t)bc));
             if (inner >= CA_TABLE_MIN) { /* the channel's output for each input byte */
-                ca_run_table(x, y, inner, &q, wc, bc, xzp, zp, mult[c], shift[c], lo4, hi4);
+                ca_run_table(x, y, inner, &q, wc, bc, xzp, zp, mc, sc, lo4, hi4);
             } else if (MLC_DSP_LIKELY(q.fast)) {
                 ca_run_fast(x, y, inner, &q, wc, bc - xzp * wc, lo4, hi4);
             } else {
                 for (i = 0; i < inner; ++i) {
-                    y[i] = mlc_requant_s8(((int32_t)x[i] - xzp) * wc + bc, mult[c], shift[c], zp, lo, hi);
+                    y[i] = mlc_requant_s8(((int32_t)x[i] - xzp) * wc + bc, mc, sc, zp, lo, hi);
                 }
             }
         }

@@ -35,8 +35,7 @@
 typedef struct {
     const mlc_conv2d_s8_params_t *p;
     const int8_t *w;
-    const int32_t *bias, *mult;
-    const int8_t *shift;
+    const int32_t *bias, *qmult; /* qmult: each channel's (mult, shift) packed (requant.h) */
     int32_t cig, cog, ksize, taps, nb, nt;
     int32_t nbp; /* column blocks: nb, and one more holding the nt last taps (x_zero_point after them) */
     int32_t plane_in, plane_out;
@@ -936,7 +935,7 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                 int uni = 1; /* every channel of the chunk on the prepared form with a right shift */
                 for (k = 0; k < cnt; ++k) {
                     const int32_t oc = oc0 + k;
-                    mlc_dsp_rq_prepare(&rq[k], c->mult[oc], c->shift[oc], p->y_zero_point,
+                    mlc_dsp_rq_prepare(&rq[k], mlc_qm_mult(c->qmult[oc]), mlc_qm_shift(c->qmult[oc]), p->y_zero_point,
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                     uni &= rq[k].fast && rq[k].neg;
                 }
@@ -1094,7 +1093,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3(const conv_t *c, const int8_t *x, int8_t
             const int8_t *wc = c->w + ch * 9;
             int8_t *yc = y + (n * p->c_out + ch) * c->plane_out;
             const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-            const int32_t m = c->mult[ch], s = c->shift[ch];
+            const int32_t m = mlc_qm_mult(c->qmult[ch]), s = mlc_qm_shift(c->qmult[ch]);
             int32_t tag[3] = {-1, -1, -1}; /* input row held by each ring slot */
             const uint32_t wp0 = mlc_dsp_pack16(wc[0], wc[2]), wm0 = (uint32_t)(int32_t)wc[1];
             const uint32_t wp1 = mlc_dsp_pack16(wc[3], wc[5]), wm1 = (uint32_t)(int32_t)wc[4];
@@ -1645,7 +1644,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
     const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
     const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
     int32_t f, wsum;
-    mlc_dsp_rq_prepare(rq, c->mult[ch], c->shift[ch], c->p->y_zero_point, b0, 9);
+    mlc_dsp_rq_prepare(rq, mlc_qm_mult(c->qmult[ch]), mlc_qm_shift(c->qmult[ch]), c->p->y_zero_point, b0, 9);
     f = dw_rq_take_doubling(rq, asm_ok);
     kn->w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
     kn->w1 = mlc_dsp_pack16(f * wc[d], f * wc[d + 2 * e]);
@@ -1965,7 +1964,7 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
                     uint32_t we0, wo0, we1 = 0, wo1 = 0;
                     int32_t f;
                     mlc_dsp_rq_t rq;
-                    mlc_dsp_rq_prepare(&rq, c->mult[oc], c->shift[oc], p->y_zero_point, b, cig);
+                    mlc_dsp_rq_prepare(&rq, mlc_qm_mult(c->qmult[oc]), mlc_qm_shift(c->qmult[oc]), p->y_zero_point, b, cig);
                     f = dw_rq_take_doubling(&rq, no_clamp);
                     pwn_weights(w, cig < 4 ? cig : 4, f, &we0, &wo0);
                     if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &we1, &wo1);
@@ -1986,7 +1985,7 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
 /* --------------------------------------------------------------------------------------------- entry */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
     conv_t c;
     int32_t oc;
@@ -2002,13 +2001,12 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     c.cog = p->c_out / p->groups;
     if (c.cig > MLC_S8_MAX_TAPS / p->k_h / p->k_w) return MLC_EINVAL;
     for (oc = 0; oc < p->c_out; ++oc) {
-        if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
+        if (!mlc_qm_valid(qmult[oc])) return MLC_EINVAL;
     }
     c.p = p;
     c.w = w;
     c.bias = bias;
-    c.mult = mult;
-    c.shift = shift;
+    c.qmult = qmult;
     c.ksize = p->k_h * p->k_w;
     c.taps = c.cig * c.ksize;
     c.nb = c.taps / 4;
@@ -2025,7 +2023,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     depthwise3 = p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
                  p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
-        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* every window empty: bias only */
+        mlc_conv2d_s8_direct(p, x, w, bias, qmult, y); /* every window empty: bias only */
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {
         conv_dw3x3_band(&c, x, y, 1); /* narrow plane: lines down the columns (three padded lines fit) */
@@ -2040,11 +2038,11 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
         conv_pw_narrow(&c, x, y); /* few input channels: no scratch */
 #endif
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
-        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
+        mlc_conv2d_s8_direct(p, x, w, bias, qmult, y);
     } else if (mlc_conv2d_s8_uses_ring(p)) {
         conv_ring(&c, x, scratch, y);
     } else if (p->w_layout == MLC_CONV_W_OHWI && c.cig > 1 && c.ksize > 1) { /* OIHW's bytes otherwise */
-        mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y); /* mlc stores OHWI only for the ring */
+        mlc_conv2d_s8_direct(p, x, w, bias, qmult, y); /* mlc stores OHWI only for the ring */
     } else {
         conv_im2col(&c, x, scratch, y);
     }

@@ -500,23 +500,22 @@ static MLC_DSP_ALWAYS_INLINE int32_t mlc_dsp_rq_direct(int32_t acc, int32_t mult
 }
 
 /**
- * 1 when every one of n channels has mult >= 0 (valid), shift in [-15, 0] and |bias| < 2^29 (bias may
- * be NULL): then an accumulator of bias plus less than 2^29 in products
+ * 1 when every one of n channels' packed (mult, shift) (requant.h's qmult) has mult >= 0 (valid), shift in
+ * [-15, 0] and |bias| < 2^29 (bias may be NULL): then an accumulator of bias plus less than 2^29 in products
  * meets mlc_dsp_rq_direct_exact's conditions, and the channel loop needs no test. One pass of OR / AND:
- * shift - 1 in [-16, -1] is an int8 with bits 4..7 set (four at a time: USUB8 subtracts per byte),
- * |b| < 2^29 (b ^ (b >> 31), one's complement) is bits 29..31 clear.
+ * mult >= 0 is bit 31 clear; shift - 1 in [-16, -1] is the low byte of qm - 1 with bits 4..7 set (a borrow
+ * out of the low byte only happens for shift 0); |b| < 2^29 (b ^ (b >> 31), one's complement) is bits
+ * 29..31 clear.
  */
-static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
-                                       const int8_t *shift, int32_t n)
+static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *qmult, int32_t n)
 {
     const int has_bias = bias != NULL;
-    uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu; /* AND of shift - 1, byte by byte */
+    uint32_t mor = 0, bor = 0, sand = 0xFFFFFFFFu; /* AND of qm - 1 */
     int32_t j = 0;
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-    if (n >= 4) { /* four channels a step: mult and bias by two LDRDs each (an LDM's register list must
-                     ascend, which GCC's allocation does not promise), the shifts by one LDR: 22 instructions */
-        const int32_t *mp = mult, *bp = bias, *const mend = mult + (n & ~3);
-        const int8_t *sp = shift;
+    if (n >= 4) { /* four channels a step, by two LDRDs each for qmult and bias (an LDM's register list must
+                     ascend, which GCC's allocation does not promise) */
+        const int32_t *mp = qmult, *bp = bias, *const mend = qmult + (n & ~3);
         uint32_t a, b, c, d;
         j = n & ~3;
 #define MLC_DSP_RU_MS                                                                                             \
@@ -524,9 +523,10 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
     "ldrd   %[c], %[d], [%[mp]], #8\n\t"                                                                         \
     "orr    %[mor], %[mor], %[a]\n\torr    %[mor], %[mor], %[b]\n\t"                                              \
     "orr    %[mor], %[mor], %[c]\n\torr    %[mor], %[mor], %[d]\n\t"                                              \
-    "ldr    %[a], [%[sp]], #4\n\t"                                                                               \
-    "usub8  %[a], %[a], %[ones]\n\t"                                                                             \
-    "and    %[sand], %[sand], %[a]\n\t"
+    "sub    %[a], %[a], #1\n\tand    %[sand], %[sand], %[a]\n\t"                                                \
+    "sub    %[b], %[b], #1\n\tand    %[sand], %[sand], %[b]\n\t"                                                \
+    "sub    %[c], %[c], #1\n\tand    %[sand], %[sand], %[c]\n\t"                                                \
+    "sub    %[d], %[d], #1\n\tand    %[sand], %[sand], %[d]\n\t"
 #define MLC_DSP_RU_B                                                                                              \
     "ldrd   %[a], %[b], [%[bp]], #8\n\t"                                                                         \
     "ldrd   %[c], %[d], [%[bp]], #8\n\t"                                                                         \
@@ -535,17 +535,17 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
     "eor    %[c], %[c], %[c], asr #31\n\torr    %[bor], %[bor], %[c]\n\t"                                         \
     "eor    %[d], %[d], %[d], asr #31\n\torr    %[bor], %[bor], %[d]\n\t"
 #define MLC_DSP_RU_OPERANDS                                                                                       \
-    [mp] "+r"(mp), [sp] "+r"(sp), [bp] "+r"(bp), [mor] "+r"(mor), [sand] "+r"(sand), [bor] "+r"(bor),              \
-        [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)
+    [mp] "+r"(mp), [bp] "+r"(bp), [mor] "+r"(mor), [sand] "+r"(sand), [bor] "+r"(bor), [a] "=&r"(a),              \
+        [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)
         if (has_bias) {
             __asm__("1:\n\t" MLC_DSP_RU_MS MLC_DSP_RU_B "cmp    %[mp], %[end]\n\tbne    1b"
                     : MLC_DSP_RU_OPERANDS
-                    : [end] "r"(mend), [ones] "r"(0x01010101u)
+                    : [end] "r"(mend)
                     : "cc", "memory");
         } else {
             __asm__("1:\n\t" MLC_DSP_RU_MS "cmp    %[mp], %[end]\n\tbne    1b"
                     : MLC_DSP_RU_OPERANDS
-                    : [end] "r"(mend), [ones] "r"(0x01010101u)
+                    : [end] "r"(mend)
                     : "cc", "memory");
         }
 #undef MLC_DSP_RU_MS
@@ -554,11 +554,11 @@ static inline int mlc_dsp_rows_uniform(const int32_t *bias, const int32_t *mult,
     }
 #endif
     for (; j < n; ++j) {
-        mor |= (uint32_t)mult[j];
-        sand &= 0xFFFFFF00u | (uint8_t)(shift[j] - 1);
+        mor |= (uint32_t)qmult[j];
+        sand &= (uint32_t)qmult[j] - 1u;
         if (has_bias) bor |= (uint32_t)(bias[j] ^ (bias[j] >> 31));
     }
-    return (mor >> 31) == 0 && (sand & 0xF0F0F0F0u) == 0xF0F0F0F0u && bor < (1u << 29);
+    return (mor >> 31) == 0 && (sand & 0xF0u) == 0xF0u && bor < (1u << 29);
 }
 
 /** Bytes 0..3 of four int8 values: three BFIs (GCC builds it from masks and shifts, 8 instructions). */

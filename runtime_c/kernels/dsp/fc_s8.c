@@ -58,10 +58,11 @@
 #define FC_UNI_MAX_K 16384
 
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-/* mlc_dsp_rq_direct_exact of one accumulator, mult and shift of row i at mp + 4 i and sp + i. */
+/* mlc_dsp_rq_direct_exact of one accumulator, row i's packed (mult, shift) at mp + 4 i. */
 #define FC_RQ_ASM_ROW(acc, i)                                                                                     \
     "ldr    %[m], [%[mp], #4 * " i "]\n\t"                                                                      \
-    "ldrsb  %[s], [%[sp], #" i "]\n\t"                                                                          \
+    "sxtb   %[s], %[m]\n\t"                                                                                     \
+    "bic    %[m], %[m], #255\n\t"                                                                               \
     "rsb    %[r], %[s], #0\n\t"                                                                                   \
     "lsl    %[t], %[zp2], %[r]\n\t"                                                                               \
     "and    %[s], %[s], %[" acc "]\n\t"                                                                           \
@@ -75,7 +76,7 @@
 
 /* Four accumulators through mlc_dsp_rq_direct_exact (its conditions hold), packed into one word. */
 static MLC_DSP_ALWAYS_INLINE uint32_t fc_rq4_exact(int32_t a0, int32_t a1, int32_t a2, int32_t a3, const int32_t *mp,
-                                                   const int8_t *sp, uint32_t zp2)
+                                                   uint32_t zp2)
 {
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
     uint32_t m, s, r, t;
@@ -85,12 +86,14 @@ static MLC_DSP_ALWAYS_INLINE uint32_t fc_rq4_exact(int32_t a0, int32_t a1, int32
             "bfi    %[a0], %[a3], #24, #8"
             : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m), [s] "=&r"(s),
               [r] "=&r"(r), [t] "=&r"(t)
-            : [mp] "r"(mp), [sp] "r"(sp), [zp2] "r"(zp2)
+            : [mp] "r"(mp), [zp2] "r"(zp2)
             : "memory");
     return (uint32_t)a0;
 #else
-    return mlc_dsp_pack4(mlc_dsp_rq_direct_exact(a0, mp[0], sp[0], zp2), mlc_dsp_rq_direct_exact(a1, mp[1], sp[1], zp2),
-                         mlc_dsp_rq_direct_exact(a2, mp[2], sp[2], zp2), mlc_dsp_rq_direct_exact(a3, mp[3], sp[3], zp2));
+    return mlc_dsp_pack4(mlc_dsp_rq_direct_exact(a0, mlc_qm_mult(mp[0]), mlc_qm_shift(mp[0]), zp2),
+                         mlc_dsp_rq_direct_exact(a1, mlc_qm_mult(mp[1]), mlc_qm_shift(mp[1]), zp2),
+                         mlc_dsp_rq_direct_exact(a2, mlc_qm_mult(mp[2]), mlc_qm_shift(mp[2]), zp2),
+                         mlc_dsp_rq_direct_exact(a3, mlc_qm_mult(mp[3]), mlc_qm_shift(mp[3]), zp2));
 #endif
 }
 
@@ -116,8 +119,8 @@ MLC_DSP_NOINLINE static void fc_group4_x(const int8_t *xr, const int8_t *xr_end,
  * straight from (mult, shift): mlc_dsp_rq_direct, or with uni (mlc_dsp_rows_uniform) fc_rq4_exact.
  */
 MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_t *xr, const uint32_t *xw,
-                                        const int8_t *w, const int32_t *bias, const int32_t *mult,
-                                        const int8_t *shift, int8_t *y, int uni)
+                                        const int8_t *w, const int32_t *bias, const int32_t *qmult, int8_t *y,
+                                        int uni)
 {
     const int32_t k = p->k, nb = k / 4, kt = k - 4 * nb, xzp = p->x_zero_point, zp = p->y_zero_point;
     const uint32_t zp2 = (uint32_t)(2 * zp + 1), lo4 = mlc_dsp_dup4(p->act_min), hi4 = mlc_dsp_dup4(p->act_max);
@@ -170,19 +173,19 @@ MLC_DSP_NOINLINE static void fc_groups4(const mlc_fc_s8_params_t *p, const int8_
             a3 += xv * wp[3 * kt];
         }
         if (uni) {
-            v = fc_rq4_exact(a0, a1, a2, a3, mult + j, shift + j, zp2);
+            v = fc_rq4_exact(a0, a1, a2, a3, qmult + j, zp2);
         } else {
-            v = mlc_dsp_pack4(mlc_dsp_rq_direct(a0, mult[j], shift[j], zp2, zp),
-                              mlc_dsp_rq_direct(a1, mult[j + 1], shift[j + 1], zp2, zp),
-                              mlc_dsp_rq_direct(a2, mult[j + 2], shift[j + 2], zp2, zp),
-                              mlc_dsp_rq_direct(a3, mult[j + 3], shift[j + 3], zp2, zp));
+            v = mlc_dsp_pack4(mlc_dsp_rq_direct(a0, mlc_qm_mult(qmult[j]), mlc_qm_shift(qmult[j]), zp2, zp),
+                              mlc_dsp_rq_direct(a1, mlc_qm_mult(qmult[j + 1]), mlc_qm_shift(qmult[j + 1]), zp2, zp),
+                              mlc_dsp_rq_direct(a2, mlc_qm_mult(qmult[j + 2]), mlc_qm_shift(qmult[j + 2]), zp2, zp),
+                              mlc_dsp_rq_direct(a3, mlc_qm_mult(qmult[j + 3]), mlc_qm_shift(qmult[j + 3]), zp2, zp));
         }
         mlc_dsp_st32(y + j, clamp ? mlc_dsp_clamp4(v, lo4, hi4) : v);
     }
 }
 
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y)
+              const int32_t *qmult, int8_t *y)
 {
     int32_t i, j, t;
     const int32_t k = p->k, n = p->n, xzp = p->x_zero_point, zp = p->y_zero_point;
@@ -192,10 +195,10 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
     int uni;
     if (!mlc_fc_s8_shape_ok(p)) return MLC_EINVAL;
     uni = p->w_layout == MLC_FC_W_ROWS4 && k <= FC_UNI_MAX_K &&
-          mlc_dsp_rows_uniform(bias, mult, shift, n);
-    if (!uni && !mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL; /* uni rows are valid */
+          mlc_dsp_rows_uniform(bias, qmult, n);
+    if (!uni && !mlc_fc_s8_params_ok(p, qmult)) return MLC_EINVAL; /* uni rows are valid */
     if (p->w_layout != MLC_FC_W_ROWS4) { /* mlc stores MLC_FC_W_ROWS4 for these kernels */
-        mlc_fc_s8_direct(p, x, w, bias, mult, shift, y);
+        mlc_fc_s8_direct(p, x, w, bias, qmult, y);
         return MLC_OK;
     }
     nz = mlc_dsp_dup2(-xzp);
@@ -213,12 +216,12 @@ int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, con
             }
             xwp = xw;
         }
-        fc_groups4(p, xr, xwp, w, bias, mult, shift, y + i * n, uni);
+        fc_groups4(p, xr, xwp, w, bias, qmult, y + i * n, uni);
         for (j = n - n % 4; j < n; ++j) { /* the last n % 4 rows, row-major, one at a time */
             const int8_t *wa = w + j * k;
             mlc_dsp_rq_t rq;
             int32_t a0, b;
-            mlc_dsp_rq_prepare(&rq, mult[j], shift[j], zp, bias != NULL ? bias[j] : 0, k);
+            mlc_dsp_rq_prepare(&rq, mlc_qm_mult(qmult[j]), mlc_qm_shift(qmult[j]), zp, bias != NULL ? bias[j] : 0, k);
             a0 = rq.bias;
             for (b = 0; b < nb; ++b) {
                 const uint32_t xv = mlc_dsp_ld32(xr + 4 * b), wv = mlc_dsp_ld32(wa + 4 * b);

@@ -15,10 +15,10 @@
 #include "mve_util.h"
 
 int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t *x, const int8_t *w,
-                          const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
+                          const int32_t *bias, const int32_t *qmult, int8_t *y)
 {
     int32_t o, c, i;
-    if (!mlc_channel_affine_s8_shape_ok(p) || !mlc_channel_affine_s8_channels_ok(p, bias, mult, shift))
+    if (!mlc_channel_affine_s8_shape_ok(p) || !mlc_channel_affine_s8_channels_ok(p, bias, qmult))
         return MLC_EINVAL;
 #if MLC_MVE
     {
@@ -30,18 +30,18 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
                     int32x4_t acc = vmulq_s32(vsubq_n_s32(vldrbq_z_s32(x + c, t), p->x_zero_point),
                                               vldrbq_z_s32(w + c, t));
                     if (bias != NULL) acc = vaddq_s32(acc, vldrwq_z_s32(bias + c, t));
-                    acc = mlc_mve_rq4(acc, vldrwq_z_s32(mult + c, t), vldrbq_z_s32(shift + c, t), p->y_zero_point,
-                                      p->act_min, p->act_max);
+                    acc = mlc_mve_rq4_qm(acc, vldrwq_z_s32(qmult + c, t), p->y_zero_point, p->act_min, p->act_max);
                     vstrbq_p_s32(y + c, acc, t);
                 }
             } else {
                 for (c = 0; c < p->channels; ++c) {
                     const int32_t wc = w[c], bc = bias != NULL ? bias[c] : 0;
+                    const int32_t mc = mlc_qm_mult(qmult[c]), sc = mlc_qm_shift(qmult[c]);
                     for (i = 0; i < p->inner; i += 4) {
                         const mve_pred16_t t = vctp32q((uint32_t)(p->inner - i));
                         int32x4_t acc = vaddq_n_s32(
                             vmulq_n_s32(vsubq_n_s32(vldrbq_z_s32(x + c * p->inner + i, t), p->x_zero_point), wc), bc);
-                        acc = mlc_mve_rq4_n(acc, mult[c], shift[c], p->y_zero_point, lo, hi);
+                        acc = mlc_mve_rq4_n(acc, mc, sc, p->y_zero_point, lo, hi);
                         vstrbq_p_s32(y + c * p->inner + i, acc, t);
                     }
                 }
@@ -53,7 +53,7 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
 #else
     for (o = 0; o < p->outer; ++o) { /* portable: the reference loop */
         for (c = 0; c < p->channels; ++c) {
-            const int32_t wc = w[c], bc = bias != NULL ? bias[c] : 0, m = mult[c], s = shift[c];
+            const int32_t wc = w[c], bc = bias != NULL ? bias[c] : 0, m = mlc_qm_mult(qmult[c]), s = mlc_qm_shift(qmult[c]);
             for (i = 0; i < p->inner; ++i) {
                 const int32_t acc = ((int32_t)x[i] - p->x_zero_point) * wc + bc;
                 y[i] = mlc_requant_s8(acc, m, s, p->y_zero_point, p->act_min, p->act_max);

@@ -263,7 +263,7 @@ static void dw_run(const int8_t *base, int32_t step, int32_t count, uint8x16_t o
    such as KWS's 25 x 5); else row by row. Returns 0 (nothing written)
    when a padded row does not fit the stack buffer. */
 static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int8_t *shift, int8_t *y)
+                   const int32_t *qmult, int8_t *y)
 {
     int8_t buf[DW_BUF];
     dw_t d;
@@ -287,7 +287,8 @@ static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_
             const int8_t *xc = x + (n * p->c_in + c) * plane_in;
             int8_t wc[DW_MAX_TAPS];
             int8x16_t wv;
-            const rq_n_t q = rq_n(mult[c], shift[c]);
+            const int32_t mc = mlc_qm_mult(qmult[c]), sc = mlc_qm_shift(qmult[c]);
+            const rq_n_t q = rq_n(mc, sc);
             const int32x4_t start =
                 vdupq_n_s32(conv_start(w + c * ksize, ksize, bias != NULL ? bias[c] : 0, p->x_zero_point));
             int8_t *yc = y + (n * p->c_out + c) * plane_out;
@@ -308,7 +309,7 @@ static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_
                     const int32_t len = (rows - 1) * d.pitch + p->w_out;
                     int32_t j;
                     if (vmladav)
-                        dw_run(buf, 1, len, offs, wv, vgetq_lane_s32(start, 0), mult[c], shift[c], p->y_zero_point,
+                        dw_run(buf, 1, len, offs, wv, vgetq_lane_s32(start, 0), mc, sc, p->y_zero_point,
                                lo, hi, buf);
                     else
                         for (j = 0; j < len; j += 4)
@@ -320,7 +321,7 @@ static int conv_dw(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_
                     for (r = 0; r < rows; ++r) {
                         const int8_t *row = buf + r * p->stride_h * d.pitch;
                         if (vmladav) {
-                            dw_run(row, p->stride_w, p->w_out, offs, wv, vgetq_lane_s32(start, 0), mult[c], shift[c],
+                            dw_run(row, p->stride_w, p->w_out, offs, wv, vgetq_lane_s32(start, 0), mc, sc,
                                    p->y_zero_point, lo, hi, ys + r * p->w_out);
                             continue;
                         }
@@ -407,16 +408,18 @@ typedef struct {
     int32x4_t start, mult, left, right, neg;
 } rq_pair_t;
 
-static void pair_prepare(rq_pair_t *r, const int8_t *w, int32_t taps, const int32_t *bias, const int32_t *mult,
-                         const int8_t *shift, int32_t oc, int two, int32_t xzp)
+static void pair_prepare(rq_pair_t *r, const int8_t *w, int32_t taps, const int32_t *bias, const int32_t *qmult,
+                         int32_t oc, int two, int32_t xzp)
 {
     const int32_t o1 = two ? oc + 1 : oc;
     const int32_t s0 = conv_start(w + oc * taps, taps, bias != NULL ? bias[oc] : 0, xzp);
     const int32_t s1 = two ? conv_start(w + o1 * taps, taps, bias != NULL ? bias[o1] : 0, xzp) : s0;
-    const int32x4_t sh = mlc_mve_vec4(shift[oc], shift[o1], shift[oc], shift[o1]);
+    const int32_t m0 = mlc_qm_mult(qmult[oc]), m1 = mlc_qm_mult(qmult[o1]);
+    const int32_t h0 = mlc_qm_shift(qmult[oc]), h1 = mlc_qm_shift(qmult[o1]);
+    const int32x4_t sh = mlc_mve_vec4(h0, h1, h0, h1);
     const int32x4_t zero = vdupq_n_s32(0);
     r->start = mlc_mve_vec4(s0, s1, s0, s1);
-    r->mult = mlc_mve_vec4(mult[oc], mult[o1], mult[oc], mult[o1]);
+    r->mult = mlc_mve_vec4(m0, m1, m0, m1);
     r->left = vmaxq_s32(sh, zero);
     r->right = vminq_s32(sh, zero);
     r->neg = vshrq_n_s32(r->right, 31);
@@ -485,7 +488,7 @@ static void conv_pairs(const int8_t *a, const int8_t *b, const int8_t *w, int32_
 }
 
 static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                        const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
+                        const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
@@ -523,7 +526,7 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
                 const int32_t c1 = c0 + 2 * RQ_PAIRS < (g + 1) * cog ? c0 + 2 * RQ_PAIRS : (g + 1) * cog;
                 const int32_t pairs = (c1 - c0 + 1) / 2, odd = (c1 - c0) & 1;
                 for (k = 0; k < pairs; ++k)
-                    pair_prepare(&rq[k], w, taps, bias, mult, shift, c0 + 2 * k, c0 + 2 * k + 1 < c1, p->x_zero_point);
+                    pair_prepare(&rq[k], w, taps, bias, qmult, c0 + 2 * k, c0 + 2 * k + 1 < c1, p->x_zero_point);
                 oh = 0;
                 ow = 0;
                 for (q = 0; q < plane_out; q += 2) {
@@ -568,8 +571,8 @@ static void conv_im2col(const mlc_conv2d_s8_params_t *p, const int8_t *x, const 
    taps add nothing: a full 16-byte weight load is fine wherever it stays inside the wall bytes of w). */
 static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t x2, int8x16_t x3, const int8_t *w,
                                           int32_t taps, int32_t c0, int32_t c1, int32_t wall, const int32_t *starts,
-                                          const int32_t *mult, const int8_t *shift, int32_t zp, int32x4_t lo,
-                                          int32x4_t hi, int8_t *yq, int32_t plane_out, mve_pred16_t keep)
+                                          const int32_t *qmult, int32_t zp, int32x4_t lo, int32x4_t hi, int8_t *yq,
+                                          int32_t plane_out, mve_pred16_t keep)
 {
     int32_t oc;
     for (oc = c0; oc < c1; ++oc, yq += plane_out) {
@@ -578,7 +581,7 @@ static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t 
         const int32x4_t acc = vaddq_n_s32(mlc_mve_vec4(vmladavq_s8(x0, wv), vmladavq_s8(x1, wv), vmladavq_s8(x2, wv),
                                                        vmladavq_s8(x3, wv)),
                                           starts[oc - c0]);
-        const int32x4_t v = mlc_mve_rq4_n(acc, mult[oc], shift[oc], zp, lo, hi);
+        const int32x4_t v = mlc_mve_rq4_n(acc, mlc_qm_mult(qmult[oc]), mlc_qm_shift(qmult[oc]), zp, lo, hi);
         if (keep == 0xFFFF)
             vstrbq_s32(yq, v);
         else
@@ -590,7 +593,7 @@ static MLC_MVE_INLINE void small_channels(int8x16_t x0, int8x16_t x1, int8x16_t 
    vector, so four pixels' columns stay in registers while every output channel costs one weight load and
    four VMLADAV.S8; the four outputs of a channel are contiguous in y. scratch: the four columns. */
 static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                       const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
+                       const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t taps = cig * p->k_h * p->k_w, plane_out = p->h_out * p->w_out;
@@ -655,11 +658,11 @@ static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const i
                     x2 = vldrbq_z_s8(col + 2 * taps, ptaps);
                     x3 = vldrbq_z_s8(col + 3 * taps, ptaps);
                     if (npx == 4)
-                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, mult, shift, zp, lo, hi, yq,
-                                       plane_out, 0xFFFF);
+                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, qmult, zp, lo, hi, yq, plane_out,
+                                       0xFFFF);
                     else
-                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, mult, shift, zp, lo, hi, yq,
-                                       plane_out, keep);
+                        small_channels(x0, x1, x2, x3, w, taps, c0, c1, wall, starts, qmult, zp, lo, hi, yq, plane_out,
+                                       keep);
                 }
             }
         }
@@ -669,7 +672,7 @@ static void conv_small(const mlc_conv2d_s8_params_t *p, const int8_t *x, const i
 #endif /* MLC_MVE */
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
     int32_t cig, cog, oc;
     if (p->groups <= 0 || p->c_in % p->groups != 0 || p->c_out % p->groups != 0) return MLC_EINVAL;
@@ -683,26 +686,26 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     (void)cog;
     if (cig > MLC_S8_MAX_TAPS / p->k_h / p->k_w) return MLC_EINVAL;
     for (oc = 0; oc < p->c_out; ++oc) {
-        if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
+        if (!mlc_qm_valid(qmult[oc])) return MLC_EINVAL;
     }
 #if MLC_MVE
     /* the vector paths read MLC_CONV_W_OIHW (the same bytes as OHWI for one input channel or a 1x1 kernel);
        other OHWI weights (mlc stores them only for the DSP kernels) take the reference loop */
     if ((p->w_layout == MLC_CONV_W_OIHW || cig == 1 || p->k_h * p->k_w == 1) && p->n > 0 && p->c_out > 0 &&
         cig > 0 && p->h_in > 0 && p->w_in > 0 && p->h_out > 0 && p->w_out > 0) {
-        if (cig == 1 && cog == 1 && conv_dw(p, x, w, bias, mult, shift, y)) return MLC_OK;
+        if (cig == 1 && cog == 1 && conv_dw(p, x, w, bias, qmult, y)) return MLC_OK;
         if (scratch != NULL && cig * p->k_h * p->k_w <= 16) {
-            conv_small(p, x, w, bias, mult, shift, scratch, y);
+            conv_small(p, x, w, bias, qmult, scratch, y);
             return MLC_OK;
         }
         if (scratch != NULL && ((uintptr_t)scratch & 1u) == 0) {
-            conv_im2col(p, x, w, bias, mult, shift, scratch, y);
+            conv_im2col(p, x, w, bias, qmult, scratch, y);
             return MLC_OK;
         }
     }
 #else
     (void)scratch;
 #endif
-    mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
+    mlc_conv2d_s8_direct(p, x, w, bias, qmult, y);
     return MLC_OK;
 }

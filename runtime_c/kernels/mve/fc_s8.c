@@ -49,7 +49,7 @@ static void fc_dot2(const int8_t *xp, const int8_t *w0, const int8_t *w1, int32_
 
 /* Outputs j..j+3 of one input row (rows past n repeat row n - 1; their outputs are not stored). */
 static void fc_rows4(const mlc_fc_s8_params_t *p, const int8_t *xr, const int8_t *w, const int32_t *bias,
-                     const int32_t *mult, const int8_t *shift, int32_t j, int8_t *yr)
+                     const int32_t *qmult, int32_t j, int8_t *yr)
 {
     const int32_t k = p->k, rows = p->n - j < 4 ? p->n - j : 4;
     const int8_t *w0 = w + j * k;
@@ -65,25 +65,24 @@ static void fc_rows4(const mlc_fc_s8_params_t *p, const int8_t *xr, const int8_t
     acc = vsubq_s32(mlc_mve_vec4(r01[0], r01[1], r23[0], r23[1]),
                     vmulq_n_s32(mlc_mve_vec4(r01[2], r01[3], r23[2], r23[3]), p->x_zero_point));
     if (bias != NULL) acc = vaddq_s32(acc, vldrwq_z_s32(bias + j, lanes));
-    acc = mlc_mve_rq4(acc, vldrwq_z_s32(mult + j, lanes), vldrbq_z_s32(shift + j, lanes), p->y_zero_point, p->act_min,
-                      p->act_max);
+    acc = mlc_mve_rq4_qm(acc, vldrwq_z_s32(qmult + j, lanes), p->y_zero_point, p->act_min, p->act_max);
     vstrbq_p_s32(yr + j, acc, lanes);
 }
 #endif
 
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y)
+              const int32_t *qmult, int8_t *y)
 {
-    if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
+    if (!mlc_fc_s8_params_ok(p, qmult)) return MLC_EINVAL;
 #if MLC_MVE
     if (p->w_layout == MLC_FC_W_ROWS) { /* the layout mlc asks for on this kernel set */
         int32_t i, j;
         for (i = 0; i < p->m; ++i) {
-            for (j = 0; j < p->n; j += 4) fc_rows4(p, x + i * p->k, w, bias, mult, shift, j, y + i * p->n);
+            for (j = 0; j < p->n; j += 4) fc_rows4(p, x + i * p->k, w, bias, qmult, j, y + i * p->n);
         }
         return MLC_OK;
     }
 #endif
-    mlc_fc_s8_direct(p, x, w, bias, mult, shift, y); /* portable, or the DSP kernels' layout */
+    mlc_fc_s8_direct(p, x, w, bias, qmult, y); /* portable, or the DSP kernels' layout */
     return MLC_OK;
 }

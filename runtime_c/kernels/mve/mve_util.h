@@ -47,6 +47,13 @@ static inline int32x4_t mlc_mve_rq4(int32x4_t acc, int32x4_t mult, int32x4_t shi
     return vminq_s32(vmaxq_s32(x, vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
 
+/** mlc_mve_rq4 with each lane's (mult, shift) packed in one word (requant.h's mlc_qm_mult, mlc_qm_shift). */
+static inline int32x4_t mlc_mve_rq4_qm(int32x4_t acc, int32x4_t qm, int32_t zp, int32_t lo, int32_t hi)
+{
+    return mlc_mve_rq4(acc, vandq_s32(qm, vdupq_n_s32((int32_t)0xFFFFFF00u)), vshrq_n_s32(vshlq_n_s32(qm, 24), 24), zp,
+                       lo, hi);
+}
+
 /** The same for one (mult, shift) on every lane (a convolution channel over four outputs); the shifts
     come from core registers (VQSHL / VRSHL by Rm), which keeps vector registers free in the loops. */
 static inline int32x4_t mlc_mve_rq4_n(int32x4_t acc, int32_t mult, int32_t shift, int32_t zp, int32x4_t lo,

@@ -19,11 +19,11 @@ static inline int mlc_channel_affine_s8_shape_ok(const mlc_channel_affine_s8_par
 
 /** 1 when every channel's (mult, shift) is valid and its bias within +-2^30 (the accumulator's room). */
 static inline int mlc_channel_affine_s8_channels_ok(const mlc_channel_affine_s8_params_t *p, const int32_t *bias,
-                                                    const int32_t *mult, const int8_t *shift)
+                                                    const int32_t *qmult)
 {
     int32_t c;
     for (c = 0; c < p->channels; ++c) {
-        if (!mlc_requant_valid(mult[c], shift[c])) return 0;
+        if (!mlc_qm_valid(qmult[c])) return 0;
         if (bias != NULL && (bias[c] > (1 << 30) || bias[c] < -(1 << 30))) return 0;
     }
     return 1;

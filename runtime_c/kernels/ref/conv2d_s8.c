@@ -8,7 +8,7 @@
 #include "mlc/requant.h"
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y)
+                  const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
     int32_t cig, oc;
     (void)scratch;
@@ -21,8 +21,8 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     cig = p->c_in / p->groups;
     if (cig > MLC_S8_MAX_TAPS / p->k_h / p->k_w) return MLC_EINVAL;
     for (oc = 0; oc < p->c_out; ++oc) {
-        if (!mlc_requant_valid(mult[oc], shift[oc])) return MLC_EINVAL;
+        if (!mlc_qm_valid(qmult[oc])) return MLC_EINVAL;
     }
-    mlc_conv2d_s8_direct(p, x, w, bias, mult, shift, y);
+    mlc_conv2d_s8_direct(p, x, w, bias, qmult, y);
     return MLC_OK;
 }

@@ -136,7 +136,7 @@ static MLC_REF_NOINLINE void mlc_conv2d_s8_quad(const mlc_conv2d_s8_params_t *p,
  * of a row whose windows lie inside the input horizontally go through mlc_conv2d_s8_quad.
  */
 static void mlc_conv2d_s8_direct(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w,
-                                 const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *y)
+                                 const int32_t *bias, const int32_t *qmult, int8_t *y)
 {
     const int32_t cig = p->c_in / p->groups, cog = p->c_out / p->groups;
     const int32_t plane_in = p->h_in * p->w_in, ksize = p->k_h * p->k_w, wsize_oc = cig * ksize;
@@ -150,7 +150,7 @@ static void mlc_conv2d_s8_direct(const mlc_conv2d_s8_params_t *p, const int8_t *
             for (oc = g * cog; oc < (g + 1) * cog; ++oc) {
                 const int8_t *woc = w + oc * wsize_oc;
                 const int32_t b0 = bias != NULL ? bias[oc] : 0;
-                const int32_t m = mult[oc], s = shift[oc];
+                const int32_t m = mlc_qm_mult(qmult[oc]), s = mlc_qm_shift(qmult[oc]);
                 int8_t *yc = y + (n * p->c_out + oc) * p->h_out * p->w_out;
                 for (oh = 0; oh < p->h_out; ++oh) {
                     const int32_t ih0 = oh * p->stride_h - p->pad_top;

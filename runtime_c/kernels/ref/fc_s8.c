@@ -8,9 +8,9 @@
 #include "mlc/kernels_s8.h"
 
 int mlc_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y)
+              const int32_t *qmult, int8_t *y)
 {
-    if (!mlc_fc_s8_params_ok(p, mult, shift)) return MLC_EINVAL;
-    mlc_fc_s8_direct(p, x, w, bias, mult, shift, y);
+    if (!mlc_fc_s8_params_ok(p, qmult)) return MLC_EINVAL;
+    mlc_fc_s8_direct(p, x, w, bias, qmult, y);
     return MLC_OK;
 }

@@ -16,13 +16,13 @@ static inline int mlc_fc_s8_shape_ok(const mlc_fc_s8_params_t *p)
     return mlc_s8_ok(p->x_zero_point) && mlc_s8_ok(p->y_zero_point) && mlc_s8_range_ok(p->act_min, p->act_max);
 }
 
-/** 1 when the shapes, zero points, clamp and every row's (mult, shift) are valid for mlc_fc_s8. */
-static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t *mult, const int8_t *shift)
+/** 1 when the shapes, zero points, clamp and every row's packed (mult, shift) are valid for mlc_fc_s8. */
+static inline int mlc_fc_s8_params_ok(const mlc_fc_s8_params_t *p, const int32_t *qmult)
 {
     int32_t j;
     if (!mlc_fc_s8_shape_ok(p)) return 0;
     for (j = 0; j < p->n; ++j) {
-        if (!mlc_requant_valid(mult[j], shift[j])) return 0;
+        if (!mlc_qm_valid(qmult[j])) return 0;
     }
     return 1;
 }

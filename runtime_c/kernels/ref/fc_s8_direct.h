@@ -24,7 +24,7 @@ static inline int32_t mlc_fc_s8_w_offset(const mlc_fc_s8_params_t *p, int32_t j,
 /** kernels_s8.h's mlc_fc_s8 after its checks. The parameters in locals and row j's weights as runs: int8 y
     may alias *p, and GCC (-Os) otherwise reloads them in the inner loop. */
 static void mlc_fc_s8_direct(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                             const int32_t *mult, const int8_t *shift, int8_t *y)
+                             const int32_t *qmult, int8_t *y)
 {
     const int32_t m = p->m, n = p->n, k = p->k, xzp = p->x_zero_point, yzp = p->y_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max, k4 = k & ~3;
@@ -46,7 +46,7 @@ static void mlc_fc_s8_direct(const mlc_fc_s8_params_t *p, const int8_t *x, const
                 wr = w + mlc_fc_s8_w_offset(p, j, k4);
                 for (; t < k; ++t, ++wr) acc += ((int32_t)xr[t] - xzp) * (int32_t)wr[0];
             }
-            y[i * n + j] = mlc_requant_s8(acc, mult[j], shift[j], yzp, lo, hi);
+            y[i * n + j] = mlc_requant_s8(acc, mlc_qm_mult(qmult[j]), mlc_qm_shift(qmult[j]), yzp, lo, hi);
         }
     }
 }
