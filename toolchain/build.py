@@ -25,6 +25,7 @@ from toolchain.plan import Plan, plan_best_order
 from toolchain.quant import ptq, qdq
 from toolchain.quant.integerize import external_io, integerize
 from toolchain.resources import resource_dir
+from toolchain.select import selection
 from toolchain.sizes import SizeReport, measure
 
 RUNTIME = "mlc_runtime"
@@ -215,9 +216,8 @@ def write_project(c: Compiled, board: Board, dst: Path, emit: str = "c") -> None
     lists = _copy_runtime(c.program, board, dst)
     env = environment()
     ctx = _project_context(c, board, lists, objects)
-    ops = c.program.unary_ops
-    (dst / RUNTIME / "include" / "mlc" / "unary_select.h").write_text(env.get_template("unary_select.h.j2").render(
-        banner=ctx["banner"], mask=sum(1 << op for op in ops), ops=", ".join(map(str, ops))))
+    (dst / RUNTIME / "include" / "mlc" / "select.h").write_text(
+        env.get_template("select.h.j2").render(banner=ctx["banner"], macros=selection(c.program)))
     for name in ("SConstruct", "Makefile", "CMakeLists.txt"):
         (dst / name).write_text(env.get_template(f"project/{name}.j2").render(ctx))
     if not board.runs_runner:

@@ -10,7 +10,7 @@ import numpy as np
 
 from toolchain.ir import Graph
 from toolchain.ops import opdef
-from toolchain.ops.base import Constant, KernelCall, LowerCtx, runs_s8, unary_forms
+from toolchain.ops.base import Constant, KernelCall, LowerCtx, runs_s8
 from toolchain.plan import Plan
 
 C_TYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int32": "int32_t", "int16": "int16_t",
@@ -90,12 +90,6 @@ class Program:
         """The boundary conversion helpers the model uses ("in_s64", "out_bool", ...), sorted."""
         return sorted({f"in_{t.convert}" for t in self.inputs if t.convert and t.nbytes}
                       | {f"out_{t.convert}" for t in self.outputs if t.convert and t.nbytes})
-
-    @property
-    def unary_ops(self) -> list[int]:
-        """The mlc_unary_op_t values its kernels evaluate, identity always included (unary_select.h)."""
-        ops = {0} | {int(f["op"]) for layer in self.layers for c in layer.calls for f in unary_forms(c.params)}
-        return sorted(ops)
 
     @property
     def const_bytes(self) -> int:

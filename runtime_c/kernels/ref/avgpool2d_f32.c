@@ -6,6 +6,7 @@
 
 #include "index_util.h"
 #include "mlc/kernels_f32.h"
+#include "mlc/select.h"
 
 int mlc_avgpool2d_f32(const mlc_pool2d_params_t *p, const float *x, float *y)
 {
@@ -13,6 +14,7 @@ int mlc_avgpool2d_f32(const mlc_pool2d_params_t *p, const float *x, float *y)
     const int32_t plane = p->h_in * p->w_in;
     const float inv_p = p->lp_p > 0 ? 1.0f / (float)p->lp_p : 0.0f;
     if (p->stride_h <= 0 || p->stride_w <= 0 || p->dil_h <= 0 || p->dil_w <= 0 || p->lp_p < 0) return MLC_EINVAL;
+    if (p->lp_p > 2 && !MLC_LP_POOL_POW) return MLC_EINVAL; /* left out by mlc/select.h */
     for (nc = 0; nc < p->n * p->c; ++nc) {
         const float *xc = x + nc * plane;
         for (oh = 0; oh < p->h_out; ++oh) {
@@ -37,7 +39,7 @@ int mlc_avgpool2d_f32(const mlc_pool2d_params_t *p, const float *x, float *y)
                         for (kw = 0; kw < n; ++kw) acc += fabsf(xr[kw * p->dil_w]);
                     } else if (p->lp_p == 2) {
                         for (kw = 0; kw < n; ++kw) acc += xr[kw * p->dil_w] * xr[kw * p->dil_w];
-                    } else {
+                    } else if (MLC_LP_POOL_POW) {
                         for (kw = 0; kw < n; ++kw) acc += powf(fabsf(xr[kw * p->dil_w]), (float)p->lp_p);
                     }
                 }
@@ -46,7 +48,7 @@ int mlc_avgpool2d_f32(const mlc_pool2d_params_t *p, const float *x, float *y)
                     acc = count > 0 ? acc / (float)count : 0.0f;
                 } else if (p->lp_p == 2) {
                     acc = sqrtf(acc);
-                } else if (p->lp_p > 2) {
+                } else if (p->lp_p > 2 && MLC_LP_POOL_POW) {
                     acc = powf(acc, inv_p);
                 }
                 if (p->act.op != MLC_UNARY_IDENTITY) acc = mlc_unary_eval_f32(&p->act, acc);

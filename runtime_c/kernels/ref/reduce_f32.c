@@ -6,6 +6,7 @@
 
 #include "index_util.h"
 #include "mlc/kernels_f32.h"
+#include "mlc/select.h"
 
 /* Visit every element v of the reduced set belonging to the current output (input base xo). */
 #define REDUCE_WALK(body)                                                                                  \
@@ -27,7 +28,8 @@ int mlc_reduce_f32(const mlc_reduce_params_t *p, const float *x, float *y)
     int32_t red_dims[MLC_MAX_DIMS], red_strides[MLC_MAX_DIMS];
     int32_t nk = 0, nr = 0, d, r, i, stride = 1, count = 1;
     mlc_it_t out, red;
-    if (p->rank < 0 || p->rank > MLC_MAX_DIMS || p->op < MLC_REDUCE_SUM || p->op > MLC_REDUCE_ARGMIN) {
+    if (p->rank < 0 || p->rank > MLC_MAX_DIMS || p->op < MLC_REDUCE_SUM || p->op > MLC_REDUCE_ARGMIN ||
+        !MLC_SELECTED(MLC_REDUCE_OPS, p->op)) {
         return MLC_EINVAL;
     }
     /* Split the dense input strides into kept axes (walked per output) and reduced axes (walked per value). */
@@ -80,7 +82,7 @@ int mlc_reduce_f32(const mlc_reduce_params_t *p, const float *x, float *y)
                 break;
             case MLC_REDUCE_LOG_SUM:
                 REDUCE_WALK(acc += v);
-                acc = logf(acc);
+                acc = MLC_SELECTED(MLC_REDUCE_OPS, MLC_REDUCE_LOG_SUM) ? logf(acc) : NAN;
                 break;
             case MLC_REDUCE_LOG_SUM_EXP: {
                 /* Shift by the max so expf cannot overflow; an all -inf (or empty) set stays -inf. */
@@ -88,7 +90,7 @@ int mlc_reduce_f32(const mlc_reduce_params_t *p, const float *x, float *y)
                 REDUCE_WALK(if (v > mx) mx = v);
                 if (isinf(mx)) {
                     acc = mx;
-                } else {
+                } else if (MLC_SELECTED(MLC_REDUCE_OPS, MLC_REDUCE_LOG_SUM_EXP)) {
                     REDUCE_WALK(acc += expf(v - mx));
                     acc = mx + logf(acc);
                 }

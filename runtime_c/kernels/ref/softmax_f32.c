@@ -5,12 +5,14 @@
 #include <math.h>
 
 #include "mlc/kernels_f32.h"
+#include "mlc/select.h"
 
 int mlc_softmax_f32(const mlc_softmax_params_t *p, const float *x, float *y)
 {
     int32_t o, i, a;
     const int32_t s = p->inner;
     if (p->outer < 0 || p->axis < 0 || p->inner < 0 || p->log < 0 || p->log > 2) return MLC_EINVAL;
+    if (!MLC_SELECTED(MLC_SOFTMAX_MODES, p->log)) return MLC_EINVAL;
     for (o = 0; o < p->outer; ++o) {
         for (i = 0; i < p->inner; ++i) {
             const int32_t base = o * p->axis * s + i;
@@ -40,7 +42,7 @@ int mlc_softmax_f32(const mlc_softmax_params_t *p, const float *x, float *y)
                     const float inv = 1.0f / sum;
                     for (a = 0; a < p->axis; ++a) ys[a * s] *= inv;
                 } else {
-                    const float lse = logf(sum);
+                    const float lse = MLC_SELECTED(MLC_SOFTMAX_MODES, 1) ? logf(sum) : NAN;
                     for (a = 0; a < p->axis; ++a) ys[a * s] = xs[a * s] - mx - lse;
                 }
             }

@@ -5,10 +5,10 @@
 #include <math.h>
 
 #include "mlc/kernels_f32.h"
-#include "mlc/unary_select.h"
+#include "mlc/select.h"
 
-/* Operation `op` is compiled in (a constant: the cases of the others, and their libm calls, fold away). */
-#define SELECTED(op) ((((MLC_UNARY_OPS) >> (op)) & 1u) != 0)
+/* Operation `op` is compiled in (mlc/select.h): the cases of the others, and their libm calls, fold away. */
+#define SELECTED(op) MLC_SELECTED(MLC_UNARY_OPS, op)
 #define CASE(op) \
     case op:     \
         if (!SELECTED(op)) break;
