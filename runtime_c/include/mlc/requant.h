@@ -119,7 +119,7 @@ static inline int32_t mlc_qm_mult(int32_t qm)
 
 static inline int32_t mlc_qm_shift(int32_t qm)
 {
-    return (int32_t)((uint32_t)qm & 0xFFu) - (int32_t)(((uint32_t)qm & 0x80u) << 1);
+    return (int32_t)((uint32_t)qm << 24) >> 24; /* one SXTB (two's complement, arithmetic shift: see above) */
 }
 
 /** 1 when a packed word's (mult, shift) is valid (mlc_requant_valid), else 0. */
