@@ -14,9 +14,9 @@
 #include "../tests/kernels_dsp/fw_util.h" /* the xorshift stream and number printing of the test firmware */
 
 int ref_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int16_t *scratch, int8_t *y);
+                  const int32_t *qmult, int16_t *scratch, int8_t *y);
 int ref_fc_s8(const mlc_fc_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
-              const int32_t *mult, const int8_t *shift, int8_t *y);
+              const int32_t *qmult, int8_t *y);
 int ref_avgpool2d_s8(const mlc_pool2d_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_mean_s8(const mlc_mean_s8_params_t *p, const int8_t *x, int8_t *y);
 int ref_add_s8(const mlc_binary_s8_params_t *p, const int8_t *a, const int8_t *b, int8_t *y);
@@ -30,7 +30,7 @@ static int8_t xbuf[X_BYTES], wbuf[W_BYTES], y_ref[Y_BYTES], y_dsp[Y_BYTES];
 #ifdef BENCH_OTHERS
 static int8_t x2buf[X_BYTES];
 #endif
-static int32_t bias[C_MAX], mult[C_MAX];
+static int32_t bias[C_MAX], mult[C_MAX], qmult[C_MAX];
 static int8_t shift[C_MAX];
 static int16_t scratch[MLC_CONV2D_S8_SCRATCH_BYTES(64, 3, 3) / 2];
 
@@ -48,6 +48,7 @@ static void fill_requant(int32_t c, int32_t bias_range)
         mult[i] = (int32_t)(0x40000000u | (rnd() >> 2));
         shift[i] = -7 - (int32_t)(rnd() % 4u);
     }
+    pack_qm(mult, shift, qmult, c); /* the kernels read one packed word per channel */
 }
 
 static void report_bench(const char *name, uint32_t macs, uint32_t t_ref, uint32_t t_dsp, int same)
@@ -72,9 +73,9 @@ __attribute__((noipa)) static uint32_t time_conv(int dsp, const mlc_conv2d_s8_pa
 {
     const uint32_t t0 = mlc_port_counter_read();
     if (dsp) {
-        (void)mlc_conv2d_s8(p, xbuf, wbuf, bias, mult, shift, scratch, y);
+        (void)mlc_conv2d_s8(p, xbuf, wbuf, bias, qmult, scratch, y);
     } else {
-        (void)ref_conv2d_s8(p, xbuf, wbuf, bias, mult, shift, scratch, y);
+        (void)ref_conv2d_s8(p, xbuf, wbuf, bias, qmult, scratch, y);
     }
     return mlc_port_counter_read() - t0;
 }
@@ -117,9 +118,9 @@ __attribute__((noipa)) static uint32_t time_fc(int dsp, const mlc_fc_s8_params_t
 {
     const uint32_t t0 = mlc_port_counter_read();
     if (dsp) {
-        (void)mlc_fc_s8(p, xbuf, wbuf, bias, mult, shift, y);
+        (void)mlc_fc_s8(p, xbuf, wbuf, bias, qmult, y);
     } else {
-        (void)ref_fc_s8(p, xbuf, wbuf, bias, mult, shift, y);
+        (void)ref_fc_s8(p, xbuf, wbuf, bias, qmult, y);
     }
     return mlc_port_counter_read() - t0;
 }

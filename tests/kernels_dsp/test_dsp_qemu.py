@@ -36,3 +36,10 @@ def test_mve_edge_cases_on_m55(tmp_path):
     res = dsp_fw.run(b, elf, timeout=300)
     assert res.returncode == 0, f"exit {res.returncode}\n{res.stderr}"
     assert "mve kernels: all cases match" in res.stderr
+
+
+def test_benchmark_firmware_builds(tmp_path):
+    """benchmarks/dsp_kernels_fw.c calls the kernels directly: a signature change must not leave it broken
+    (only built here; benchmarks/dsp_kernels.py runs it and prints the figures)."""
+    fw = HERE.parent.parent / "benchmarks" / "dsp_kernels_fw.c"
+    assert dsp_fw.build(dsp_fw.board("cortex-m4"), fw, tmp_path, ("-DBENCH_OTHERS",)).exists()
