@@ -43,6 +43,10 @@ typedef struct {
     uint32_t lo4, hi4; /* activation clamp in every byte */
     uint8_t zpad;      /* the byte a padded tap stages: x_zero_point, i.e. 0 after the subtraction */
     uint8_t s2k3;      /* 3x3, stride 2, dilation 1: pairs inside the input stage through stage_pair_s2k3 */
+    /* 1 when y_zero_point <= max(act_min, -128) (e.g. ReLU outputs at zero point -128): every accumulator
+       a <= 0 gives the lowest output, with the requantization's tie term -[a < 0] or without it (the rest
+       of the form is monotone in a and gives y_zero_point at a = 0), so the assembly leaves it out */
+    uint8_t notie;
 } conv_t;
 
 /* ------------------------------------------------------------------------------------------ im2col */
@@ -558,6 +562,12 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
     "add    %[x0], %[x0], %[" a "], asr #31\n\t"                                                                  \
     "asr    %[x0], %[x0], %[x1]\n\t"                                                                              \
     "ssat   %[" a "], #8, %[x0]\n\t"
+/* MF_ASM_RQ without the tie term (conv_t.notie) */
+#define MF_ASM_RQ_NT(a)                                                                                           \
+    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[x0], %[x0], %[wv], %[we]\n\t"                                                                       \
+    "asr    %[x0], %[x0], %[x1]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[x0]\n\t"
 
 /* matmul_hex_fused reads bias, mult, add and rsh at these offsets and steps by 16 bytes a channel. */
 typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(mlc_dsp_rq_t, mult) == 4 &&
@@ -613,15 +623,14 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "ldr    %[wv], [%[wp], #-4]\n\t"                                                                              \
     "ldr    %[x1], %[wshm]\n\t"                                                                                   \
     "lsr    %[wv], %[wv], %[x1]\n\t" MX_ASM_BLOCK_REST "5:\n\t"
-/* requantization, packing, the stores, the next channel */
-#define MF_ASM_END                                                                                                \
+/* requantization (each output by rq), packing, the stores, the next channel */
+#define MF_ASM_END_OF(rq)                                                                                         \
     "ldr    %[x1], %[rqp]\n\t"                                                                                    \
     "ldr    %[wv], [%[x1], #4]\n\t"                                                                               \
     "ldr    %[we], [%[x1], #8]\n\t"                                                                               \
     "add    %[x0], %[x1], #16\n\t"                                                                                \
     "str    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldrb   %[x1], [%[x1], #13]\n\t" MF_ASM_RQ("a0") MF_ASM_RQ("a1") MF_ASM_RQ("a2") MF_ASM_RQ("a3")             \
-        MF_ASM_RQ("a4") MF_ASM_RQ("a5")                                                                           \
+    "ldrb   %[x1], [%[x1], #13]\n\t" rq("a0") rq("a1") rq("a2") rq("a3") rq("a4") rq("a5")                      \
     "bfi    %[a0], %[a1], #8, #8\n\t"                                                                             \
     "bfi    %[a0], %[a2], #16, #8\n\t"                                                                            \
     "bfi    %[a0], %[a3], #24, #8\n\t"                                                                            \
@@ -654,6 +663,20 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
  * runs eight blocks per test. With 16 taps or more the first block is peeled: it sets the odd pixels'
  * accumulators from the even ones', 3 MOVs fewer a channel.
  */
+/* The loop shapes of matmul_hex_fused, each ending with `end` */
+#define MF_ASM_VARIANTS(end)                                                                                      \
+    do {                                                                                                          \
+        if (c->nb % 8 == 0 && nt == 0 && c->nb > 0) { /* eight blocks per loop test */                            \
+            __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP8_FROM2 end MF_ASM_OPERANDS);                        \
+        } else if (rest == 0 && nt == 0 && c->nb > 0) {                                                           \
+            __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 end MF_ASM_OPERANDS);                         \
+        } else if (c->nb >= 4) {                                                                                  \
+            __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 MF_ASM_RUN_REST end MF_ASM_OPERANDS);         \
+        } else { /* no loop */                                                                                    \
+            __asm__ volatile(MF_ASM_START MF_ASM_RUN_REST end MF_ASM_OPERANDS);                                  \
+        }                                                                                                         \
+    } while (0)
+
 MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                               const int16_t *cols, int8_t *y, int32_t plane)
 {
@@ -667,14 +690,10 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     if (cnt <= 0) return;
     /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
        on the stack */
-    if (c->nb % 8 == 0 && nt == 0 && c->nb > 0) { /* eight blocks per loop test */
-        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP8_FROM2 MF_ASM_END MF_ASM_OPERANDS);
-    } else if (rest == 0 && nt == 0 && c->nb > 0) {
-        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 MF_ASM_END MF_ASM_OPERANDS);
-    } else if (c->nb >= 4) {
-        __asm__ volatile(MF_ASM_START_PEELED MF_ASM_LOOP_FROM2 MF_ASM_RUN_REST MF_ASM_END MF_ASM_OPERANDS);
-    } else { /* no loop */
-        __asm__ volatile(MF_ASM_START MF_ASM_RUN_REST MF_ASM_END MF_ASM_OPERANDS);
+    if (c->notie) {
+        MF_ASM_VARIANTS(MF_ASM_END_OF(MF_ASM_RQ_NT));
+    } else {
+        MF_ASM_VARIANTS(MF_ASM_END_OF(MF_ASM_RQ));
     }
 }
 #undef MF_ASM_START_BIAS
@@ -687,9 +706,11 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 #undef MF_ASM_LOOP_FROM2
 #undef MF_ASM_LOOP8_FROM2
 #undef MF_ASM_RUN_REST
-#undef MF_ASM_END
+#undef MF_ASM_END_OF
+#undef MF_ASM_VARIANTS
 #undef MF_ASM_OPERANDS
 #undef MF_ASM_RQ
+#undef MF_ASM_RQ_NT
 #endif
 
 #if MM_USE_ASM
@@ -1196,18 +1217,47 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
     "add    %[t], %[t], %[" a "], asr #31\n\t"                                                                    \
     "asr    %[t], %[t], %[rsh]\n\t"                                                                               \
     "ssat   %[" a "], #8, %[t]\n\t"
-#define DWR_ASM_FOUR                                                                                              \
-    "ldmia  %[ap]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" DWR_ASM_ONE("a0") DWR_ASM_ONE("a1") DWR_ASM_ONE("a2")       \
-        DWR_ASM_ONE("a3")
+/* DWR_ASM_ONE without the tie term (conv_t.notie) */
+#define DWR_ASM_ONE_NT(a)                                                                                         \
+    "smmlar %[t], %[" a "], %[m], %[ad]\n\t"                                                                      \
+    "asr    %[t], %[t], %[rsh]\n\t"                                                                               \
+    "ssat   %[" a "], #8, %[t]\n\t"
+#define DWR_ASM_FOUR_OF(one)                                                                                      \
+    "ldmia  %[ap]!, {%[a0], %[a1], %[a2], %[a3]}\n\t" one("a0") one("a1") one("a2") one("a3")
 #define DWR_ASM_OPERANDS                                                                                          \
     [ap] "+r"(ap), [yp] "+r"(yp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t] "=&r"(t)
+
+/* The word-store and byte-store loops of dw_rq_lines over whole blocks, each output by `one`. */
+#define DWR_ASM_LOOP_WORDS(one)                                                                                   \
+    __asm__ volatile("1:\n\t" DWR_ASM_FOUR_OF(one) "bfi    %[a0], %[a1], #8, #8\n\t"                            \
+                     "bfi    %[a0], %[a2], #16, #8\n\t"                                                           \
+                     "bfi    %[a0], %[a3], #24, #8\n\t"                                                           \
+                     "str    %[a0], [%[yp]], #4\n\t"                                                              \
+                     "cmp    %[ap], %[end]\n\t"                                                                   \
+                     "bne    1b"                                                                                  \
+                     : DWR_ASM_OPERANDS                                                                           \
+                     : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)                                   \
+                     : "cc", "memory")
+#define DWR_ASM_LOOP_BYTES(one)                                                                                   \
+    __asm__ volatile("1:\n\t" DWR_ASM_FOUR_OF(one) "strb   %[a0], [%[yp]]\n\t"                                  \
+                     "strb   %[a1], [%[yp], %[es]]\n\t"                                                           \
+                     "add    %[yp], %[yp], %[es], lsl #1\n\t"                                                     \
+                     "strb   %[a2], [%[yp]]\n\t"                                                                  \
+                     "strb   %[a3], [%[yp], %[es]]\n\t"                                                           \
+                     "add    %[yp], %[yp], %[es], lsl #1\n\t"                                                     \
+                     "cmp    %[ap], %[end]\n\t"                                                                   \
+                     "bne    1b"                                                                                  \
+                     : DWR_ASM_OPERANDS                                                                           \
+                     : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)                     \
+                     : "cc", "memory")
 
 /* nl lines of cnt doubled accumulators (bias included), line l's at acc + l astride, of a channel on the
    prepared form with lsh 1 (the doubling is that left shift) and a right shift, no clamp (the activation
    range is int8's), stored along the line from yo + l ls at element stride es: 23 instructions a block of
-   four for es 1 (one word), 25 otherwise (four bytes), then the line's last 1-3 outputs one by one. */
+   four for es 1 (one word), 25 otherwise (four bytes), 4 fewer with notie (conv_t), then the line's last
+   1-3 outputs one by one. */
 MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
-                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t es, int32_t ls)
+                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t es, int32_t ls, int notie)
 {
     const int32_t full = cnt / 4, rest = cnt % 4;
     /* LDM fills registers in number order: acc[0..3] in r8..r11 */
@@ -1217,27 +1267,17 @@ MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, in
         const int32_t *ap = acc, *end = acc + 4 * full;
         int8_t *yp = yo;
         if (full > 0 && es == 1) {
-            __asm__ volatile("1:\n\t" DWR_ASM_FOUR "bfi    %[a0], %[a1], #8, #8\n\t"
-                             "bfi    %[a0], %[a2], #16, #8\n\t"
-                             "bfi    %[a0], %[a3], #24, #8\n\t"
-                             "str    %[a0], [%[yp]], #4\n\t"
-                             "cmp    %[ap], %[end]\n\t"
-                             "bne    1b"
-                             : DWR_ASM_OPERANDS
-                             : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)
-                             : "cc", "memory");
+            if (notie) {
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE_NT);
+            } else {
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE);
+            }
         } else if (full > 0) {
-            __asm__ volatile("1:\n\t" DWR_ASM_FOUR "strb   %[a0], [%[yp]]\n\t"
-                             "strb   %[a1], [%[yp], %[es]]\n\t"
-                             "add    %[yp], %[yp], %[es], lsl #1\n\t"
-                             "strb   %[a2], [%[yp]]\n\t"
-                             "strb   %[a3], [%[yp], %[es]]\n\t"
-                             "add    %[yp], %[yp], %[es], lsl #1\n\t"
-                             "cmp    %[ap], %[end]\n\t"
-                             "bne    1b"
-                             : DWR_ASM_OPERANDS
-                             : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh), [es] "r"(es)
-                             : "cc", "memory");
+            if (notie) {
+                DWR_ASM_LOOP_BYTES(DWR_ASM_ONE_NT);
+            } else {
+                DWR_ASM_LOOP_BYTES(DWR_ASM_ONE);
+            }
         }
         if (rest > 0) {
             end = ap + rest;
@@ -1253,7 +1293,10 @@ MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, in
     }
 }
 #undef DWR_ASM_ONE
-#undef DWR_ASM_FOUR
+#undef DWR_ASM_ONE_NT
+#undef DWR_ASM_FOUR_OF
+#undef DWR_ASM_LOOP_WORDS
+#undef DWR_ASM_LOOP_BYTES
 #undef DWR_ASM_OPERANDS
 #endif
 
@@ -1278,7 +1321,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
         const int32_t m = rq->mult, ad = rq->add;
 #if MM_USE_ASM
         if (lsh == 0 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) { /* doubled accumulators */
-            dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls);
+            dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls, c->notie);
             return;
         }
 #endif
@@ -1701,9 +1744,9 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
             if (!dw_rq_doubled(&rq)) {
                 dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
             } else if (by_line) {
-                dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls);
+                dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls, c->notie);
             } else {
-                dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
+                dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
                 dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
             }
         }
@@ -1811,7 +1854,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                         dw_line_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
 #if MM_USE_ASM
                         if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
-                            dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0);
+                            dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
                             dw_lines_move((const int8_t *)yb, lp, k, len_out, yc + (o0 + o) * ls, ls);
                             continue;
                         }
@@ -1971,7 +2014,7 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
                     /* f b fits: the prepared form's bound keeps |b| + the products below 2^30 */
                     pwn_pass(cols, nbb, we0, wo0, we1, wo1, (int32_t)((uint32_t)f * (uint32_t)b), acc, cnt4);
                     if (f == 2) {
-                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, yo, 1, 0);
+                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, yo, 1, 0, c->notie);
                     } else {
                         dw_lines_store_call(acc, 0, 1, cnt, &rq, c, yo, 1, 0);
                     }
@@ -2018,6 +2061,7 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     c.lo4 = mlc_dsp_dup4(p->act_min);
     c.hi4 = mlc_dsp_dup4(p->act_max);
     c.zpad = (uint8_t)(p->x_zero_point & 0xFF);
+    c.notie = (uint8_t)(p->y_zero_point <= (p->act_min > -128 ? p->act_min : -128));
     c.s2k3 = p->k_h == 3 && p->k_w == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dil_h == 1 && p->dil_w == 1;
     if (p->n <= 0 || p->h_out <= 0 || p->w_out <= 0 || p->c_out <= 0) return MLC_OK; /* nothing to write */
     depthwise3 = p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
