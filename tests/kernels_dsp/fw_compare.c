@@ -216,6 +216,10 @@ static int test_conv(void)
             p.c_out = rr(1, 40);
             p.h_in = rr(1, 10);
             p.w_in = rr(1, 16);
+            if (p.stride_w == 2 && chance(50)) { /* rows of whole six-pixel tiles inside the input */
+                p.c_in = rr(1, 9);
+                p.w_in = rr(13, 40);
+            }
             break;
         default:
             p.c_in = rr(1, 12);

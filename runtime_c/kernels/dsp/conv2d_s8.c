@@ -42,7 +42,7 @@ typedef struct {
     uint32_t nzp2;     /* -x_zero_point in both halfwords: SXTAB16 widens and subtracts in one go */
     uint32_t lo4, hi4; /* activation clamp in every byte */
     uint8_t zpad;      /* the byte a padded tap stages: x_zero_point, i.e. 0 after the subtraction */
-    uint8_t s2k3;      /* 3x3, stride 2, dilation 1: pairs inside the input stage through stage_pair_s2k3 */
+    uint8_t s2k3;      /* 3x3, stride 2, dilation 1: pairs inside the input stage through stage_pairs_s2k3 */
     /* 1 when y_zero_point <= max(act_min, -128) (e.g. ReLU outputs at zero point -128): every accumulator
        a <= 0 gives the lowest output, with the requantization's tie term -[a < 0] or without it (the rest
        of the form is monotone in a and gives y_zero_point at a = 0), so the assembly leaves it out */
@@ -84,30 +84,6 @@ static MLC_DSP_ALWAYS_INLINE uint8_t *stage_pad(uint8_t *st, int32_t n, uint32_t
 {
     for (; n > 0; --n, st += 2) mlc_dsp_st16(st, zz);
     return st;
-}
-
-/*
- * Two pixels of one output row of a 3x3 kernel at stride 2, dilation 1, inside the input (e.g. a first layer
- * on RGB), from the window's first byte x: per kernel row the bytes x0..x4 give the pairs (x0,x2) (x1,x3)
- * (x2,x4), the first two the word x0..x3 with its middle bytes swapped (10 instructions a kernel row;
- * stage_pair_row's general loop took 21 and its set-up 40 more a pair).
- */
-MLC_DSP_NOINLINE static void stage_pair_s2k3(const conv_t *c, const int8_t *x, uint8_t *st)
-{
-    const int32_t w_in = c->p->w_in, plane = c->plane_in;
-    const int8_t *const end = x + c->cig * plane;
-    for (; x < end; x += plane, st += 18) {
-        const int8_t *r1 = x + w_in, *r2 = r1 + w_in;
-        const uint32_t v0 = mlc_dsp_ld32(x), v1 = mlc_dsp_ld32(r1), v2 = mlc_dsp_ld32(r2);
-        const uint32_t d0 = (v0 ^ (v0 >> 8)) & 0x0000FF00u, d1 = (v1 ^ (v1 >> 8)) & 0x0000FF00u;
-        const uint32_t d2 = (v2 ^ (v2 >> 8)) & 0x0000FF00u;
-        mlc_dsp_st32(st, v0 ^ d0 ^ (d0 << 8));
-        mlc_dsp_st16(st + 4, ((v0 >> 16) & 0xFFu) | ((uint32_t)(uint8_t)x[4] << 8));
-        mlc_dsp_st32(st + 6, v1 ^ d1 ^ (d1 << 8));
-        mlc_dsp_st16(st + 10, ((v1 >> 16) & 0xFFu) | ((uint32_t)(uint8_t)r1[4] << 8));
-        mlc_dsp_st32(st + 12, v2 ^ d2 ^ (d2 << 8));
-        mlc_dsp_st16(st + 16, ((v2 >> 16) & 0xFFu) | ((uint32_t)(uint8_t)r2[4] << 8));
-    }
 }
 
 /*
@@ -761,6 +737,87 @@ MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_
 
 /* ------------------------------------------------------------------------------------ im2col driver */
 
+/* One block of a pixel pair's columns from its four taps' (pixel 0, pixel 1) int16 pairs. */
+static MLC_DSP_ALWAYS_INLINE uint8_t *s2k3_block(uint8_t *out, uint32_t t0, uint32_t t1, uint32_t t2, uint32_t t3)
+{
+    mlc_dsp_st2x32a(out, mlc_dsp_pkhbt16(t0, t2), mlc_dsp_pkhtb16(t2, t0));
+    mlc_dsp_st2x32a(out + 8, mlc_dsp_pkhbt16(t1, t3), mlc_dsp_pkhtb16(t3, t1));
+    return out + COL_BLOCK;
+}
+
+/* The (pixel 0, pixel 1) pairs of a kernel row's three taps: bytes (0, 2), (1, 3) and (2, 4) at the row,
+   i.e. SXTAB16 of the word at row (even and odd bytes) and of the word at row + 1 (odd bytes). */
+#define S2K3_ROW(row, a0, a1, a2)                                                                                 \
+    do {                                                                                                          \
+        const uint32_t v_ = mlc_dsp_ld32(row), u_ = mlc_dsp_ld32((row) + 1);                                      \
+        a0 = mlc_dsp_sxtab16(nz, v_);                                                                             \
+        a1 = mlc_dsp_sxtab16_odd(nz, v_);                                                                         \
+        a2 = mlc_dsp_sxtab16_odd(nz, u_);                                                                         \
+    } while (0)
+
+/* The nine taps of one input channel's window (kernel rows at row, row + w_in, row + 2 w_in). */
+#define S2K3_CH(row, a0, a1, a2, a3, a4, a5, a6, a7, a8)                                                          \
+    do {                                                                                                          \
+        S2K3_ROW(row, a0, a1, a2);                                                                                \
+        S2K3_ROW((row) + w_in, a3, a4, a5);                                                                       \
+        S2K3_ROW((row) + 2 * w_in, a6, a7, a8);                                                                   \
+    } while (0)
+
+/* The blocks of n (1..4, a constant where inlined) input channels from x: 9 n taps, the last block padded
+   with zeros (x - x_zero_point of the padding taps) unless n is 4 (36 taps, 9 whole blocks). */
+static MLC_DSP_ALWAYS_INLINE uint8_t *s2k3_channels(const int8_t *x, int32_t n, int32_t w_in, int32_t plane,
+                                                    uint32_t nz, uint8_t *out)
+{
+    uint32_t t0, t1, t2, t3, t4, t5, t6, t7, t8;
+    uint32_t u0, u1, u2, u3, u4, u5, u6, u7, u8;
+    S2K3_CH(x, t0, t1, t2, t3, t4, t5, t6, t7, t8);
+    out = s2k3_block(out, t0, t1, t2, t3);
+    out = s2k3_block(out, t4, t5, t6, t7);
+    if (n == 1) return s2k3_block(out, t8, 0, 0, 0);
+    S2K3_CH(x + plane, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 9..17 */
+    out = s2k3_block(out, t8, u0, u1, u2);
+    out = s2k3_block(out, u3, u4, u5, u6);
+    if (n == 2) return s2k3_block(out, u7, u8, 0, 0);
+    S2K3_CH(x + 2 * plane, t0, t1, t2, t3, t4, t5, t6, t7, t8); /* taps 18..26 */
+    out = s2k3_block(out, u7, u8, t0, t1);
+    out = s2k3_block(out, t2, t3, t4, t5);
+    if (n == 3) return s2k3_block(out, t6, t7, t8, 0);
+    S2K3_CH(x + 3 * plane, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 27..35 */
+    out = s2k3_block(out, t6, t7, t8, u0);
+    out = s2k3_block(out, u1, u2, u3, u4);
+    return s2k3_block(out, u5, u6, u7, u8);
+}
+
+/*
+ * The columns of npairs pixel pairs of one output row for a 3x3 kernel at stride 2, dilation 1, inside the
+ * input (e.g. a first layer on RGB), straight into the pairs' blocks from out, x the first window's first
+ * byte: per kernel row two word loads
+ * and three SXTAB16 give its taps' (pixel 0, pixel 1) pairs (pixel 1's window starts two bytes on), and two
+ * PKHs a word regroup them by pixel; four input channels are nine whole blocks. (The byte staging and
+ * expand took about 190 instructions a pair for 27 taps.)
+ */
+MLC_DSP_NOINLINE static void stage_pairs_s2k3(const conv_t *c, const int8_t *x, uint8_t *out, int32_t npairs)
+{
+    const int32_t w_in = c->p->w_in, plane = c->plane_in;
+    const uint32_t nz = c->nzp2;
+    int32_t k;
+    for (k = 0; k < npairs; ++k, x += 4, out += 16) { /* pair k: pixels 2k, 2k + 1 of a row, 4 bytes on */
+        const int8_t *xc = x;
+        uint8_t *o = out;
+        int32_t ic;
+        for (ic = 0; ic + 4 <= c->cig; ic += 4, xc += 4 * plane) o = s2k3_channels(xc, 4, w_in, plane, nz, o);
+        switch (c->cig - ic) {
+        case 1: (void)s2k3_channels(xc, 1, w_in, plane, nz, o); break;
+        case 2: (void)s2k3_channels(xc, 2, w_in, plane, nz, o); break;
+        case 3: (void)s2k3_channels(xc, 3, w_in, plane, nz, o); break;
+        default: break;
+        }
+    }
+}
+#undef S2K3_CH
+#undef S2K3_ROW
+
+
 /*
  * The columns of the pixel at (oh, ow) and, when `pair`, the next one (both advanced past) into pair k
  * of the columns at scratch.
@@ -778,22 +835,23 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
     } else {
         int32_t t;
         const int32_t ih0 = *oh * p->stride_h - p->pad_top, iw0 = *ow * p->stride_w - p->pad_left;
-        if (pair && *ow + 1 < p->w_out) {
-            if (c->s2k3 && ih0 >= 0 && ih0 + 2 < p->h_in && iw0 >= 0 && iw0 + 4 < p->w_in) {
-                stage_pair_s2k3(c, xg + ih0 * p->w_in + iw0, stage);
-            } else {
-                stage_pair_row(c, xg, *oh, *ow, stage);
-            }
+        const int both = pair && *ow + 1 < p->w_out;
+        if (both && c->s2k3 && ih0 >= 0 && ih0 + 2 < p->h_in && iw0 >= 0 && iw0 + 4 < p->w_in) {
+            stage_pairs_s2k3(c, xg + ih0 * p->w_in + iw0, out, 1); /* the columns themselves */
         } else {
-            stage_pixel(c, xg, *oh, *ow, stage);
-            if (pair) {
-                stage_pixel(c, xg, *oh + 1, 0, stage + 1); /* the pair wraps to the next row */
+            if (both) {
+                stage_pair_row(c, xg, *oh, *ow, stage);
             } else {
-                stage_pixel(c, xg, *oh, *ow, stage + 1);
+                stage_pixel(c, xg, *oh, *ow, stage);
+                if (pair) {
+                    stage_pixel(c, xg, *oh + 1, 0, stage + 1); /* the pair wraps to the next row */
+                } else {
+                    stage_pixel(c, xg, *oh, *ow, stage + 1);
+                }
             }
+            for (t = c->taps; t < 4 * c->nbp; ++t) mlc_dsp_st16(stage + 2 * t, c->zpad * 0x0101u); /* zeros */
+            expand(c, stage, out);
         }
-        for (t = c->taps; t < 4 * c->nbp; ++t) mlc_dsp_st16(stage + 2 * t, c->zpad * 0x0101u); /* zeros */
-        expand(c, stage, out);
     }
     *ow += 2;
     while (*ow >= p->w_out) {
@@ -969,7 +1027,22 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                         const int32_t need = (last / w_out) * p->stride_h + reach;
                         for (; next_row <= need; ++next_row) ring_fill(c, rg, xg, next_row);
                     }
-                    for (q = 0; q < pairs; ++q) {
+                    if (rg == NULL && c->s2k3 && pairs == 3 && left == 6 && ow + 6 <= w_out &&
+                        oh * p->stride_h >= p->pad_top && oh * p->stride_h - p->pad_top + 2 < p->h_in &&
+                        ow * p->stride_w >= p->pad_left && (ow + 4) * p->stride_w - p->pad_left + 4 < p->w_in) {
+                        /* six pixels of one row inside the input: one call stages the three pairs */
+                        stage_pairs_s2k3(c, xg + (oh * p->stride_h - p->pad_top) * p->w_in + ow * p->stride_w - p->pad_left,
+                                         (uint8_t *)scratch, 3);
+                        ow += 6;
+                        if (ow == w_out) {
+                            ow = 0;
+                            ++oh;
+                        }
+                        q = pairs;
+                    } else {
+                        q = 0;
+                    }
+                    for (; q < pairs; ++q) {
                         uint8_t *const out = (uint8_t *)scratch + 16 * q;
                         const int32_t a = px + 2 * q, b = 2 * q + 1 < left ? a + 1 : a;
                         if (2 * q >= left) {
