@@ -12,7 +12,7 @@
  *  - without one (the host, a core without FPU), v is clamped to +-256, which decides the same outputs,
  *    and rounded by adding and subtracting 1.5 * 2^23: for |v| <= 2^22 the sum's last bit is a unit, so
  *    round to nearest even, the default mode of IEEE 754 arithmetic, rounds v itself.
- * About 8 instructions per element (Cortex-M4 under QEMU) instead of about 41.
+ * About 6.3 instructions per element (Cortex-M4 under QEMU) instead of about 41.
  */
 #include "dsp_util.h"
 #include "mlc/kernels_s8.h"
@@ -43,13 +43,61 @@ static MLC_DSP_ALWAYS_INLINE int32_t quant_one(float v, int32_t zp)
 #endif
 }
 
+#if MLC_QUANT_VCVTR && defined(__OPTIMIZE__)
+/* nq groups of four elements as quant_one: one VLDM of four floats, VMOVs of two, one word store (25
+   instructions a group; GCC's loop over quant_one took 31: four VLDRs, four VMOVs) */
+static void quant_groups(const float *x, int8_t *y, int32_t nq, float scale, int32_t zp)
+{
+    const float *const end = x + 4 * nq;
+    uint32_t a, b, c, d;
+    __asm__ volatile("1:\n\t"
+                     "vldmia        %[x]!, {s0-s3}\n\t"
+                     "vdiv.f32      s0, s0, %[sc]\n\t"
+                     "vdiv.f32      s1, s1, %[sc]\n\t"
+                     "vdiv.f32      s2, s2, %[sc]\n\t"
+                     "vdiv.f32      s3, s3, %[sc]\n\t"
+                     "vcvtr.s32.f32 s0, s0\n\t"
+                     "vcvtr.s32.f32 s1, s1\n\t"
+                     "vcvtr.s32.f32 s2, s2\n\t"
+                     "vcvtr.s32.f32 s3, s3\n\t"
+                     "vmov          %[a], %[b], s0, s1\n\t"
+                     "vmov          %[c], %[d], s2, s3\n\t"
+                     "qadd          %[a], %[a], %[zp]\n\t"
+                     "qadd          %[b], %[b], %[zp]\n\t"
+                     "qadd          %[c], %[c], %[zp]\n\t"
+                     "qadd          %[d], %[d], %[zp]\n\t"
+                     "ssat          %[a], #8, %[a]\n\t"
+                     "ssat          %[b], #8, %[b]\n\t"
+                     "ssat          %[c], #8, %[c]\n\t"
+                     "ssat          %[d], #8, %[d]\n\t"
+                     "bfi           %[a], %[b], #8, #8\n\t"
+                     "bfi           %[a], %[c], #16, #8\n\t"
+                     "bfi           %[a], %[d], #24, #8\n\t"
+                     "str           %[a], [%[y]], #4\n\t"
+                     "cmp           %[x], %[end]\n\t"
+                     "bne           1b"
+                     : [x] "+r"(x), [y] "+r"(y), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)
+                     : [sc] "t"(scale), [zp] "r"(zp), [end] "r"(end)
+                     : "s0", "s1", "s2", "s3", "cc", "memory");
+}
+#define MLC_QUANT_GROUPS_ASM 1
+#else
+#define MLC_QUANT_GROUPS_ASM 0
+#endif
+
 int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y)
 {
     int32_t i;
     const int32_t n = p->size, zp = p->zero_point;
     const float scale = p->scale; /* a local: the byte stores below may alias *p */
     if (n < 0 || !(scale > 0.0f) || zp < -128 || zp > 127) return MLC_EINVAL;
-    for (i = 0; i + 3 < n; i += 4) { /* four results packed into one word store (three BFIs, not three STRBs) */
+#if MLC_QUANT_GROUPS_ASM
+    if (n >= 4) quant_groups(x, y, n / 4, scale, zp);
+    i = 4 * (n / 4);
+#else
+    i = 0;
+#endif
+    for (; i + 3 < n; i += 4) { /* four results packed into one word store (three BFIs, not three STRBs) */
         const int32_t r0 = quant_one(x[i] / scale, zp), r1 = quant_one(x[i + 1] / scale, zp);
         const int32_t r2 = quant_one(x[i + 2] / scale, zp), r3 = quant_one(x[i + 3] / scale, zp);
         mlc_dsp_st32(y + i, mlc_dsp_pack4(r0, r1, r2, r3));
