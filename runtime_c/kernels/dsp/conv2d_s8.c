@@ -29,8 +29,10 @@
 #include "mlc/kernels_s8.h"
 #include "mlc/requant.h"
 
-/* Output channels whose requantization is prepared at once (16 bytes each on the stack). */
-#define RQ_CHUNK 64
+/* Output channels whose requantization is prepared at once (16 bytes each on the stack): each chunk stages
+   the columns again, so 128 (2 KB) saves a second staging on 128-channel layers (vww_mobilenet025 -96K
+   instructions against 64). */
+#define RQ_CHUNK 128
 
 typedef struct {
     const mlc_conv2d_s8_params_t *p;
@@ -695,12 +697,15 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 MLC_DSP_NOINLINE static void matmul_five_fused(const conv_t *c, const int8_t *w, int32_t cnt,
                                                const mlc_dsp_rq_t *rq, const int16_t *cols, int8_t *y)
 {
-    int8_t t[RQ_CHUNK * 8];
-    int32_t k;
-    matmul_hex_fused(c, w, cnt, rq, cols, t, 8);
-    for (k = 0; k < cnt; ++k, y += c->plane_out) {
-        mlc_dsp_st32(y, mlc_dsp_ld32(t + 8 * k));
-        y[4] = t[8 * k + 4];
+    int8_t t[64 * 8]; /* 64 channels at a time: half a kilobyte of stack */
+    int32_t k, k0;
+    for (k0 = 0; k0 < cnt; k0 += 64, w += 64 * c->taps, rq += 64) {
+        const int32_t n = cnt - k0 < 64 ? cnt - k0 : 64;
+        matmul_hex_fused(c, w, n, rq, cols, t, 8);
+        for (k = 0; k < n; ++k, y += c->plane_out) {
+            mlc_dsp_st32(y, mlc_dsp_ld32(t + 8 * k));
+            y[4] = t[8 * k + 4];
+        }
     }
 }
 #endif
