@@ -1955,7 +1955,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
 
 #if MM_USE_ASM
 /* Pixels per chunk of conv_pw_narrow: their columns (up to 16 bytes a pixel) and accumulators on the stack. */
-#define PWN_CHUNK 64
+#define PWN_CHUNK 128
 
 /*
  * The columns of n pixels for conv_pw_narrow: per pixel nbb blocks of four input channels, each two words
