@@ -1931,6 +1931,11 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                         const int32_t k = nout - o < lpc ? nout - o : lpc, na = 4 * ((k * lp + 3) / 4);
                         dw_line_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
 #if MM_USE_ASM
+                        if (asm_rq && es == 1 && len_out % 4 == 0) { /* whole blocks: each line into place */
+                            dw_rq_lines(acc, lp, k, len_out, rq.mult, rq.add, rq.rsh, yc + (o0 + o) * ls, 1, ls,
+                                        c->notie);
+                            continue;
+                        }
                         if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
                             dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
                             dw_lines_move((const int8_t *)yb, lp, k, len_out, yc + (o0 + o) * ls, ls);
