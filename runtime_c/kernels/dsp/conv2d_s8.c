@@ -1779,6 +1779,47 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
 }
 
 #if MM_USE_ASM
+/* dw_rq_lines for short lines (cnt <= 8, not a multiple of 4) stored along rows (element stride 1): each
+   line's outputs computed and stored in straight-line code (a word, a halfword, a byte), where
+   dw_rq_lines' loops and the one-by-one tail cost about 30 instructions a line more; tie: the tie term
+   (conv_t.notie clear), a constant where inlined. */
+static MLC_DSP_ALWAYS_INLINE void dw_rq_short_body(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
+                                                   int32_t m, int32_t ad, int32_t rsh, int8_t *yo, int32_t ls,
+                                                   const int tie)
+{
+#define DRQ(a) mlc_dsp_ssat8((mlc_dsp_smmlar((a), m, ad) + (tie ? (a) >> 31 : 0)) >> rsh)
+    int32_t l;
+    for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
+        const int32_t *a = acc;
+        int8_t *y = yo;
+        int32_t n = cnt;
+        if (n >= 4) {
+            mlc_dsp_st32(y, mlc_dsp_pack4(DRQ(a[0]), DRQ(a[1]), DRQ(a[2]), DRQ(a[3])));
+            a += 4;
+            y += 4;
+            n -= 4;
+        }
+        if (n >= 2) {
+            mlc_dsp_st16(y, mlc_dsp_bytes2(DRQ(a[0]), DRQ(a[1])));
+            a += 2;
+            y += 2;
+            n -= 2;
+        }
+        if (n != 0) y[0] = (int8_t)DRQ(a[0]);
+    }
+#undef DRQ
+}
+
+MLC_DSP_NOINLINE static void dw_rq_short(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
+                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t ls, int notie)
+{
+    if (notie) {
+        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 0);
+    } else {
+        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 1);
+    }
+}
+
 /*
  * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers, or KWS's 25x5 down its columns, tr):
  * stride 1, the whole padded plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs'
@@ -1821,6 +1862,8 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
             dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
             if (!dw_rq_doubled(&rq)) {
                 dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
+            } else if (!tr && len_out < 8 && len_out % 4 != 0) {
+                dw_rq_short(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, ls, c->notie);
             } else if (by_line) {
                 dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls, c->notie);
             } else {
