@@ -263,13 +263,14 @@ static int test_conv(void)
             p.pad_top = p.pad_left = pad_b = pad_r = 0;
             p.w_layout = MLC_CONV_W_OIHW;
         }
-        if (k == 2 || k == 3) { /* always once each: small depthwise planes (6x6, 3x3) in one flat pass, their
+        if (k >= 2 && k <= 4) { /* always once each: small depthwise planes (6x6, 3x3, 6x6 at stride 2), their
                                    short lines requantized straight into place, without and with the tie term */
             p.n = 1;
             p.c_in = p.c_out = p.groups = 8;
             p.k_h = p.k_w = 3;
-            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
-            p.h_in = p.w_in = k == 2 ? 6 : 3;
+            p.stride_h = p.stride_w = k == 4 ? 2 : 1;
+            p.dil_h = p.dil_w = 1;
+            p.h_in = p.w_in = k == 3 ? 3 : 6;
             p.pad_top = p.pad_left = pad_b = pad_r = 1;
             p.w_layout = MLC_CONV_W_OIHW;
         }
@@ -277,8 +278,8 @@ static int test_conv(void)
         p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
         span = p.w_in + p.pad_left + pad_r - p.dil_w * (p.k_w - 1) - 1;
         p.w_out = span < 0 ? 0 : span / p.stride_w + 1;
-        if (k > 3 && chance(5)) p.h_out += rr(0, 2); /* windows beyond the input are legal: padding */
-        if (k > 3 && chance(5)) p.w_out += rr(0, 2);
+        if (k > 4 && chance(5)) p.h_out += rr(0, 2); /* windows beyond the input are legal: padding */
+        if (k > 4 && chance(5)) p.w_out += rr(0, 2);
         if (p.h_out == 0 || p.w_out == 0) {
             --k;
             continue;
@@ -288,7 +289,7 @@ static int test_conv(void)
         nx = p.n * p.c_in * p.h_in * p.w_in;
         nw = p.c_out * taps;
         ny = p.n * p.c_out * p.h_out * p.w_out;
-        if (kind != 8 && k > 3 && chance(20)) p.w_layout = MLC_CONV_W_OHWI; /* every kernel reads both */
+        if (kind != 8 && k > 4 && chance(20)) p.w_layout = MLC_CONV_W_OHWI; /* every kernel reads both */
         if (nx > XB || nw > WB || ny > YB || p.c_out > CB || mlc_conv2d_s8_scratch_bytes(&p) + 4 > 2 * (WB / 2)) {
             --k;
             continue;
@@ -296,14 +297,14 @@ static int test_conv(void)
         p.x_zero_point = random_zp();
         p.y_zero_point = random_zp();
         random_clamp(&lo, &hi, p.y_zero_point);
-        if (k <= 3) lo = -128, hi = 127; /* the assembly requantization's case */
-        if (k == 2 || k == 3) p.y_zero_point = k == 2 ? -128 : 5;
+        if (k <= 4) lo = -128, hi = 127; /* the assembly requantization's case */
+        if (k >= 2 && k <= 4) p.y_zero_point = k == 3 ? 5 : -128;
         p.act_min = lo;
         p.act_max = hi;
         fill(xbuf, nx);
         fill(wbuf, nw);
         random_requant(p.c_out, taps);
-        if (k >= 1 && k <= 3) { /* every channel on the assembly's form: a right shift */
+        if (k >= 1 && k <= 4) { /* every channel on the assembly's form: a right shift */
             int32_t i;
             for (i = 0; i < p.c_out; ++i) {
                 shift[i] = (int8_t)-rr(1, 14);
@@ -311,9 +312,9 @@ static int test_conv(void)
             }
         }
         if (chance(15)) bp = NULL;
-        if (k > 3 && chance(4)) scr = NULL;
-        if (k > 3 && chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
-        if (k > 3 && chance(4)) { /* invalid parameters: both must refuse */
+        if (k > 4 && chance(4)) scr = NULL;
+        if (k > 4 && chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
+        if (k > 4 && chance(4)) { /* invalid parameters: both must refuse */
             switch (rnd() % 7u) {
             case 6: p.w_layout = 2; break;
             case 0: p.x_zero_point = 128; break;

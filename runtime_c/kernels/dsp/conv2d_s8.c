@@ -1378,6 +1378,49 @@ MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, in
 #undef DWR_ASM_OPERANDS
 #endif
 
+#if MM_USE_ASM
+/* dw_rq_lines for short lines (cnt <= 8, not a multiple of 4) stored along rows (element stride 1): each
+   line's outputs computed and stored in straight-line code (a word, a halfword, a byte), where
+   dw_rq_lines' loops and the one-by-one tail cost about 30 instructions a line more; tie: the tie term
+   (conv_t.notie clear), a constant where inlined. */
+static MLC_DSP_ALWAYS_INLINE void dw_rq_short_body(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
+                                                   int32_t m, int32_t ad, int32_t rsh, int8_t *yo, int32_t ls,
+                                                   const int tie)
+{
+#define DRQ(a) mlc_dsp_ssat8((mlc_dsp_smmlar((a), m, ad) + (tie ? (a) >> 31 : 0)) >> rsh)
+    int32_t l;
+    for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
+        const int32_t *a = acc;
+        int8_t *y = yo;
+        int32_t n = cnt;
+        if (n >= 4) {
+            mlc_dsp_st32(y, mlc_dsp_pack4(DRQ(a[0]), DRQ(a[1]), DRQ(a[2]), DRQ(a[3])));
+            a += 4;
+            y += 4;
+            n -= 4;
+        }
+        if (n >= 2) {
+            mlc_dsp_st16(y, mlc_dsp_bytes2(DRQ(a[0]), DRQ(a[1])));
+            a += 2;
+            y += 2;
+            n -= 2;
+        }
+        if (n != 0) y[0] = (int8_t)DRQ(a[0]);
+    }
+#undef DRQ
+}
+
+MLC_DSP_NOINLINE static void dw_rq_short(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
+                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t ls, int notie)
+{
+    if (notie) {
+        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 0);
+    } else {
+        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 1);
+    }
+}
+#endif
+
 /*
  * The band depthwise path's requantizing pass over nl output lines: line l's cnt accumulators at
  * acc + l astride (whole blocks of four computed) plus the bias, four outputs per word, stored along the
@@ -1399,7 +1442,11 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
         const int32_t m = rq->mult, ad = rq->add;
 #if MM_USE_ASM
         if (lsh == 0 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) { /* doubled accumulators */
-            dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls, c->notie);
+            if (es == 1 && cnt < 8 && cnt % 4 != 0) {
+                dw_rq_short(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, ls, c->notie);
+            } else {
+                dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls, c->notie);
+            }
             return;
         }
 #endif
@@ -1779,47 +1826,6 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
 }
 
 #if MM_USE_ASM
-/* dw_rq_lines for short lines (cnt <= 8, not a multiple of 4) stored along rows (element stride 1): each
-   line's outputs computed and stored in straight-line code (a word, a halfword, a byte), where
-   dw_rq_lines' loops and the one-by-one tail cost about 30 instructions a line more; tie: the tie term
-   (conv_t.notie clear), a constant where inlined. */
-static MLC_DSP_ALWAYS_INLINE void dw_rq_short_body(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt,
-                                                   int32_t m, int32_t ad, int32_t rsh, int8_t *yo, int32_t ls,
-                                                   const int tie)
-{
-#define DRQ(a) mlc_dsp_ssat8((mlc_dsp_smmlar((a), m, ad) + (tie ? (a) >> 31 : 0)) >> rsh)
-    int32_t l;
-    for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
-        const int32_t *a = acc;
-        int8_t *y = yo;
-        int32_t n = cnt;
-        if (n >= 4) {
-            mlc_dsp_st32(y, mlc_dsp_pack4(DRQ(a[0]), DRQ(a[1]), DRQ(a[2]), DRQ(a[3])));
-            a += 4;
-            y += 4;
-            n -= 4;
-        }
-        if (n >= 2) {
-            mlc_dsp_st16(y, mlc_dsp_bytes2(DRQ(a[0]), DRQ(a[1])));
-            a += 2;
-            y += 2;
-            n -= 2;
-        }
-        if (n != 0) y[0] = (int8_t)DRQ(a[0]);
-    }
-#undef DRQ
-}
-
-MLC_DSP_NOINLINE static void dw_rq_short(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
-                                         int32_t ad, int32_t rsh, int8_t *yo, int32_t ls, int notie)
-{
-    if (notie) {
-        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 0);
-    } else {
-        dw_rq_short_body(acc, astride, nl, cnt, m, ad, rsh, yo, ls, 1);
-    }
-}
-
 /*
  * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers, or KWS's 25x5 down its columns, tr):
  * stride 1, the whole padded plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs'
