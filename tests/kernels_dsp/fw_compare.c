@@ -100,6 +100,24 @@ static int32_t random_zp(void)
     return r <= 1 ? -128 : r == 2 ? 127 : r == 3 ? 0 : rr(-128, 127); /* -128: ReLU outputs (conv_t.notie) */
 }
 
+/* A fixed convolution case: one image, square kernel k, stride and padding the same on every side, dilation
+   1, weights OIHW. */
+static void fixed_conv(mlc_conv2d_s8_params_t *p, int32_t *pad_b, int32_t *pad_r, int32_t c_in, int32_t c_out,
+                       int32_t groups, int32_t k, int32_t stride, int32_t h, int32_t w, int32_t pad)
+{
+    p->n = 1;
+    p->c_in = c_in;
+    p->c_out = c_out;
+    p->groups = groups;
+    p->k_h = p->k_w = k;
+    p->stride_h = p->stride_w = stride;
+    p->dil_h = p->dil_w = 1;
+    p->h_in = h;
+    p->w_in = w;
+    p->pad_top = p->pad_left = *pad_b = *pad_r = pad;
+    p->w_layout = MLC_CONV_W_OIHW;
+}
+
 /* The prepared requantization of dsp_util.h against requant.h, where it claims to be exact. */
 static int test_requant(void)
 {
@@ -239,40 +257,16 @@ static int test_conv(void)
         if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = p.stride_h == 1 ? 1 : rr(0, 1);
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;
-        if (k == 0) { /* always once: depthwise lines of one output (w_out 1) too tall for the transposed copy,
-                         which once moved by words past the plane's end */
-            p.n = 1;
-            p.c_in = p.c_out = p.groups = 3;
-            p.k_h = p.k_w = 3;
-            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
-            p.h_in = 400;
-            p.w_in = 1;
-            p.pad_top = p.pad_left = pad_b = pad_r = 1;
-            p.w_layout = MLC_CONV_W_OIHW;
-        }
-        if (k == 1) { /* always once: a plane ending in five pixels for more than 64 output channels (the
-                         five-pixel tile's buffer takes 64 channels at a time) */
-            p.n = 1;
-            p.c_in = 16;
-            p.c_out = 70;
-            p.groups = 1;
-            p.k_h = p.k_w = 1;
-            p.stride_h = p.stride_w = p.dil_h = p.dil_w = 1;
-            p.h_in = 1;
-            p.w_in = 11;
-            p.pad_top = p.pad_left = pad_b = pad_r = 0;
-            p.w_layout = MLC_CONV_W_OIHW;
-        }
-        if (k >= 2 && k <= 4) { /* always once each: small depthwise planes (6x6, 3x3, 6x6 at stride 2), their
-                                   short lines requantized straight into place, without and with the tie term */
-            p.n = 1;
-            p.c_in = p.c_out = p.groups = 8;
-            p.k_h = p.k_w = 3;
-            p.stride_h = p.stride_w = k == 4 ? 2 : 1;
-            p.dil_h = p.dil_w = 1;
-            p.h_in = p.w_in = k == 3 ? 3 : 6;
-            p.pad_top = p.pad_left = pad_b = pad_r = 1;
-            p.w_layout = MLC_CONV_W_OIHW;
+        /* fixed cases first, each once: */
+        if (k == 0) { /* depthwise lines of one output (w_out 1) too tall for the transposed copy, which once
+                         moved by words past the plane's end */
+            fixed_conv(&p, &pad_b, &pad_r, 3, 3, 3, 3, 1, 400, 1, 1);
+        } else if (k == 1) { /* a plane ending in five pixels for more than 64 output channels (the five-pixel
+                                tile's buffer takes 64 channels at a time) */
+            fixed_conv(&p, &pad_b, &pad_r, 16, 70, 1, 1, 1, 1, 11, 0);
+        } else if (k <= 4) { /* small depthwise planes (6x6, 3x3, 6x6 at stride 2), their short lines
+                                requantized straight into place, without and with the tie term */
+            fixed_conv(&p, &pad_b, &pad_r, 8, 8, 8, 3, k == 4 ? 2 : 1, k == 3 ? 3 : 6, k == 3 ? 3 : 6, 1);
         }
         span = p.h_in + p.pad_top + pad_b - p.dil_h * (p.k_h - 1) - 1;
         p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
