@@ -532,36 +532,36 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
 }
 
 #if MM_USE_ASM
-/* One accumulator on the prepared form with lsh 1 and a right shift (mlc_dsp_rq_right) in place, x0 the
-   temporary, mult / add / rsh in wv / we / x1. */
+/* One accumulator on the prepared form with lsh 1 and a right shift (mlc_dsp_rq_right) in place, we the
+   temporary, mult / add / the word holding rsh in x0 / x1 / x2. */
 #define MF_ASM_RQ(a)                                                                                              \
-    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
-    "smmlar %[x0], %[x0], %[wv], %[we]\n\t"                                                                       \
-    "add    %[x0], %[x0], %[" a "], asr #31\n\t"                                                                  \
-    "asr    %[x0], %[x0], %[x1]\n\t"                                                                              \
-    "ssat   %[" a "], #8, %[x0]\n\t"
+    "lsl    %[we], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[we], %[we], %[x0], %[x1]\n\t"                                                                       \
+    "add    %[we], %[we], %[" a "], asr #31\n\t"                                                                  \
+    "asr    %[we], %[we], %[x2]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[we]\n\t"
 /* MF_ASM_RQ without the tie term (conv_t.notie) */
 #define MF_ASM_RQ_NT(a)                                                                                           \
-    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
-    "smmlar %[x0], %[x0], %[wv], %[we]\n\t"                                                                       \
-    "asr    %[x0], %[x0], %[x1]\n\t"                                                                              \
-    "ssat   %[" a "], #8, %[x0]\n\t"
+    "lsl    %[we], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[we], %[we], %[x0], %[x1]\n\t"                                                                       \
+    "asr    %[we], %[we], %[x2]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[we]\n\t"
 
-/* matmul_hex_fused reads bias, mult, add and rsh at these offsets and steps by 16 bytes a channel. */
+/* matmul_hex_fused loads a channel's mult, add and the word holding rsh (its low byte) with the next
+   channel's bias in one LDM, 16 bytes a channel. */
 typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(mlc_dsp_rq_t, mult) == 4 &&
-                                        offsetof(mlc_dsp_rq_t, add) == 8 && offsetof(mlc_dsp_rq_t, rsh) == 13 &&
+                                        offsetof(mlc_dsp_rq_t, add) == 8 && offsetof(mlc_dsp_rq_t, rsh) == 12 &&
                                         sizeof(mlc_dsp_rq_t) == 16
                                     ? 1
                                     : -1];
 
-/* The fused channel loop's parts: the channel's start (columns, the accumulators at the bias); wp runs on
-   from channel to channel */
+/* The fused channel loop's parts: the channel's start (columns, the accumulators at the bias, in x3 from
+   the previous channel's LDM or the caller); wp runs on from channel to channel */
 #define MF_ASM_START_BIAS                                                                                         \
     "ldr    %[wp], %[wm]\n\t"                                                                                     \
     "0:\n\t"                                                                                                      \
     "ldr    %[ca], %[colsm]\n\t"                                                                                  \
-    "ldr    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldr    %[a0], [%[x0], #0]\n\t"
+    "mov    %[a0], %[x3]\n\t"
 #define MF_ASM_START                                                                                              \
     MF_ASM_START_BIAS "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\t"                                                               \
     "mov    %[a3], %[a0]\n\tmov    %[a4], %[a0]\n\tmov    %[a5], %[a0]\n\t"
@@ -603,12 +603,9 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "lsr    %[wv], %[wv], %[x1]\n\t" MX_ASM_BLOCK_REST "5:\n\t"
 /* requantization (each output by rq), packing, the stores, the next channel */
 #define MF_ASM_END_OF(rq)                                                                                         \
-    "ldr    %[x1], %[rqp]\n\t"                                                                                    \
-    "ldr    %[wv], [%[x1], #4]\n\t"                                                                               \
-    "ldr    %[we], [%[x1], #8]\n\t"                                                                               \
-    "add    %[x0], %[x1], #16\n\t"                                                                                \
-    "str    %[x0], %[rqp]\n\t"                                                                                    \
-    "ldrb   %[x1], [%[x1], #13]\n\t" rq("a0") rq("a1") rq("a2") rq("a3") rq("a4") rq("a5")                      \
+    "ldr    %[wv], %[rqp]\n\t"                                                                                    \
+    "ldmia  %[wv]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
+    "str    %[wv], %[rqp]\n\t" rq("a0") rq("a1") rq("a2") rq("a3") rq("a4") rq("a5")                             \
     "bfi    %[a0], %[a1], #8, #8\n\t"                                                                             \
     "bfi    %[a0], %[a2], #16, #8\n\t"                                                                            \
     "bfi    %[a0], %[a3], #24, #8\n\t"                                                                            \
@@ -626,7 +623,7 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
 #define MF_ASM_OPERANDS                                                                                           \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),             \
       [ca] "=&r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [x0] "=&r"(x0), [x1] "=&r"(x1),             \
-      [x2] "=&r"(x2), [x3] "=&r"(x3), [wm] "+m"(w), [rqp] "+m"(rq), [yp] "+m"(y), [cnt] "+m"(cnt)                 \
+      [x2] "=&r"(x2), [x3] "+r"(x3), [wm] "+m"(w), [rqp] "+m"(rq4), [yp] "+m"(y), [cnt] "+m"(cnt)                \
     : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [plane] "m"(plane), [ntm] "m"(nt), [wshm] "m"(wsh)   \
     : "cc", "memory"
 
@@ -665,9 +662,11 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     int32_t a0, a1, a2, a3, a4, a5;
     uint32_t wv, we;
     MX_ASM_COLUMN_REGS;
+    const uint8_t *rq4 = (const uint8_t *)rq + 4; /* each channel's LDM: from its mult to the next bias */
     if (cnt <= 0) return;
+    x3 = (uint32_t)rq->bias;
     /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
-       on the stack */
+       on the stack; the last channel's LDM reads one bias past rq[cnt - 1] (callers hold one more entry) */
     if (c->notie) {
         MF_ASM_VARIANTS(MF_ASM_END_OF(MF_ASM_RQ_NT));
     } else {
@@ -1006,7 +1005,7 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
     /* 1x1, no padding, every pixel inside the input (any stride) */
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                           (p->h_out - 1) * p->stride_h < p->h_in && (p->w_out - 1) * p->stride_w < p->w_in;
-    mlc_dsp_rq_t rq[RQ_CHUNK];
+    mlc_dsp_rq_t rq[RQ_CHUNK + 1]; /* + 1: matmul_hex_fused's last LDM reads one bias past the chunk */
     int32_t n, g, c0, k, px, q;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {

@@ -365,8 +365,8 @@ typedef struct {
     int32_t bias; /* the accumulator's start (the channel's bias or 0), kept here for the kernels' loops */
     int32_t mult;
     int32_t add;  /* 2^(right-1) + zero_point * 2^right */
+    uint8_t rsh;  /* right (the word's low byte: an ASR by the word shifts by it) */
     uint8_t lsh;  /* left + 1 */
-    uint8_t rsh;  /* right */
     uint8_t neg;  /* 1 when right > 0: ties away from zero need -1 for a negative accumulator */
     uint8_t fast; /* the form above is exact for every accumulator of this channel */
 } mlc_dsp_rq_t;
