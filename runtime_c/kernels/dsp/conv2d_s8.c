@@ -795,10 +795,9 @@ static MLC_DSP_ALWAYS_INLINE uint8_t *s2k3_channels(const int8_t *x, int32_t n, 
 /*
  * The columns of npairs pixel pairs of one output row for a 3x3 kernel at stride 2, dilation 1, inside the
  * input (e.g. a first layer on RGB), straight into the pairs' blocks from out, x the first window's first
- * byte: per kernel row two word loads
- * and three SXTAB16 give its taps' (pixel 0, pixel 1) pairs (pixel 1's window starts two bytes on), and two
- * PKHs a word regroup them by pixel; four input channels are nine whole blocks. (The byte staging and
- * expand took about 190 instructions a pair for 27 taps.)
+ * byte: per kernel row two word loads and three SXTAB16 give its taps' (pixel 0, pixel 1) pairs (pixel 1's
+ * window starts two bytes on), and two PKHs a word regroup them by pixel; four input channels are nine whole
+ * blocks. (The byte staging and expand took about 190 instructions a pair for 27 taps.)
  */
 MLC_DSP_NOINLINE static void stage_pairs_s2k3(const conv_t *c, const int8_t *x, uint8_t *out, int32_t npairs)
 {
@@ -821,6 +820,14 @@ MLC_DSP_NOINLINE static void stage_pairs_s2k3(const conv_t *c, const int8_t *x, 
 #undef S2K3_CH
 #undef S2K3_ROW
 
+/* For a c->s2k3 convolution: whether output pixels ow .. ow_last of row oh (pairs from ow) read only inside
+   the input, stage_pairs_s2k3's condition (its last pair's window reads 5 bytes from its start). */
+static MLC_DSP_ALWAYS_INLINE int s2k3_inside(const conv_t *c, int32_t oh, int32_t ow, int32_t ow_last)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t ih0 = 2 * oh - p->pad_top; /* stride 2 */
+    return ih0 >= 0 && ih0 + 2 < p->h_in && 2 * ow >= p->pad_left && 2 * (ow_last - 1) - p->pad_left + 4 < p->w_in;
+}
 
 /*
  * The columns of the pixel at (oh, ow) and, when `pair`, the next one (both advanced past) into pair k
@@ -840,7 +847,7 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
         int32_t t;
         const int32_t ih0 = *oh * p->stride_h - p->pad_top, iw0 = *ow * p->stride_w - p->pad_left;
         const int both = pair && *ow + 1 < p->w_out;
-        if (both && c->s2k3 && ih0 >= 0 && ih0 + 2 < p->h_in && iw0 >= 0 && iw0 + 4 < p->w_in) {
+        if (both && c->s2k3 && s2k3_inside(c, *oh, *ow, *ow + 1)) {
             stage_pairs_s2k3(c, xg + ih0 * p->w_in + iw0, out, 1); /* the columns themselves */
         } else {
             if (both) {
@@ -1032,10 +1039,9 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                         for (; next_row <= need; ++next_row) ring_fill(c, rg, xg, next_row);
                     }
                     if (rg == NULL && c->s2k3 && pairs == 3 && left == 6 && ow + 6 <= w_out &&
-                        oh * p->stride_h >= p->pad_top && oh * p->stride_h - p->pad_top + 2 < p->h_in &&
-                        ow * p->stride_w >= p->pad_left && (ow + 4) * p->stride_w - p->pad_left + 4 < p->w_in) {
+                        s2k3_inside(c, oh, ow, ow + 5)) {
                         /* six pixels of one row inside the input: one call stages the three pairs */
-                        stage_pairs_s2k3(c, xg + (oh * p->stride_h - p->pad_top) * p->w_in + ow * p->stride_w - p->pad_left,
+                        stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left,
                                          (uint8_t *)scratch, 3);
                         ow += 6;
                         if (ow == w_out) {
@@ -1386,7 +1392,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_rq_short_body(const int32_t *acc, int32_t a
                                                    int32_t m, int32_t ad, int32_t rsh, int8_t *yo, int32_t ls,
                                                    const int tie)
 {
-#define DRQ(a) mlc_dsp_ssat8((mlc_dsp_smmlar((a), m, ad) + (tie ? (a) >> 31 : 0)) >> rsh)
+#define DRQ(a) (tie ? mlc_dsp_rq_right((a), 0, m, ad, (uint32_t)rsh) : mlc_dsp_ssat8(mlc_dsp_smmlar((a), m, ad) >> rsh))
     int32_t l;
     for (l = 0; l < nl; ++l, acc += astride, yo += ls) {
         const int32_t *a = acc;
@@ -1407,6 +1413,12 @@ static MLC_DSP_ALWAYS_INLINE void dw_rq_short_body(const int32_t *acc, int32_t a
         if (n != 0) y[0] = (int8_t)DRQ(a[0]);
     }
 #undef DRQ
+}
+
+/* Whether dw_rq_short takes lines of cnt outputs at element stride es. */
+static MLC_DSP_ALWAYS_INLINE int dw_rq_is_short(int32_t es, int32_t cnt)
+{
+    return es == 1 && cnt < 8 && cnt % 4 != 0;
 }
 
 MLC_DSP_NOINLINE static void dw_rq_short(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
@@ -1441,7 +1453,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_lines_store(const int32_t *acc, int32_t ast
         const int32_t m = rq->mult, ad = rq->add;
 #if MM_USE_ASM
         if (lsh == 0 && lo4 == 0x80808080u && hi4 == 0x7F7F7F7Fu) { /* doubled accumulators */
-            if (es == 1 && cnt < 8 && cnt % 4 != 0) {
+            if (dw_rq_is_short(es, cnt)) {
                 dw_rq_short(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, ls, c->notie);
             } else {
                 dw_rq_lines(acc, astride, nl, cnt, m, ad, (int32_t)rsh, yo, es, ls, c->notie);
@@ -1867,7 +1879,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
             dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
             if (!dw_rq_doubled(&rq)) {
                 dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
-            } else if (!tr && len_out < 8 && len_out % 4 != 0) {
+            } else if (!tr && dw_rq_is_short(es, len_out)) { /* rows (columns: es is the row length) */
                 dw_rq_short(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, ls, c->notie);
             } else if (by_line) {
                 dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls, c->notie);
