@@ -1727,40 +1727,60 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t 
 }
 
 #if MM_USE_ASM
-/* One output of stride 2 from the four bytes at `src` (x0..x3): y0 += (a,c).(x0,x2) + b x1. */
-#define DWS_ASM_COL(src, xb, wb, mul)                                                                             \
+/* Two outputs of stride 2 from kernel line k's word at `src` (x0..x3, widened to e = (x0, x2), o = (x1, x3)):
+   y0 += (a,c).(x0,x2) + b x1, y1 += a x2 + b x3 (c x4 comes from the byte after the word, DWS_ASM_LAST);
+   `mb0` / `mb1` multiply the middle weight b (a halfword of wb, T/B picks it) by o's low / high half. */
+#define DWS_ASM_COL(src, wac, wb, mb0, mb1, y0a, y1a)                                                             \
     "ldr     %[e], " src "\n\t"                                                                                   \
     "sxtb16  %[o], %[e], ror #8\n\t"                                                                              \
-    "sxtb16  %[e], %[e]\n\t" mul "smla" xb " %[y0], %[" wb "], %[o], %[y0]\n\t"
-/* One output from lines ln + hp, ln + 2 hp, ln (stepping it by 2), from the start s, stored to acc. */
-#define DWS_ASM_OUT                                                                                               \
-    DWS_ASM_COL("[%[ln], %[hp]]", "tb", "wb01", "smlad %[y0], %[w1], %[e], %[s]\n\t")                             \
-    DWS_ASM_COL("[%[ln], %[hp], lsl #1]", "bb", "wb2", "smlad %[y0], %[w2], %[e], %[y0]\n\t")                      \
-    DWS_ASM_COL("[%[ln]], #2", "bb", "wb01", "smlad %[y0], %[w0], %[e], %[y0]\n\t") "str %[y0], [%[acc]], #4\n\t"
+    "sxtb16  %[e], %[e]\n\t"                                                                                      \
+    "smlad   %[y0], %[" wac "], %[e], %[" y0a "]\n\t"                                                              \
+    "smla" mb0 " %[y0], %[" wb "], %[o], %[y0]\n\t"                                                               \
+    "smlabt  %[y1], %[" wac "], %[e], %[" y1a "]\n\t"                                                              \
+    "smla" mb1 " %[y1], %[" wb "], %[o], %[y1]\n\t"
+/* y1 += c x4 of kernel line k, x4 the byte at `src`. */
+#define DWS_ASM_LAST(src, wac) "ldrsb   %[e], " src "\n\tsmlatb  %[y1], %[" wac "], %[e], %[y1]\n\t"
+/* Two outputs from lines ln + hp, ln + 2 hp, ln (stepping it by 4), from the start s, stored to acc: 28
+   instructions (the third taps of the second output are the bytes after the words, read once ln has
+   stepped). */
+#define DWS_ASM_PAIR                                                                                              \
+    DWS_ASM_COL("[%[ln], %[hp]]", "w1", "wb01", "tb", "tt", "s", "s")                                            \
+    DWS_ASM_COL("[%[ln], %[hp], lsl #1]", "w2", "wb2", "bb", "bt", "y0", "y1")                                    \
+    DWS_ASM_COL("[%[ln]], #4", "w0", "wb01", "bb", "bt", "y0", "y1")                                              \
+    DWS_ASM_LAST("[%[ln]]", "w0") DWS_ASM_LAST("[%[ln], %[hp]]", "w1")                                            \
+    DWS_ASM_LAST("[%[ln], %[hp], lsl #1]", "w2") "strd    %[y0], %[y1], [%[acc]], #8\n\t"
 #endif
 
 /* dw_line_pass for stride 2 along the line, over nl output lines: line l's n accumulators at acc + l n from
-   the input lines at ln + l step (output i reads bytes 2i .. 2i + 2 of each line: 16 instructions an output,
-   half the work of the stride-1 pass's two outputs kept one in two; several lines a call, as small planes
-   have them). */
+   the input lines at ln + l step (output i reads bytes 2i .. 2i + 2 of each line: 14 instructions an output;
+   several lines a call, as small planes have them). */
 MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
                                              uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
                                              int32_t nl, int32_t step)
 {
+#if MM_USE_ASM
+    /* the lines' loop in the asm too: its counters in memory, the registers all the kernel's */
+    int32_t *l_end = acc + n, *const end = acc + n * nl;
+    const int32_t skip = step - 2 * n, nb = 4 * n;
+    int32_t y0, y1;
+    uint32_t e, o;
+    if (n <= 0 || nl <= 0) return;
+    __asm__ volatile("2:\n\t"
+                     "1:\n\t" DWS_ASM_PAIR DWS_ASM_PAIR "ldr %[e], %[l_end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
+                     "ldr %[o], %[nb]\n\tadd %[e], %[e], %[o]\n\tstr %[e], %[l_end]\n\t"
+                     "ldr %[o], %[skip]\n\tadd %[ln], %[ln], %[o]\n\t"
+                     "ldr %[o], %[end]\n\tcmp %[acc], %[o]\n\tbne 2b\n\t"
+                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(acc),
+                       [l_end] "+m"(l_end)
+                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
+                       [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)
+                     : "cc", "memory");
+#else
     int32_t l;
     for (l = 0; l < nl; ++l, ln += step, acc += n) {
         const int8_t *lp = ln;
         int32_t *ap = acc;
         int32_t *const a_end = acc + n;
-#if MM_USE_ASM
-        int32_t y0;
-        uint32_t e, o;
-        __asm__ volatile("1:\n\t" DWS_ASM_OUT DWS_ASM_OUT "ldr %[e], %[end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
-                         : [y0] "=&r"(y0), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(lp), [acc] "+r"(ap)
-                         : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
-                           [wb2] "r"(wb2), [end] "m"(a_end)
-                         : "cc", "memory");
-#else
         for (; ap < a_end; ++ap, lp += 2) {
             int32_t y0 = s, k;
             for (k = 0; k < 3; ++k) {
@@ -1769,8 +1789,8 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32
             }
             ap[0] = y0;
         }
-#endif
     }
+#endif
 }
 
 /* A channel's packed kernel for the line passes: start, (w[j][0], w[j][2]) pairs, middle weights. */
