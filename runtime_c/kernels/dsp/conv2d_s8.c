@@ -601,7 +601,8 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "ldr    %[wv], [%[wp], #-4]\n\t"                                                                              \
     "ldr    %[x1], %[wshm]\n\t"                                                                                   \
     "lsr    %[wv], %[wv], %[x1]\n\t" MX_ASM_BLOCK_REST "5:\n\t"
-/* requantization (each output by rq), packing, the stores, the next channel */
+/* requantization (each output by rq), packing, the stores, the next channel (until the LDM's pointer, in wv,
+   reaches its end) */
 #define MF_ASM_END_OF(rq)                                                                                         \
     "ldr    %[wv], %[rqp]\n\t"                                                                                    \
     "ldmia  %[wv]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
@@ -610,21 +611,19 @@ typedef char mf_rq_layout_check[offsetof(mlc_dsp_rq_t, bias) == 0 && offsetof(ml
     "bfi    %[a0], %[a2], #16, #8\n\t"                                                                            \
     "bfi    %[a0], %[a3], #24, #8\n\t"                                                                            \
     "bfi    %[a4], %[a5], #8, #8\n\t"                                                                             \
-    "ldr    %[x0], %[yp]\n\t"                                                                                     \
-    "ldr    %[x1], %[plane]\n\t"                                                                                  \
+    "ldrd   %[x0], %[x1], %[ypl]\n\t"                                                                             \
     "strh   %[a4], [%[x0], #4]\n\t"                                                                               \
     "str    %[a0], [%[x0]]\n\t"                                                                                   \
     "add    %[x0], %[x0], %[x1]\n\t"                                                                              \
-    "str    %[x0], %[yp]\n\t"                                                                                     \
-    "ldr    %[x0], %[cnt]\n\t"                                                                                    \
-    "subs   %[x0], %[x0], #1\n\t"                                                                                 \
-    "str    %[x0], %[cnt]\n\t"                                                                                    \
+    "str    %[x0], %[ypl]\n\t"                                                                                    \
+    "ldr    %[x0], %[rq_end]\n\t"                                                                                 \
+    "cmp    %[wv], %[x0]\n\t"                                                                                     \
     "bne    0b"
 #define MF_ASM_OPERANDS                                                                                           \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5),             \
       [ca] "=&r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we), [x0] "=&r"(x0), [x1] "=&r"(x1),             \
-      [x2] "=&r"(x2), [x3] "+r"(x3), [wm] "+m"(w), [rqp] "+m"(rq4), [yp] "+m"(y), [cnt] "+m"(cnt)                \
-    : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [plane] "m"(plane), [ntm] "m"(nt), [wshm] "m"(wsh)   \
+      [x2] "=&r"(x2), [x3] "+r"(x3), [wm] "+m"(w), [rqp] "+m"(rq4), [ypl] "+m"(ypl)                              \
+    : [colsm] "m"(cols), [end] "m"(a_end), [rest] "m"(rest), [rq_end] "m"(rq_end), [ntm] "m"(nt), [wshm] "m"(wsh) \
     : "cc", "memory"
 
 /*
@@ -663,10 +662,14 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
     uint32_t wv, we;
     MX_ASM_COLUMN_REGS;
     const uint8_t *rq4 = (const uint8_t *)rq + 4; /* each channel's LDM: from its mult to the next bias */
+    const uint8_t *const rq_end = rq4 + sizeof(mlc_dsp_rq_t) * (uint32_t)cnt; /* the LDM's pointer, last channel */
+    int32_t ypl[2]; /* y and plane: one LDRD */
     if (cnt <= 0) return;
+    ypl[0] = (int32_t)(intptr_t)y;
+    ypl[1] = plane;
     x3 = (uint32_t)rq->bias;
-    /* the channel loop too: w (after the last block: the next channel's weights), rq, y and the count live
-       on the stack; the last channel's LDM reads one bias past rq[cnt - 1] (callers hold one more entry) */
+    /* the channel loop too: w (after the last block: the next channel's weights), rq, y and plane live on the
+       stack; the last channel's LDM reads one bias past rq[cnt - 1] (callers hold one more entry) */
     if (c->notie) {
         MF_ASM_VARIANTS(MF_ASM_END_OF(MF_ASM_RQ_NT));
     } else {
