@@ -206,6 +206,13 @@ static inline uint32_t mlc_dsp_pkhbt(uint32_t a, uint32_t b)
 #endif
 }
 
+/** Both int16 lanes doubled, for lanes of at most 15 significant bits (e.g. widened int8): the masked shift
+    carries nothing across. */
+static inline uint32_t mlc_dsp_dbl16(uint32_t v)
+{
+    return (v & 0x7FFF7FFFu) << 1;
+}
+
 /** PKHBT a, b, LSL #16: (a.lo, b.lo). */
 static inline uint32_t mlc_dsp_pkhbt16(uint32_t a, uint32_t b)
 {
