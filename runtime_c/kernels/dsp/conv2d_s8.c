@@ -1955,6 +1955,43 @@ MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int
 }
 #endif
 
+#if MM_USE_ASM
+/*
+ * conv_dw3x3_band's small planes at stride 2 along the rows (e.g. MobileNet's 12x12 -> 6x6 and 6x6 -> 3x3):
+ * the whole plane one band and its lines' accumulators one buffer, so per channel the plane is staged
+ * (nl padded lines of lp bytes), one multi-line stride-2 pass (cnt4 outputs a line, step lp s_across),
+ * one requantizing call; the band loop and dw_lines_apart's chunking cost more than a 3x3 plane's outputs.
+ * t and acc are the band's buffers.
+ */
+MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t nl,
+                                         int32_t cnt4, int32_t row_top, int32_t row_cnt, int8_t *t, int32_t *acc)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t lines_out = p->h_out, len_out = p->w_out, step = p->stride_h * lp;
+    const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
+    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+    int32_t n, ch;
+    for (n = 0; n < p->n; ++n) {
+        for (ch = 0; ch < p->c_out; ++ch) {
+            const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
+            int8_t *const yc = y + (n * p->c_out + ch) * c->plane_out;
+            dw_kernel_t kn;
+            mlc_dsp_rq_t rq;
+            dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
+            dw_stage_rows(t, lp, nl, -p->pad_top, xc, p->w_in, p->h_in, row_top, row_cnt, zx4);
+            dw_line_pass_s2(t, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt4, lines_out, step);
+            if (!dw_rq_doubled(&rq)) {
+                dw_lines_store_call(acc, cnt4, lines_out, len_out, &rq, c, yc, 1, len_out);
+            } else if (dw_rq_is_short(1, len_out)) {
+                dw_rq_short(acc, cnt4, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, len_out, c->notie);
+            } else {
+                dw_rq_lines(acc, cnt4, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, 1, len_out, c->notie);
+            }
+        }
+    }
+}
+#endif
+
 /*
  * Depthwise 3x3, dilation 1, stride 1 or 2 along the output lines: the rows (tr = 0) or, for narrow planes
  * such as KWS's 25 x 5, the columns (tr = 1, the kernel transposed). Bands of input lines are copied to
@@ -1966,7 +2003,8 @@ MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int
  * third tap is the next line's leading x_zero_point), the outputs past each line's end computed and
  * dropped; else each line alone, lp rounded for its blocks of four, short lines requantized several at a
  * time (dw_lines_apart). Any stride across the lines; stride 2 along the line through dw_line_pass_s2,
- * several lines a call. Planes that are one flat pass in all: dw_small_rows / dw_small_cols.
+ * several lines a call. Planes that are one flat pass in all: dw_small_rows / dw_small_cols; rows at
+ * stride 2 whose plane is one band: dw_small_s2.
  */
 MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const int tr)
 {
@@ -2012,6 +2050,10 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
         } else {
             dw_small_rows(c, x, y, lp, row_top, row_cnt, tw, acc, yb);
         }
+        return;
+    }
+    if (!flat && !tr && s_along == 2 && lines_out <= band && lines_out * (len4 / 2) <= DW_CHUNK) {
+        dw_small_s2(c, x, y, lp, (lines_out - 1) * s_across + 3, len4 / 2, row_top, row_cnt, t, acc);
         return;
     }
 #endif
