@@ -1730,6 +1730,45 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t 
 }
 
 #if MM_USE_ASM
+/*
+ * dw_line_pass over nl output lines of n outputs each (n even), line l's input lines from ln + l step, its
+ * accumulators at acc + l n: the lines' outputs only (a flat pass also computes the outputs between lines,
+ * then dropped) and contiguous, so a row-major plane's lines requantize as one run of whole words. A line
+ * of an odd number of output pairs enters the two-pair loop at its second pair (the loop compiled for each).
+ */
+MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
+                                          uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
+                                          int32_t nl, int32_t step)
+{
+    int32_t *l_end = acc + n, *const end = acc + n * nl;
+    const int32_t skip = step - n, nb = 4 * n;
+    int32_t y0, y1;
+    uint32_t e, o;
+/* The two-pair loop of a line, then the next line's end, input and whether there is one: `entry` is where
+   a line starts (1: an even number of pairs, 3: odd) */
+#define DWR_ASM_ROWS(entry)                                                                                       \
+    __asm__ volatile("b " entry "f\n\t"                                                                           \
+                     "1:\n\t" DWC_ASM_BLOCK "3:\n\t" DWC_ASM_BLOCK                                                 \
+                     "ldr %[e], %[l_end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"                                      \
+                     "ldr %[o], %[nb]\n\tadd %[e], %[e], %[o]\n\tstr %[e], %[l_end]\n\t"                           \
+                     "ldr %[o], %[skip]\n\tadd %[ln], %[ln], %[o]\n\t"                                             \
+                     "ldr %[o], %[end]\n\tcmp %[acc], %[o]\n\tbne " entry "b\n\t"                                 \
+                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln),                 \
+                       [acc] "+r"(acc), [l_end] "+m"(l_end)                                                       \
+                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),      \
+                       [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)                             \
+                     : "cc", "memory")
+    if (n <= 0 || nl <= 0) return;
+    if ((n / 2) % 2 == 0) {
+        DWR_ASM_ROWS("1");
+    } else {
+        DWR_ASM_ROWS("3");
+    }
+#undef DWR_ASM_ROWS
+}
+#endif
+
+#if MM_USE_ASM
 /* Two outputs of stride 2 from kernel line k's word at `src` (x0..x3, widened to e = (x0, x2), o = (x1, x3)):
    y0 += (a,c).(x0,x2) + b x1, y1 += a x2 + b x3 (c x4 comes from the byte after the word, DWS_ASM_LAST);
    `mb0` / `mb1` multiply the middle weight b (a halfword of wb, T/B picks it) by o's low / high half. */
@@ -1926,6 +1965,16 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
             } else {
                 dw_fill_rows(tb, nl * lp + 8, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt, zx4);
             }
+            if (!tr && len_out % 2 == 0) { /* rows of whole output pairs: their outputs only, one run */
+                const int32_t cnt = lines_out * len_out;
+                dw_rows_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, len_out, lines_out, lp);
+                if (!dw_rq_doubled(&rq)) {
+                    dw_lines_store_call(acc, cnt, 1, cnt, &rq, c, yc, 1, 0);
+                } else {
+                    dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, yc, 1, 0, c->notie);
+                }
+                continue;
+            }
             dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
             if (!dw_rq_doubled(&rq)) {
                 dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
@@ -2081,6 +2130,19 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
                     dw_fill_row(t + nl * lp, x, 0, 0, 8, zx);
                     for (o = 0; o < nout; o += lpc) {
                         const int32_t k = nout - o < lpc ? nout - o : lpc, na = 4 * ((k * lp + 3) / 4);
+#if MM_USE_ASM
+                        if (!tr && len_out % 2 == 0) { /* rows of whole output pairs: their outputs only */
+                            dw_rows_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, len_out, k,
+                                         lp);
+                            if (asm_rq) {
+                                dw_rq_lines(acc, 0, 1, k * len_out, rq.mult, rq.add, rq.rsh, yc + (o0 + o) * ls, 1, 0,
+                                            c->notie);
+                            } else {
+                                dw_lines_store(acc, k * len_out, 1, k * len_out, &rq, c, yc + (o0 + o) * ls, 1, 0);
+                            }
+                            continue;
+                        }
+#endif
                         dw_line_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
 #if MM_USE_ASM
                         if (asm_rq && es == 1 && len_out % 4 == 0) { /* whole blocks: each line into place */
