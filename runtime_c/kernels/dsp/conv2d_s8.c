@@ -438,6 +438,24 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 #define MH_ASM_OPERANDS                                                                                           \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv),    \
         [we] "=&r"(we), [xa] "=&r"(xa), [xb] "=&r"(xb)
+/* Pair 0 and pair 1's first pixel (the plane's last 3 pixels): 6 SMLADs in 12 instructions, pair 2 skipped. */
+#define MT_ASM_BLOCK_REST                                                                                         \
+    "sxtb16 %[we], %[wv]\n\t"                                                                                     \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                                             \
+    "ldmia  %[ca]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
+    "smlad  %[a0], %[we], %[x0], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[we], %[x1], %[a1]\n\t"                                                                       \
+    "smlad  %[a0], %[wv], %[x2], %[a0]\n\t"                                                                       \
+    "smlad  %[a1], %[wv], %[x3], %[a1]\n\t"                                                                       \
+    "ldmia  %[ca]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                             \
+    "smlad  %[a2], %[we], %[x0], %[a2]\n\t"                                                                       \
+    "smlad  %[a2], %[wv], %[x2], %[a2]\n\t"                                                                       \
+    "add    %[ca], %[ca], #16\n\t"
+#define MT_ASM_BLOCK "ldr    %[wv], [%[wp]], #4\n\t" MT_ASM_BLOCK_REST
+#define MT_ASM_BLOCK_WL "ldr    %[wv], %[wl]\n\t" MT_ASM_BLOCK_REST
+#define MT_ASM_OPERANDS                                                                                           \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [ca] "+r"(ca), [wp] "+r"(wp), [wv] "=&r"(wv), [we] "=&r"(we),    \
+        [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
 /* nb blocks: four per iteration (the loop test, against the end on the stack, paid once per 16 taps),
    then nb % 4 */
 #define MM_ASM_RUN(block, operands, tmp)                                                                          \
@@ -455,12 +473,13 @@ static MLC_DSP_ALWAYS_INLINE uint32_t rq_word(int32_t a0, int32_t a1, int32_t a2
 #endif
 
 /*
- * cnt output channels for the first npx pixels of `cols`, six (wide) or four, or two when pair (not
- * wide: the pairs past the pixels are not staged); y points at the first channel's output of pixel 0.
+ * cnt output channels for the first npx pixels of `cols`, six (wide) or four, or two when pair, three when
+ * tri (not wide: the pairs past the pixels are not staged); y points at the first channel's output of
+ * pixel 0.
  */
 static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                               const int16_t *cols, int32_t npx, int8_t *y, const int wide,
-                                              const int uni, const int pair)
+                                              const int uni, const int pair, const int tri)
 {
     const int32_t taps = c->taps, nt = c->nt, nb = c->nb, plane = c->plane_out;
     const int clamp = c->p->act_min > -128 || c->p->act_max < 127; /* SSAT already gives the full int8 range */
@@ -484,6 +503,13 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
                     const uint32_t wl = mm_last_word(wp, nt);
                     __asm__ volatile(MX_ASM_BLOCK_WL : MX_ASM_OPERANDS : [wl] "m"(wl) : "memory");
                 }
+            } else if (tri) {
+                MX_ASM_COLUMN_REGS;
+                MM_ASM_RUN(MT_ASM_BLOCK, MT_ASM_OPERANDS, "x0");
+                if (nt != 0) {
+                    const uint32_t wl = mm_last_word(wp, nt);
+                    __asm__ volatile(MT_ASM_BLOCK_WL : MT_ASM_OPERANDS : [wl] "m"(wl) : "memory");
+                }
             } else {
                 uint32_t xa, xb;
                 if (pair) {
@@ -503,6 +529,7 @@ static MLC_DSP_ALWAYS_INLINE void matmul_tile(const conv_t *c, const int8_t *w, 
         }
 #else
         (void)pair; /* the C computes all six pixels */
+        (void)tri;
         for (t = 0; t < nb; ++t, ca += COL_BLOCK) MO_BLOCK(ca);
         if (nt != 0) MO_BLOCK_WORD(ca, mm_last_word(wp, nt));
 #endif
@@ -725,13 +752,17 @@ MLC_DSP_NOINLINE static void matmul_hex(const conv_t *c, const int8_t *w, int32_
         return;
     }
 #endif
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 1, 0);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 1, 0, 0);
 }
 
 MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                          const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1, npx <= 2);
+    if (npx == 3) {
+        matmul_tile(c, w, cnt, rq, cols, 3, y, 0, 1, 0, 1);
+    } else {
+        matmul_tile(c, w, cnt, rq, cols, npx, y, 0, 1, npx <= 2, 0);
+    }
 }
 
 /* Any channel's requantization (prepared with a left shift, or requant.h's: e.g. multipliers above 1 after
@@ -739,7 +770,7 @@ MLC_DSP_NOINLINE static void matmul_quad(const conv_t *c, const int8_t *w, int32
 MLC_DSP_NOINLINE static void matmul_any(const conv_t *c, const int8_t *w, int32_t cnt, const mlc_dsp_rq_t *rq,
                                         const int16_t *cols, int32_t npx, int8_t *y)
 {
-    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 0, 0);
+    matmul_tile(c, w, cnt, rq, cols, npx, y, 1, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------------------------------ im2col driver */
