@@ -1344,13 +1344,16 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
 #define DWR_ASM_OPERANDS                                                                                          \
     [ap] "+r"(ap), [yp] "+r"(yp), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [t] "=&r"(t)
 
-/* The word-store and byte-store loops of dw_rq_lines over whole blocks, each output by `one`. */
-#define DWR_ASM_LOOP_WORDS(one)                                                                                   \
-    __asm__ volatile("1:\n\t" DWR_ASM_FOUR_OF(one) "bfi    %[a0], %[a1], #8, #8\n\t"                            \
-                     "bfi    %[a0], %[a2], #16, #8\n\t"                                                           \
-                     "bfi    %[a0], %[a3], #24, #8\n\t"                                                           \
-                     "str    %[a0], [%[yp]], #4\n\t"                                                              \
-                     "cmp    %[ap], %[end]\n\t"                                                                   \
+/* The word-store and byte-store loops of dw_rq_lines over whole blocks, each output by `one`; the word loop
+   two blocks an iteration, entered at `entry` (1: an even number of blocks, 3: odd, at the second). */
+#define DWR_ASM_WORD(one)                                                                                         \
+    DWR_ASM_FOUR_OF(one) "bfi    %[a0], %[a1], #8, #8\n\t"                                                      \
+                         "bfi    %[a0], %[a2], #16, #8\n\t"                                                     \
+                         "bfi    %[a0], %[a3], #24, #8\n\t"                                                     \
+                         "str    %[a0], [%[yp]], #4\n\t"
+#define DWR_ASM_LOOP_WORDS(one, entry)                                                                            \
+    __asm__ volatile("b      " entry "f\n\t"                                                                      \
+                     "1:\n\t" DWR_ASM_WORD(one) "3:\n\t" DWR_ASM_WORD(one) "cmp    %[ap], %[end]\n\t"             \
                      "bne    1b"                                                                                  \
                      : DWR_ASM_OPERANDS                                                                           \
                      : [end] "r"(end), [m] "r"(m), [ad] "r"(ad), [rsh] "r"(rsh)                                   \
@@ -1370,7 +1373,7 @@ static void dw_put_tail(int8_t *yo, int32_t es, uint32_t v, int32_t n)
 
 /* nl lines of cnt doubled accumulators (bias included), line l's at acc + l astride, of a channel on the
    prepared form with lsh 1 (the doubling is that left shift) and a right shift, no clamp (the activation
-   range is int8's), stored along the line from yo + l ls at element stride es: 23 instructions a block of
+   range is int8's), stored along the line from yo + l ls at element stride es: 22 instructions a block of
    four for es 1 (one word), 25 otherwise (four bytes), 4 fewer with notie (conv_t), then the line's last
    1-3 outputs one by one. */
 MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, int32_t nl, int32_t cnt, int32_t m,
@@ -1384,10 +1387,14 @@ MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, in
         const int32_t *ap = acc, *end = acc + 4 * full;
         int8_t *yp = yo;
         if (full > 0 && es == 1) {
-            if (notie) {
-                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE_NT);
+            if (notie && full % 2 == 0) {
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE_NT, "1");
+            } else if (notie) {
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE_NT, "3");
+            } else if (full % 2 == 0) {
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE, "1");
             } else {
-                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE);
+                DWR_ASM_LOOP_WORDS(DWR_ASM_ONE, "3");
             }
         } else if (full > 0) {
             if (notie) {
@@ -1412,6 +1419,7 @@ MLC_DSP_NOINLINE static void dw_rq_lines(const int32_t *acc, int32_t astride, in
 #undef DWR_ASM_ONE
 #undef DWR_ASM_ONE_NT
 #undef DWR_ASM_FOUR_OF
+#undef DWR_ASM_WORD
 #undef DWR_ASM_LOOP_WORDS
 #undef DWR_ASM_LOOP_BYTES
 #undef DWR_ASM_OPERANDS
