@@ -1611,6 +1611,8 @@ static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_
     mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nbytes + 15) / 16), zx4);
     if (row_cnt <= 8) {
         for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy8(dl, src, row_cnt);
+    } else if (row_cnt >= 32 && (((uintptr_t)src | (uint32_t)w_in) & 3u) == 0) { /* long word-aligned rows */
+        for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy_src4(dl, src, row_cnt);
     } else {
         for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy(dl, src, row_cnt);
     }
@@ -1618,29 +1620,16 @@ static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_
 
 /*
  * Input rows first .. first + nl - 1 of a channel (xc, rows of w_in, lines_in of them) as padded lines of lp
- * bytes at t (word-aligned): x_zero_point, then row_cnt bytes of the row at row_top. Short lines:
- * x_zero_point over the whole band first (16 bytes at a time: up to 15 past it, DW_T_SLACK) and the rows on
- * top (rows of up to 8 bytes by two overlapping words); long ones: the padding of each line alone.
+ * bytes at t (word-aligned): x_zero_point, then row_cnt bytes of the row at row_top. x_zero_point over the
+ * whole band first (16 bytes at a time: up to 15 past it, DW_T_SLACK), the rows on top (rows of up to 8
+ * bytes by two overlapping words): the padding of each line alone cost about 50 instructions a line more.
  */
 MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, int32_t first, const int8_t *xc,
                                            int32_t w_in, int32_t lines_in, int32_t row_top, int32_t row_cnt,
                                            uint32_t zx4)
 {
     const int32_t l0 = first < 0 ? -first : 0, l1 = lines_in - first < nl ? lines_in - first : nl;
-    int32_t l;
-    int8_t *dl;
-    if (lp <= 32) {
-        dw_fill_rows(t, nl * lp, lp, l0, l1, xc + (first + l0) * w_in, w_in, row_top, row_cnt, zx4);
-        return;
-    }
-    for (l = 0, dl = t; l < nl; ++l, dl += lp) { /* in ascending order: a line's last word may run into the next */
-        const int in = l >= l0 && l < l1;
-        mlc_dsp_fill_words(dl, 0, in ? row_top : lp, zx4);
-        if (in) {
-            mlc_dsp_copy(dl + row_top, xc + (first + l) * w_in, row_cnt);
-            mlc_dsp_fill_words(dl, row_top + row_cnt, lp, zx4);
-        }
-    }
+    dw_fill_rows(t, nl * lp, lp, l0, l1, xc + (first + l0) * w_in, w_in, row_top, row_cnt, zx4);
 }
 
 /*

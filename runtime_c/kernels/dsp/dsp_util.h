@@ -719,6 +719,32 @@ static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy(int8_t *d, const int8_t *s, int32
     if ((n & 1) != 0) *d = *s;
 }
 
+/** mlc_dsp_copy from a word-aligned source: 16 bytes by two LDRDs and four STRs (8 instructions, 12 by
+    mlc_dsp_copy), the last n % 16 bytes by mlc_dsp_copy. */
+static MLC_DSP_ALWAYS_INLINE void mlc_dsp_copy_src4(int8_t *d, const int8_t *s, int32_t n)
+{
+#if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    const int8_t *const end16 = s + (n & ~15);
+    if (s < end16) {
+        uint32_t a, b, c, e;
+        __asm__ volatile("1:\n\t"
+                         "ldrd   %[a], %[b], [%[s]], #8\n\t"
+                         "ldrd   %[c], %[e], [%[s]], #8\n\t"
+                         "str    %[a], [%[d]], #4\n\t"
+                         "str    %[b], [%[d]], #4\n\t"
+                         "str    %[c], [%[d]], #4\n\t"
+                         "str    %[e], [%[d]], #4\n\t"
+                         "cmp    %[s], %[end]\n\t"
+                         "bne    1b"
+                         : [s] "+r"(s), [d] "+r"(d), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e)
+                         : [end] "r"(end16)
+                         : "cc", "memory");
+    }
+    n &= 15;
+#endif
+    mlc_dsp_copy(d, s, n);
+}
+
 /* ------------------------------------------------------------------------------------------ windows */
 
 
