@@ -2291,7 +2291,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
  * The columns of n pixels for conv_pw_narrow: per pixel nbb blocks of four input channels, each two words
  * (x - x_zero_point as int16 lanes: channels (0, 2) and (1, 3), the order SXTB16 and SXTB16 ROR 8 give a
  * weight word). rows[ch]: channel ch's bytes of the chunk (x_zero_point bytes past the group's channels).
- * Four pixels of a block from one word per channel, transposed in registers.
+ * Four pixels of a block from one word per channel, regrouped by PKH (a 4x4 byte transpose cost twice as much).
  */
 MLC_DSP_NOINLINE static void pwn_pack(const int8_t *const *rows, int32_t nbb, int32_t n, uint32_t nz, uint32_t *cols)
 {
@@ -2301,18 +2301,17 @@ MLC_DSP_NOINLINE static void pwn_pack(const int8_t *const *rows, int32_t nbb, in
         const int8_t *const r0 = rows[4 * b], *const r1 = rows[4 * b + 1];
         const int8_t *const r2 = rows[4 * b + 2], *const r3 = rows[4 * b + 3];
         uint32_t *cp = cols + 2 * b;
-        uint32_t t[4];
         for (j = 0; j + 4 <= n; j += 4, cp += 4 * pw) {
-            mlc_dsp_transpose4_words(mlc_dsp_ld32(r0 + j), mlc_dsp_ld32(r1 + j), mlc_dsp_ld32(r2 + j),
-                                     mlc_dsp_ld32(r3 + j), t);
-            cp[0] = mlc_dsp_sxtab16(nz, t[0]);
-            cp[1] = mlc_dsp_sxtab16_odd(nz, t[0]);
-            cp[pw] = mlc_dsp_sxtab16(nz, t[1]);
-            cp[pw + 1] = mlc_dsp_sxtab16_odd(nz, t[1]);
-            cp[2 * pw] = mlc_dsp_sxtab16(nz, t[2]);
-            cp[2 * pw + 1] = mlc_dsp_sxtab16_odd(nz, t[2]);
-            cp[3 * pw] = mlc_dsp_sxtab16(nz, t[3]);
-            cp[3 * pw + 1] = mlc_dsp_sxtab16_odd(nz, t[3]);
+            /* channels (0, 2) and (1, 3) of pixels 0-1 and 2-3 by PKH; SXTAB16 splits each into its pixels */
+            const uint32_t v0 = mlc_dsp_ld32(r0 + j), v1 = mlc_dsp_ld32(r1 + j);
+            const uint32_t v2 = mlc_dsp_ld32(r2 + j), v3 = mlc_dsp_ld32(r3 + j);
+            uint32_t ev = mlc_dsp_pkhbt16(v0, v2), od = mlc_dsp_pkhbt16(v1, v3);
+            mlc_dsp_st2x32a(cp, mlc_dsp_sxtab16(nz, ev), mlc_dsp_sxtab16(nz, od));
+            mlc_dsp_st2x32a(cp + pw, mlc_dsp_sxtab16_odd(nz, ev), mlc_dsp_sxtab16_odd(nz, od));
+            ev = mlc_dsp_pkhtb16(v2, v0);
+            od = mlc_dsp_pkhtb16(v3, v1);
+            mlc_dsp_st2x32a(cp + 2 * pw, mlc_dsp_sxtab16(nz, ev), mlc_dsp_sxtab16(nz, od));
+            mlc_dsp_st2x32a(cp + 3 * pw, mlc_dsp_sxtab16_odd(nz, ev), mlc_dsp_sxtab16_odd(nz, od));
         }
         for (; j < n; ++j, cp += pw) {
             const uint32_t v = mlc_dsp_pack4(r0[j], r1[j], r2[j], r3[j]);
