@@ -1681,17 +1681,15 @@ static void dw_lines_move(const int8_t *yb, int32_t lp, int32_t nl, int32_t cnt,
 #endif
 
 /*
- * Padded lines at t (word-aligned): x_zero_point over the first nbytes rounded up to 16 (STRD pairs), then
- * lines l0 .. l1 - 1 hold row_cnt bytes at row_top from rows w_in apart starting at src (rows of up to 8 bytes
- * by two overlapping words). dw_stage_rows' short lines and dw_small_flat's planes.
+ * Padded lines at t (word-aligned): lines l0 .. l1 - 1 get row_cnt bytes at row_top from rows w_in apart
+ * starting at src (rows of up to 8 bytes by two overlapping words), nothing else written: the small planes'
+ * paths fill the padding once for all channels.
  */
-static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_t lp, int32_t l0, int32_t l1,
-                                               const int8_t *src, int32_t w_in, int32_t row_top, int32_t row_cnt,
-                                               uint32_t zx4)
+static MLC_DSP_ALWAYS_INLINE void dw_copy_rows(int8_t *t, int32_t lp, int32_t l0, int32_t l1, const int8_t *src,
+                                               int32_t w_in, int32_t row_top, int32_t row_cnt)
 {
     int8_t *dl = t + l0 * lp + row_top;
     int32_t l;
-    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nbytes + 15) / 16), zx4);
     if (row_cnt <= 8) {
         for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy8(dl, src, row_cnt);
     } else if (row_cnt >= 32 && (((uintptr_t)src | (uint32_t)w_in) & 3u) == 0) { /* long word-aligned rows */
@@ -1699,6 +1697,15 @@ static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_
     } else {
         for (l = l0; l < l1; ++l, dl += lp, src += w_in) mlc_dsp_copy(dl, src, row_cnt);
     }
+}
+
+/* dw_copy_rows over x_zero_point: the first nbytes at t (rounded up to 16, STRD pairs) filled first. */
+static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_t lp, int32_t l0, int32_t l1,
+                                               const int8_t *src, int32_t w_in, int32_t row_top, int32_t row_cnt,
+                                               uint32_t zx4)
+{
+    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nbytes + 15) / 16), zx4);
+    dw_copy_rows(t, lp, l0, l1, src, w_in, row_top, row_cnt);
 }
 
 /*
@@ -2062,6 +2069,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
     const int by_line = tr || len_out % 4 == 0 || len_out < 4;
     int8_t *const tb = (int8_t *)t;
     int32_t n, ch;
+    if (!tr) mlc_dsp_fill4(t, 4 * ((nl * lp + 8 + 15) / 16), zx4); /* the rows' padding, once: rows copied on */
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -2074,7 +2082,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 mlc_dsp_st32(tb + nl * lp, zx4);
                 mlc_dsp_st32(tb + nl * lp + 4, zx4);
             } else {
-                dw_fill_rows(tb, nl * lp + 8, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt, zx4);
+                dw_copy_rows(tb, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt);
             }
             if (!tr && len_out % 2 == 0) { /* rows of whole output pairs: their outputs only, one run */
                 const int32_t cnt = lines_out * len_out;
@@ -2118,10 +2126,10 @@ MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int
 #if MM_USE_ASM
 /*
  * conv_dw3x3_band's small planes at stride 2 along the rows (e.g. MobileNet's 12x12 -> 6x6 and 6x6 -> 3x3):
- * the whole plane one band and its lines' accumulators one buffer, so per channel the plane is staged
- * (nl padded lines of lp bytes), one multi-line stride-2 pass (cnt4 outputs a line, step lp s_across),
- * one requantizing call; the band loop and dw_lines_apart's chunking cost more than a 3x3 plane's outputs.
- * t and acc are the band's buffers.
+ * the whole plane one band and its lines' accumulators one buffer, so per channel the plane is staged (nl
+ * padded lines of lp bytes: the padding filled once, each channel's rows copied on), one multi-line stride-2
+ * pass (cnt4 outputs a line, step lp s_across), one requantizing call; the band loop and dw_lines_apart's
+ * chunking cost more than a 3x3 plane's outputs. t and acc are the band's buffers.
  */
 MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t nl,
                                          int32_t cnt4, int32_t row_top, int32_t row_cnt, int8_t *t, int32_t *acc)
@@ -2130,7 +2138,9 @@ MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_
     const int32_t lines_out = p->h_out, len_out = p->w_out, step = p->stride_h * lp;
     const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+    const int32_t l0 = p->pad_top, l1 = p->h_in + p->pad_top < nl ? p->h_in + p->pad_top : nl; /* input rows */
     int32_t n, ch;
+    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nl * lp + 15) / 16), zx4); /* the padding, once */
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -2138,7 +2148,7 @@ MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_
             dw_kernel_t kn;
             mlc_dsp_rq_t rq;
             dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
-            dw_stage_rows(t, lp, nl, -p->pad_top, xc, p->w_in, p->h_in, row_top, row_cnt, zx4);
+            dw_copy_rows(t, lp, l0, l1, xc, p->w_in, row_top, row_cnt);
             dw_line_pass_s2(t, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt4, lines_out, step);
             if (!dw_rq_doubled(&rq)) {
                 dw_lines_store_call(acc, cnt4, lines_out, len_out, &rq, c, yc, 1, len_out);
