@@ -1985,7 +1985,11 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
                                  acc + l * cnt4, cnt4);
                 }
             }
-            dw_lines_store(acc, cnt4, k, cnt, rq, c, yo + o * ls + a0 * es, es, ls);
+            if (es == 1 && ls == cnt && cnt4 == cnt) { /* whole lines that follow each other: one run */
+                dw_lines_store(acc, k * cnt, 1, k * cnt, rq, c, yo + o * ls, 1, 0);
+            } else {
+                dw_lines_store(acc, cnt4, k, cnt, rq, c, yo + o * ls + a0 * es, es, ls);
+            }
         }
     }
 }
