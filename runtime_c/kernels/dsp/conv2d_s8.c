@@ -1985,11 +1985,9 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
                                  acc + l * cnt4, cnt4);
                 }
             }
-            if (es == 1 && ls == cnt && cnt4 == cnt) { /* whole lines that follow each other: one run */
-                dw_lines_store(acc, k * cnt, 1, k * cnt, rq, c, yo + o * ls, 1, 0);
-            } else {
-                dw_lines_store(acc, cnt4, k, cnt, rq, c, yo + o * ls + a0 * es, es, ls);
-            }
+            const int run = es == 1 && ls == cnt && cnt4 == cnt; /* whole lines that follow each other: one run */
+            dw_lines_store(acc, run ? k * cnt : cnt4, run ? 1 : k, run ? k * cnt : cnt, rq, c, yo + o * ls + a0 * es,
+                           es, run ? 0 : ls);
         }
     }
 }
@@ -1998,42 +1996,15 @@ MLC_DSP_NOINLINE static void dw_lines_apart(const conv_t *c, const int8_t *t, in
  * Channel ch's kernel for the line passes (kernel line j: (w[j][0], w[j][2]) and w[j][1]; for tr, kernel
  * column j) and its requantization, doubled where asm_ok allows (dw_rq_take_doubling).
  * The start is bias - x_zero_point sum(w): the passes multiply raw x (modulo 2^32, exact wherever the sum
- * fits int32).
+ * fits int32). Out of line: the usual channel takes dw_kernel_prepare's inlined form.
  */
-static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch, int tr, int asm_ok, dw_kernel_t *kn,
+MLC_DSP_NOINLINE static void dw_kernel_prepare_any(const conv_t *c, int32_t ch, int tr, int asm_ok, dw_kernel_t *kn,
                                                    mlc_dsp_rq_t *rq)
 {
     const int8_t *const wc = c->w + ch * 9;
     const int32_t d = tr ? 1 : 3, e = tr ? 3 : 1; /* index steps across and along a kernel line */
     const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-    const int32_t qm = c->qmult[ch], sh = mlc_qm_shift(qm);
-    const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
     int32_t f, wsum;
-    if (!tr && asm_ok && sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u) {
-        /* the usual rows channel, straight to what mlc_dsp_rq_prepare and dw_rq_take_doubling decide for it
-           (a right shift of at most 22, the bound of 9 taps and the bias inside 2^30, lsh 1 taken as the
-           doubling), its nine weights from two words and a byte: about a third of the general path */
-        const int32_t right = -sh;
-        const uint32_t v0 = mlc_dsp_ld32(wc), v1 = mlc_dsp_ld32(wc + 4);
-        const uint32_t e0 = mlc_dsp_sxtb16(v0), o0 = mlc_dsp_sxtb16_odd(v0); /* (w0, w2), (w1, w3) */
-        const uint32_t e1 = mlc_dsp_sxtb16(v1), o1 = mlc_dsp_sxtb16_odd(v1); /* (w4, w6), (w5, w7) */
-        rq->bias = b0;
-        rq->mult = mlc_qm_mult(qm);
-        rq->add = ((int32_t)1 << (right - 1)) + c->p->y_zero_point * ((int32_t)1 << right);
-        rq->rsh = (uint8_t)right;
-        rq->lsh = 0;
-        rq->neg = 1;
-        rq->fast = 1;
-        kn->w0 = mlc_dsp_dbl16(e0);
-        kn->w1 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0 >> 16, o1));                     /* (w3, w5) */
-        kn->w2 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(e1 >> 16, (uint32_t)(int32_t)wc[8])); /* (w6, w8) */
-        kn->wb01 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0, e1));                         /* (w1, w4) */
-        kn->wb2 = (uint32_t)(2 * mlc_dsp_s16(o1 >> 16));                            /* w7 */
-        wsum = mlc_dsp_smlad(kn->w0, 0x00010001u, mlc_dsp_smlad(kn->w1, 0x00010001u, (int32_t)kn->wb2));
-        wsum = mlc_dsp_smlad(kn->w2, 0x00010001u, mlc_dsp_smlad(kn->wb01, 0x00010001u, wsum));
-        kn->s = (int32_t)(2u * (uint32_t)b0 - (uint32_t)(c->p->x_zero_point * wsum));
-        return;
-    }
     mlc_dsp_rq_prepare(rq, mlc_qm_mult(c->qmult[ch]), mlc_qm_shift(c->qmult[ch]), c->p->y_zero_point, b0, 9);
     f = dw_rq_take_doubling(rq, asm_ok);
     kn->w0 = mlc_dsp_pack16(f * wc[0], f * wc[2 * e]);
@@ -2045,6 +2016,54 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
     wsum = mlc_dsp_smlad(kn->w0, 0x00010001u, mlc_dsp_smlad(kn->w1, 0x00010001u, (int32_t)kn->wb2));
     wsum = mlc_dsp_smlad(kn->w2, 0x00010001u, mlc_dsp_smlad(kn->wb01, 0x00010001u, wsum));
     kn->s = (int32_t)((uint32_t)f * (uint32_t)b0 - (uint32_t)(c->p->x_zero_point * wsum));
+}
+
+/*
+ * dw_kernel_prepare_any, with the usual channel inlined: a right shift of at most 22, the bound of 9 taps
+ * and the bias inside 2^30, no clamp (asm_ok), straight to what mlc_dsp_rq_prepare and dw_rq_take_doubling
+ * decide for it (lsh 1 taken as the doubling), its nine weights from two words and a byte: about a third of
+ * the general path's instructions.
+ */
+static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch, int tr, int asm_ok, dw_kernel_t *kn,
+                                                   mlc_dsp_rq_t *rq)
+{
+    const int8_t *const wc = c->w + ch * 9;
+    const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
+    const int32_t qm = c->qmult[ch], sh = mlc_qm_shift(qm);
+    const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
+    if (asm_ok && sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u) {
+        const int32_t right = -sh;
+        const uint32_t v0 = mlc_dsp_ld32(wc), v1 = mlc_dsp_ld32(wc + 4);
+        const uint32_t e0 = mlc_dsp_sxtb16(v0), o0 = mlc_dsp_sxtb16_odd(v0); /* (w0, w2), (w1, w3) */
+        const uint32_t e1 = mlc_dsp_sxtb16(v1), o1 = mlc_dsp_sxtb16_odd(v1); /* (w4, w6), (w5, w7) */
+        int32_t wsum;
+        rq->bias = b0;
+        rq->mult = mlc_qm_mult(qm);
+        rq->add = ((int32_t)1 << (right - 1)) + c->p->y_zero_point * ((int32_t)1 << right);
+        rq->rsh = (uint8_t)right;
+        rq->lsh = 0;
+        rq->neg = 1;
+        rq->fast = 1;
+        const uint32_t w8 = (uint32_t)(int32_t)wc[8];
+        if (tr) { /* kernel columns */
+            kn->w0 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(e0, e1 >> 16));      /* (w0, w6) */
+            kn->w1 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0, o1 >> 16));      /* (w1, w7) */
+            kn->w2 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(e0 >> 16, w8));      /* (w2, w8) */
+            kn->wb01 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0 >> 16, e1));    /* (w3, w4) */
+            kn->wb2 = (uint32_t)(2 * mlc_dsp_s16(o1));                  /* w5 */
+        } else { /* kernel rows */
+            kn->w0 = mlc_dsp_dbl16(e0);                                 /* (w0, w2) */
+            kn->w1 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0 >> 16, o1));      /* (w3, w5) */
+            kn->w2 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(e1 >> 16, w8));      /* (w6, w8) */
+            kn->wb01 = mlc_dsp_dbl16(mlc_dsp_pkhbt16(o0, e1));          /* (w1, w4) */
+            kn->wb2 = (uint32_t)(2 * mlc_dsp_s16(o1 >> 16));            /* w7 */
+        }
+        wsum = mlc_dsp_smlad(kn->w0, 0x00010001u, mlc_dsp_smlad(kn->w1, 0x00010001u, (int32_t)kn->wb2));
+        wsum = mlc_dsp_smlad(kn->w2, 0x00010001u, mlc_dsp_smlad(kn->wb01, 0x00010001u, wsum));
+        kn->s = (int32_t)(2u * (uint32_t)b0 - (uint32_t)(c->p->x_zero_point * wsum));
+        return;
+    }
+    dw_kernel_prepare_any(c, ch, tr, asm_ok, kn, rq);
 }
 
 #if MM_USE_ASM
