@@ -2067,32 +2067,42 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
 }
 
 #if MM_USE_ASM
+/* The planes of dw_small_flat: rows at stride 1, columns (a transposed copy) at stride 1, rows at stride 2
+   along them (any stride across) */
+enum { DW_SMALL_ROWS, DW_SMALL_COLS, DW_SMALL_ROWS_S2 };
+
 /*
- * conv_dw3x3_band's small planes (e.g. MobileNet's 6x6 and 3x3 layers, or KWS's 25x5 down its columns, tr):
- * stride 1, the whole padded plane (nl lines of lp bytes, 8 bytes after them for the dropped outputs'
- * reads) one flat pass of na accumulators. Per channel the plane is staged (rows: x_zero_point words, then
- * each row; columns: dw_stage_cols), one pass, one requantizing call (into place line by line, or at once
- * into yb and the lines moved when a row ends in 1-3 outputs of a block: 6x6); the band loop's bookkeeping
- * and general staging cost about as much as a 6x6 channel's outputs. t, acc and yb are the band's buffers
- * (DW_T bytes, na accumulators, na bytes); row_top and row_cnt place an input line in its padded line.
+ * conv_dw3x3_band's small planes, whose padded copy is one band (e.g. MobileNet's 6x6 and 3x3 layers, its
+ * 24 -> 12, 12 -> 6 and 6 -> 3 stride-2 layers, or KWS's 25x5 down its columns): nl lines of lp bytes and 8
+ * after them, the padding filled once per call for rows (each channel's rows copied on; the passes only
+ * read it). Per channel one staging, one pass, one requantizing call: the band loop's bookkeeping and
+ * dw_lines_apart's chunking cost about as much as a 6x6 channel's outputs. Stride 1: rows of whole output
+ * pairs by dw_rows_pass (one run of accumulators), other planes by one flat pass of na accumulators
+ * requantized line by line (or at once into yb and the lines moved when a row ends in 1-3 outputs of a
+ * block); stride 2: one multi-line pass of cnt4 outputs a line. t, acc and yb are the band's buffers (DW_T
+ * bytes, DW_CHUNK accumulators and bytes); row_top and row_cnt place an input line in its padded line.
  */
-static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, const int tr, int32_t lp,
-                                                int32_t row_top, int32_t row_cnt, uint32_t *t, int32_t *acc,
-                                                uint32_t *yb)
+static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, const int mode,
+                                                int32_t lp, int32_t row_top, int32_t row_cnt, uint32_t *t,
+                                                int32_t *acc, uint32_t *yb)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
+    const int tr = mode == DW_SMALL_COLS, s2 = mode == DW_SMALL_ROWS_S2;
     const int32_t w_in = p->w_in, lines_in = tr ? w_in : p->h_in, pad = tr ? p->pad_left : p->pad_top;
     const int32_t lines_out = tr ? p->w_out : p->h_out, len_out = tr ? p->h_out : p->w_out;
     const int32_t es = tr ? p->w_out : 1, ls = tr ? 1 : p->w_out; /* output element and line strides */
-    const int32_t nl = lines_out + 2, na = 4 * ((lines_out * lp + 3) / 4);
+    const int32_t nl = s2 ? (lines_out - 1) * p->stride_h + 3 : lines_out + 2;
+    const int32_t na = 4 * ((lines_out * lp + 3) / 4), cnt4 = 4 * ((len_out + 3) / 4);
     const int32_t l0 = pad, l1 = lines_in + pad < nl ? lines_in + pad : nl; /* lines holding input rows */
     const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
     /* a line requantized into place unless it ends in 1-3 outputs of a block, one by one (slower) */
     const int by_line = tr || len_out % 4 == 0 || len_out < 4;
+    /* outputs one run in the accumulators and in y: rows of whole pairs at stride 1, whole blocks at 2 */
+    const int run = !tr && (s2 ? len_out % 4 == 0 : len_out % 2 == 0);
     int8_t *const tb = (int8_t *)t;
     int32_t n, ch;
-    if (!tr) mlc_dsp_fill4(t, 4 * ((nl * lp + 8 + 15) / 16), zx4); /* the rows' padding, once: rows copied on */
+    if (!tr) mlc_dsp_fill4(t, 4 * ((nl * lp + 8 + 15) / 16), zx4);
     for (n = 0; n < p->n; ++n) {
         for (ch = 0; ch < p->c_out; ++ch) {
             const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
@@ -2107,9 +2117,16 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
             } else {
                 dw_copy_rows(tb, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt);
             }
-            if (!tr && len_out % 2 == 0) { /* rows of whole output pairs: their outputs only, one run */
-                const int32_t cnt = lines_out * len_out;
+            if (s2) {
+                dw_line_pass_s2(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt4, lines_out,
+                                p->stride_h * lp);
+            } else if (run) {
                 dw_rows_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, len_out, lines_out, lp);
+            } else {
+                dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
+            }
+            if (run) {
+                const int32_t cnt = lines_out * len_out;
                 if (!dw_rq_doubled(&rq)) {
                     dw_lines_store_call(acc, cnt, 1, cnt, &rq, c, yc, 1, 0);
                 } else {
@@ -2117,71 +2134,40 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 }
                 continue;
             }
-            dw_line_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
-            if (!dw_rq_doubled(&rq)) {
-                dw_lines_store_call(acc, lp, lines_out, len_out, &rq, c, yc, es, ls);
-            } else if (!tr && dw_rq_is_short(es, len_out)) { /* rows (columns: es is the row length) */
-                dw_rq_short(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, ls, c->notie);
-            } else if (by_line) {
-                dw_rq_lines(acc, lp, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls, c->notie);
-            } else {
-                dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
-                dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
+            {
+                const int32_t astride = s2 ? cnt4 : lp; /* a line's accumulators */
+                if (!dw_rq_doubled(&rq)) {
+                    dw_lines_store_call(acc, astride, lines_out, len_out, &rq, c, yc, es, ls);
+                } else if (!tr && dw_rq_is_short(es, len_out)) { /* rows (columns: es is the row length) */
+                    dw_rq_short(acc, astride, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, ls, c->notie);
+                } else if (by_line || s2) {
+                    dw_rq_lines(acc, astride, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, es, ls, c->notie);
+                } else {
+                    dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
+                    dw_lines_move((const int8_t *)yb, lp, lines_out, len_out, yc, ls);
+                }
             }
         }
     }
 }
 
-/* dw_small_flat compiled for rows and for columns apart (one body; each loop without the other's tests) */
+/* dw_small_flat compiled for each plane apart (one body; each loop without the others' tests) */
 MLC_DSP_NOINLINE static void dw_small_rows(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
                                            int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
 {
-    dw_small_flat(c, x, y, 0, lp, row_top, row_cnt, t, acc, yb);
+    dw_small_flat(c, x, y, DW_SMALL_ROWS, lp, row_top, row_cnt, t, acc, yb);
 }
 
 MLC_DSP_NOINLINE static void dw_small_cols(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
                                            int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
 {
-    dw_small_flat(c, x, y, 1, lp, row_top, row_cnt, t, acc, yb);
+    dw_small_flat(c, x, y, DW_SMALL_COLS, lp, row_top, row_cnt, t, acc, yb);
 }
-#endif
 
-#if MM_USE_ASM
-/*
- * conv_dw3x3_band's small planes at stride 2 along the rows (e.g. MobileNet's 12x12 -> 6x6 and 6x6 -> 3x3):
- * the whole plane one band and its lines' accumulators one buffer, so per channel the plane is staged (nl
- * padded lines of lp bytes: the padding filled once, each channel's rows copied on), one multi-line stride-2
- * pass (cnt4 outputs a line, step lp s_across), one requantizing call; the band loop and dw_lines_apart's
- * chunking cost more than a 3x3 plane's outputs. t and acc are the band's buffers.
- */
-MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t nl,
-                                         int32_t cnt4, int32_t row_top, int32_t row_cnt, int8_t *t, int32_t *acc)
+MLC_DSP_NOINLINE static void dw_small_s2(const conv_t *c, const int8_t *x, int8_t *y, int32_t lp, int32_t row_top,
+                                         int32_t row_cnt, uint32_t *t, int32_t *acc, uint32_t *yb)
 {
-    const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t lines_out = p->h_out, len_out = p->w_out, step = p->stride_h * lp;
-    const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
-    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
-    const int32_t l0 = p->pad_top, l1 = p->h_in + p->pad_top < nl ? p->h_in + p->pad_top : nl; /* input rows */
-    int32_t n, ch;
-    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nl * lp + 15) / 16), zx4); /* the padding, once */
-    for (n = 0; n < p->n; ++n) {
-        for (ch = 0; ch < p->c_out; ++ch) {
-            const int8_t *const xc = x + (n * p->c_in + ch) * c->plane_in;
-            int8_t *const yc = y + (n * p->c_out + ch) * c->plane_out;
-            dw_kernel_t kn;
-            mlc_dsp_rq_t rq;
-            dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
-            dw_copy_rows(t, lp, l0, l1, xc, p->w_in, row_top, row_cnt);
-            dw_line_pass_s2(t, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt4, lines_out, step);
-            if (!dw_rq_doubled(&rq)) {
-                dw_lines_store_call(acc, cnt4, lines_out, len_out, &rq, c, yc, 1, len_out);
-            } else if (dw_rq_is_short(1, len_out)) {
-                dw_rq_short(acc, cnt4, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, len_out, c->notie);
-            } else {
-                dw_rq_lines(acc, cnt4, lines_out, len_out, rq.mult, rq.add, rq.rsh, yc, 1, len_out, c->notie);
-            }
-        }
-    }
+    dw_small_flat(c, x, y, DW_SMALL_ROWS_S2, lp, row_top, row_cnt, t, acc, yb);
 }
 #endif
 
@@ -2246,7 +2232,7 @@ MLC_DSP_NOINLINE static void conv_dw3x3_band(const conv_t *c, const int8_t *x, i
         return;
     }
     if (!flat && !tr && s_along == 2 && lines_out <= band && lines_out * (len4 / 2) <= DW_CHUNK) {
-        dw_small_s2(c, x, y, lp, (lines_out - 1) * s_across + 3, len4 / 2, row_top, row_cnt, t, acc);
+        dw_small_s2(c, x, y, lp, row_top, row_cnt, tw, acc, yb);
         return;
     }
 #endif
