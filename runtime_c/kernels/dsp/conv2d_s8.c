@@ -1849,6 +1849,24 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t 
 
 #if MM_USE_ASM
 /*
+ * The lines' loop of dw_rows_pass and dw_line_pass_s2 (nl lines of n outputs, block: two of them): per line
+ * the two-block loop entered at `entry` (1: an even number of blocks, 3: odd, at the second), then the next
+ * line's accumulator end, input (skip bytes on) and whether there is one; the counters in memory, the
+ * thirteen registers all the kernel's.
+ */
+#define DW_ASM_LINES(block, entry)                                                                                \
+    __asm__ volatile("b " entry "f\n\t"                                                                           \
+                     "1:\n\t" block "3:\n\t" block "ldr %[e], %[l_end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"     \
+                     "ldr %[o], %[nb]\n\tadd %[e], %[e], %[o]\n\tstr %[e], %[l_end]\n\t"                           \
+                     "ldr %[o], %[skip]\n\tadd %[ln], %[ln], %[o]\n\t"                                             \
+                     "ldr %[o], %[end]\n\tcmp %[acc], %[o]\n\tbne " entry "b\n\t"                                 \
+                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln),                 \
+                       [acc] "+r"(acc), [l_end] "+m"(l_end)                                                       \
+                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),      \
+                       [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)                             \
+                     : "cc", "memory")
+
+/*
  * dw_line_pass over nl output lines of n outputs each (n even), line l's input lines from ln + l step, its
  * accumulators at acc + l n: the lines' outputs only (a flat pass also computes the outputs between lines,
  * then dropped) and contiguous, so a row-major plane's lines requantize as one run of whole words. A line
@@ -1862,27 +1880,12 @@ MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t 
     const int32_t skip = step - n, nb = 4 * n;
     int32_t y0, y1;
     uint32_t e, o;
-/* The two-pair loop of a line, then the next line's end, input and whether there is one: `entry` is where
-   a line starts (1: an even number of pairs, 3: odd) */
-#define DWR_ASM_ROWS(entry)                                                                                       \
-    __asm__ volatile("b " entry "f\n\t"                                                                           \
-                     "1:\n\t" DWC_ASM_BLOCK "3:\n\t" DWC_ASM_BLOCK                                                 \
-                     "ldr %[e], %[l_end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"                                      \
-                     "ldr %[o], %[nb]\n\tadd %[e], %[e], %[o]\n\tstr %[e], %[l_end]\n\t"                           \
-                     "ldr %[o], %[skip]\n\tadd %[ln], %[ln], %[o]\n\t"                                             \
-                     "ldr %[o], %[end]\n\tcmp %[acc], %[o]\n\tbne " entry "b\n\t"                                 \
-                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln),                 \
-                       [acc] "+r"(acc), [l_end] "+m"(l_end)                                                       \
-                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),      \
-                       [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)                             \
-                     : "cc", "memory")
     if (n <= 0 || nl <= 0) return;
     if ((n / 2) % 2 == 0) {
-        DWR_ASM_ROWS("1");
+        DW_ASM_LINES(DWC_ASM_BLOCK, "1");
     } else {
-        DWR_ASM_ROWS("3");
+        DW_ASM_LINES(DWC_ASM_BLOCK, "3");
     }
-#undef DWR_ASM_ROWS
 }
 #endif
 
@@ -1911,30 +1914,24 @@ MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t 
     DWS_ASM_LAST("[%[ln], %[hp], lsl #1]", "w2") "strd    %[y0], %[y1], [%[acc]], #8\n\t"
 #endif
 
-/* dw_line_pass for stride 2 along the line, over nl output lines: line l's n accumulators at acc + l n from
-   the input lines at ln + l step (output i reads bytes 2i .. 2i + 2 of each line: 14 instructions an output;
-   several lines a call, as small planes have them). */
+/* dw_line_pass for stride 2 along the line, over nl output lines: line l's n accumulators (n even) at
+   acc + l n from the input lines at ln + l step (output i reads bytes 2i .. 2i + 2 of each line: 14
+   instructions an output; several lines a call, as small planes have them). */
 MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
                                              uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
                                              int32_t nl, int32_t step)
 {
 #if MM_USE_ASM
-    /* the lines' loop in the asm too: its counters in memory, the registers all the kernel's */
     int32_t *l_end = acc + n, *const end = acc + n * nl;
     const int32_t skip = step - 2 * n, nb = 4 * n;
     int32_t y0, y1;
     uint32_t e, o;
     if (n <= 0 || nl <= 0) return;
-    __asm__ volatile("2:\n\t"
-                     "1:\n\t" DWS_ASM_PAIR DWS_ASM_PAIR "ldr %[e], %[l_end]\n\tcmp %[acc], %[e]\n\tbne 1b\n\t"
-                     "ldr %[o], %[nb]\n\tadd %[e], %[e], %[o]\n\tstr %[e], %[l_end]\n\t"
-                     "ldr %[o], %[skip]\n\tadd %[ln], %[ln], %[o]\n\t"
-                     "ldr %[o], %[end]\n\tcmp %[acc], %[o]\n\tbne 2b\n\t"
-                     : [y0] "=&r"(y0), [y1] "=&r"(y1), [e] "=&r"(e), [o] "=&r"(o), [ln] "+r"(ln), [acc] "+r"(acc),
-                       [l_end] "+m"(l_end)
-                     : [hp] "r"(hp), [s] "r"(s), [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [wb01] "r"(wb01),
-                       [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)
-                     : "cc", "memory");
+    if ((n / 2) % 2 == 0) {
+        DW_ASM_LINES(DWS_ASM_PAIR, "1");
+    } else {
+        DW_ASM_LINES(DWS_ASM_PAIR, "3");
+    }
 #else
     int32_t l;
     for (l = 0; l < nl; ++l, ln += step, acc += n) {
@@ -2079,7 +2076,7 @@ enum { DW_SMALL_ROWS, DW_SMALL_COLS, DW_SMALL_ROWS_S2 };
  * dw_lines_apart's chunking cost about as much as a 6x6 channel's outputs. Stride 1: rows of whole output
  * pairs by dw_rows_pass (one run of accumulators), other planes by one flat pass of na accumulators
  * requantized line by line (or at once into yb and the lines moved when a row ends in 1-3 outputs of a
- * block); stride 2: one multi-line pass of cnt4 outputs a line. t, acc and yb are the band's buffers (DW_T
+ * block); stride 2: one multi-line pass of the line's outputs rounded up to a pair. t, acc and yb are the band's buffers (DW_T
  * bytes, DW_CHUNK accumulators and bytes); row_top and row_cnt place an input line in its padded line.
  */
 static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x, int8_t *y, const int mode,
@@ -2092,14 +2089,14 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
     const int32_t lines_out = tr ? p->w_out : p->h_out, len_out = tr ? p->h_out : p->w_out;
     const int32_t es = tr ? p->w_out : 1, ls = tr ? 1 : p->w_out; /* output element and line strides */
     const int32_t nl = s2 ? (lines_out - 1) * p->stride_h + 3 : lines_out + 2;
-    const int32_t na = 4 * ((lines_out * lp + 3) / 4), cnt4 = 4 * ((len_out + 3) / 4);
+    const int32_t na = 4 * ((lines_out * lp + 3) / 4), cnt2 = 2 * ((len_out + 1) / 2);
     const int32_t l0 = pad, l1 = lines_in + pad < nl ? lines_in + pad : nl; /* lines holding input rows */
     const uint32_t zx4 = mlc_dsp_dup4(p->x_zero_point);
     const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
     /* a line requantized into place unless it ends in 1-3 outputs of a block, one by one (slower) */
     const int by_line = tr || len_out % 4 == 0 || len_out < 4;
-    /* outputs one run in the accumulators and in y: rows of whole pairs at stride 1, whole blocks at 2 */
-    const int run = !tr && (s2 ? len_out % 4 == 0 : len_out % 2 == 0);
+    /* outputs one run in the accumulators and in y: rows of whole output pairs */
+    const int run = !tr && len_out % 2 == 0;
     int8_t *const tb = (int8_t *)t;
     int32_t n, ch;
     if (!tr) mlc_dsp_fill4(t, 4 * ((nl * lp + 8 + 15) / 16), zx4);
@@ -2118,7 +2115,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 dw_copy_rows(tb, lp, l0, l1, xc + (l0 - pad) * w_in, w_in, row_top, row_cnt);
             }
             if (s2) {
-                dw_line_pass_s2(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt4, lines_out,
+                dw_line_pass_s2(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, cnt2, lines_out,
                                 p->stride_h * lp);
             } else if (run) {
                 dw_rows_pass(tb, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, len_out, lines_out, lp);
@@ -2135,7 +2132,7 @@ static MLC_DSP_ALWAYS_INLINE void dw_small_flat(const conv_t *c, const int8_t *x
                 continue;
             }
             {
-                const int32_t astride = s2 ? cnt4 : lp; /* a line's accumulators */
+                const int32_t astride = s2 ? cnt2 : lp; /* a line's accumulators */
                 if (!dw_rq_doubled(&rq)) {
                     dw_lines_store_call(acc, astride, lines_out, len_out, &rq, c, yc, es, ls);
                 } else if (!tr && dw_rq_is_short(es, len_out)) { /* rows (columns: es is the row length) */
