@@ -1866,30 +1866,6 @@ MLC_DSP_NOINLINE static void dw_line_pass(const int8_t *ln, int32_t hp, int32_t 
                        [wb2] "r"(wb2), [end] "m"(end), [skip] "m"(skip), [nb] "m"(nb)                             \
                      : "cc", "memory")
 
-/*
- * dw_line_pass over nl output lines of n outputs each (n even), line l's input lines from ln + l step, its
- * accumulators at acc + l n: the lines' outputs only (a flat pass also computes the outputs between lines,
- * then dropped) and contiguous, so a row-major plane's lines requantize as one run of whole words. A line
- * of an odd number of output pairs enters the two-pair loop at its second pair (the loop compiled for each).
- */
-MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
-                                          uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
-                                          int32_t nl, int32_t step)
-{
-    int32_t *l_end = acc + n, *const end = acc + n * nl;
-    const int32_t skip = step - n, nb = 4 * n;
-    int32_t y0, y1;
-    uint32_t e, o;
-    if (n <= 0 || nl <= 0) return;
-    if ((n / 2) % 2 == 0) {
-        DW_ASM_LINES(DWC_ASM_BLOCK, "1");
-    } else {
-        DW_ASM_LINES(DWC_ASM_BLOCK, "3");
-    }
-}
-#endif
-
-#if MM_USE_ASM
 /* Two outputs of stride 2 from kernel line k's word at `src` (x0..x3, widened to e = (x0, x2), o = (x1, x3)):
    y0 += (a,c).(x0,x2) + b x1, y1 += a x2 + b x3 (c x4 comes from the byte after the word, DWS_ASM_LAST);
    `mb0` / `mb1` multiply the middle weight b (a halfword of wb, T/B picks it) by o's low / high half. */
@@ -1912,6 +1888,40 @@ MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t 
     DWS_ASM_COL("[%[ln]], #4", "w0", "wb01", "bb", "bt", "y0", "y1")                                              \
     DWS_ASM_LAST("[%[ln]]", "w0") DWS_ASM_LAST("[%[ln], %[hp]]", "w1")                                            \
     DWS_ASM_LAST("[%[ln], %[hp], lsl #1]", "w2") "strd    %[y0], %[y1], [%[acc]], #8\n\t"
+
+/* The line passes' assembly: along 1 (dw_rows_pass, DWC_ASM_BLOCK) or 2 (dw_line_pass_s2, DWS_ASM_PAIR). */
+static MLC_DSP_ALWAYS_INLINE void dw_lines_asm(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
+                                               uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
+                                               int32_t nl, int32_t step, const int along)
+{
+    int32_t *l_end = acc + n, *const end = acc + n * nl;
+    const int32_t skip = step - along * n, nb = 4 * n;
+    int32_t y0, y1;
+    uint32_t e, o;
+    if (n <= 0 || nl <= 0) return;
+    if (along == 1 && (n / 2) % 2 == 0) {
+        DW_ASM_LINES(DWC_ASM_BLOCK, "1");
+    } else if (along == 1) {
+        DW_ASM_LINES(DWC_ASM_BLOCK, "3");
+    } else if ((n / 2) % 2 == 0) {
+        DW_ASM_LINES(DWS_ASM_PAIR, "1");
+    } else {
+        DW_ASM_LINES(DWS_ASM_PAIR, "3");
+    }
+}
+
+/*
+ * dw_line_pass over nl output lines of n outputs each (n even), line l's input lines from ln + l step, its
+ * accumulators at acc + l n: the lines' outputs only (a flat pass also computes the outputs between lines,
+ * then dropped) and contiguous, so a row-major plane's lines requantize as one run of whole words. A line
+ * of an odd number of output pairs enters the two-pair loop at its second pair (the loop compiled for each).
+ */
+MLC_DSP_NOINLINE static void dw_rows_pass(const int8_t *ln, int32_t hp, int32_t s, uint32_t w0, uint32_t w1,
+                                          uint32_t w2, uint32_t wb01, uint32_t wb2, int32_t *acc, int32_t n,
+                                          int32_t nl, int32_t step)
+{
+    dw_lines_asm(ln, hp, s, w0, w1, w2, wb01, wb2, acc, n, nl, step, 1);
+}
 #endif
 
 /* dw_line_pass for stride 2 along the line, over nl output lines: line l's n accumulators (n even) at
@@ -1922,16 +1932,7 @@ MLC_DSP_NOINLINE static void dw_line_pass_s2(const int8_t *ln, int32_t hp, int32
                                              int32_t nl, int32_t step)
 {
 #if MM_USE_ASM
-    int32_t *l_end = acc + n, *const end = acc + n * nl;
-    const int32_t skip = step - 2 * n, nb = 4 * n;
-    int32_t y0, y1;
-    uint32_t e, o;
-    if (n <= 0 || nl <= 0) return;
-    if ((n / 2) % 2 == 0) {
-        DW_ASM_LINES(DWS_ASM_PAIR, "1");
-    } else {
-        DW_ASM_LINES(DWS_ASM_PAIR, "3");
-    }
+    dw_lines_asm(ln, hp, s, w0, w1, w2, wb01, wb2, acc, n, nl, step, 2);
 #else
     int32_t l;
     for (l = 0; l < nl; ++l, ln += step, acc += n) {
