@@ -2384,6 +2384,15 @@ MLC_DSP_NOINLINE static void pwn_pass(const uint32_t *cols, int32_t nbb, uint32_
 #undef PWN2_ASM_PIXEL
 #undef PWN2_ASM_PAIR
 
+/* Output channels conv_pw_narrow prepares at once: each one's weights in its pass's registers' form, start and
+   requantization, reused by every chunk of pixels. */
+#define PWN_CH 16
+typedef struct {
+    uint32_t we0, wo0, we1, wo1;
+    int32_t s;
+    mlc_dsp_rq_t rq;
+} pwn_ch_t;
+
 /* Four weights (nt of them, zeros above) widened to (w0, w2), (w1, w3), doubled when f is 2 (int16 lanes
    of at most 8 significant bits: the masked shift carries nothing across). */
 static MLC_DSP_ALWAYS_INLINE void pwn_weights(const int8_t *w, int32_t nt, int32_t f, uint32_t *we, uint32_t *wo)
@@ -2414,33 +2423,43 @@ MLC_DSP_NOINLINE static void conv_pw_narrow(const conv_t *c, const int8_t *x, in
     int32_t acc[PWN_CHUNK];
     int8_t zrow[PWN_CHUNK];
     const int8_t *rows[8];
-    int32_t n, g, k, p0, ch;
+    pwn_ch_t pc[PWN_CH];
+    int32_t n, g, k, k0, p0, ch;
     memset(zrow, c->zpad, sizeof zrow);
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *const xg = x + (n * p->c_in + g * cig) * c->plane_in;
-            for (p0 = 0; p0 < npix; p0 += PWN_CHUNK) {
-                const int32_t cnt = npix - p0 < PWN_CHUNK ? npix - p0 : PWN_CHUNK, cnt4 = 4 * ((cnt + 3) / 4);
-                for (ch = 0; ch < 4 * nbb; ++ch) rows[ch] = ch < cig ? xg + ch * c->plane_in + p0 : zrow;
-                pwn_pack(rows, nbb, cnt, c->nzp2, cols);
-                memset(cols + 2 * nbb * cnt, 0, (size_t)(8 * nbb * (cnt4 - cnt))); /* computed, never stored */
-                for (k = 0; k < c->cog; ++k) {
-                    const int32_t oc = g * c->cog + k, b = c->bias != NULL ? c->bias[oc] : 0;
+            for (k0 = 0; k0 < c->cog; k0 += PWN_CH) { /* PWN_CH output channels prepared once for every chunk */
+                const int32_t kn = c->cog - k0 < PWN_CH ? c->cog - k0 : PWN_CH;
+                for (k = 0; k < kn; ++k) {
+                    const int32_t oc = g * c->cog + k0 + k, b = c->bias != NULL ? c->bias[oc] : 0;
                     const int8_t *const w = c->w + oc * cig;
-                    int8_t *const yo = y + (n * p->c_out + oc) * c->plane_out + p0;
-                    uint32_t we0, wo0, we1 = 0, wo1 = 0;
+                    pwn_ch_t *const q = &pc[k];
                     int32_t f;
-                    mlc_dsp_rq_t rq;
-                    mlc_dsp_rq_prepare(&rq, mlc_qm_mult(c->qmult[oc]), mlc_qm_shift(c->qmult[oc]), p->y_zero_point, b, cig);
-                    f = dw_rq_take_doubling(&rq, no_clamp);
-                    pwn_weights(w, cig < 4 ? cig : 4, f, &we0, &wo0);
-                    if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &we1, &wo1);
+                    mlc_dsp_rq_prepare(&q->rq, mlc_qm_mult(c->qmult[oc]), mlc_qm_shift(c->qmult[oc]),
+                                       p->y_zero_point, b, cig);
+                    f = dw_rq_take_doubling(&q->rq, no_clamp);
+                    q->we1 = 0;
+                    q->wo1 = 0;
+                    pwn_weights(w, cig < 4 ? cig : 4, f, &q->we0, &q->wo0);
+                    if (nbb == 2) pwn_weights(w + 4, cig - 4, f, &q->we1, &q->wo1);
                     /* f b fits: the prepared form's bound keeps |b| + the products below 2^30 */
-                    pwn_pass(cols, nbb, we0, wo0, we1, wo1, (int32_t)((uint32_t)f * (uint32_t)b), acc, cnt4);
-                    if (f == 2) {
-                        dw_rq_lines(acc, 0, 1, cnt, rq.mult, rq.add, rq.rsh, yo, 1, 0, c->notie);
-                    } else {
-                        dw_lines_store_call(acc, 0, 1, cnt, &rq, c, yo, 1, 0);
+                    q->s = (int32_t)((uint32_t)f * (uint32_t)b);
+                }
+                for (p0 = 0; p0 < npix; p0 += PWN_CHUNK) {
+                    const int32_t cnt = npix - p0 < PWN_CHUNK ? npix - p0 : PWN_CHUNK, cnt4 = 4 * ((cnt + 3) / 4);
+                    for (ch = 0; ch < 4 * nbb; ++ch) rows[ch] = ch < cig ? xg + ch * c->plane_in + p0 : zrow;
+                    pwn_pack(rows, nbb, cnt, c->nzp2, cols);
+                    memset(cols + 2 * nbb * cnt, 0, (size_t)(8 * nbb * (cnt4 - cnt))); /* computed, never stored */
+                    for (k = 0; k < kn; ++k) {
+                        const pwn_ch_t *const q = &pc[k];
+                        int8_t *const yo = y + (n * p->c_out + g * c->cog + k0 + k) * c->plane_out + p0;
+                        pwn_pass(cols, nbb, q->we0, q->wo0, q->we1, q->wo1, q->s, acc, cnt4);
+                        if (dw_rq_doubled(&q->rq)) {
+                            dw_rq_lines(acc, 0, 1, cnt, q->rq.mult, q->rq.add, q->rq.rsh, yo, 1, 0, c->notie);
+                        } else {
+                            dw_lines_store_call(acc, 0, 1, cnt, &q->rq, c, yo, 1, 0);
+                        }
                     }
                 }
             }
