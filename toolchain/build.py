@@ -90,6 +90,12 @@ def _kernel_dirs(board: Board | None) -> tuple[str, ...]:
     return (dirs,) if isinstance(dirs, str) else tuple(dirs)
 
 
+def kernel_parts(src: Path) -> list[Path]:
+    """The other files of a kernel file: <stem>_*.c beside it (e.g. dsp/conv2d_s8_dw.c), split off so the
+    build compiles them in parallel. They define no mlc_ kernel function and go wherever the file goes."""
+    return sorted(src.parent.glob(f"{src.stem}_*.c"))
+
+
 def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
     """The kernel files that define the functions the program calls (plus shared helpers). Each function
     comes from the first directory of the board's `kernels` list (runtime_c/kernels/<dir>) that defines it,
@@ -108,7 +114,7 @@ def _kernel_sources(program: Program, board: Board | None = None) -> list[Path]:
     if missing:
         raise ModelError(f"runtime_c has no kernel {', '.join(missing)}; this mlc installation is incomplete")
     unary = root / "ref" / "unary_f32.c"  # every kernel that fuses an activation calls mlc_unary_eval_f32
-    chosen = sorted(wanted | {unary})
+    chosen = sorted(wanted | {unary} | {part for src in wanted for part in kernel_parts(src)})
     # The project copies kernel files side by side and links them together: no file name twice, no
     # function from two files (a multi-function reference file next to a DSP file of one of its functions).
     names = [src.name for src in chosen]

@@ -22,6 +22,8 @@ sys.path.insert(0, str(HERE.parent / "port"))
 
 from port_fw import REPO, RUNTIME, define_flags, load_boards, port_sources, render_linker_script  # noqa: E402
 
+from toolchain.build import kernel_parts  # noqa: E402
+
 KERNELS_DIR = RUNTIME / "kernels"
 DSP_DIR = KERNELS_DIR / "dsp"
 REF_DIR = KERNELS_DIR / "ref"
@@ -47,7 +49,7 @@ def opt_sources(dirs: tuple[str, ...] = ("dsp",)) -> dict[str, list[Path]]:
             fns = set(_DEF.findall(src.read_text()))
             if fns - taken:
                 assert not fns & taken, f"{src} defines some of its functions after an earlier directory"
-                out[d].append(src)
+                out[d] += [src, *kernel_parts(src)]
                 taken |= fns
     return out
 
