@@ -4,11 +4,12 @@
  *        to runtime_c/kernels/ref/conv2d_s8.c.
  *
  * Paths:
- *  - depthwise (groups = c_in = c_out) 3x3, dilation 1, stride 1 along the rows (or, for narrow planes such
- *    as KWS's 25 x 5, down the columns of a transposed copy): bands of padded lines on the stack, two
+ *  - depthwise (groups = c_in = c_out) 3x3, dilation 1, stride 1 or 2 along the rows (or, for narrow planes
+ *    such as KWS's 25 x 5, down the columns of a transposed copy): bands of padded lines on the stack, two
  *    outputs per step in assembly on raw x from a start of bias - x_zero_point sum(w) (doubled with the
- *    weights where that saves the requantization's left shift), then a requantizing pass (conv_dw3x3_band);
- *    stride_w 2: blocks of four outputs along a row from a ring of padded rows (conv_dw3x3);
+ *    weights where that saves the requantization's left shift), then a requantizing pass; and 1x1 stride 1
+ *    with at most 8 input channels: in conv2d_s8_dw.c (mlc_dsp_conv_dw3x3_band, mlc_dsp_conv_dw3x3,
+ *    mlc_dsp_conv_pw_narrow), compiled beside this file;
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
  *    ("im2col", padding 0), three pairs interleaved block by block; then one output channel x six pixels
  *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
