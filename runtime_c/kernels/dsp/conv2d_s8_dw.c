@@ -492,15 +492,6 @@ static MLC_DSP_ALWAYS_INLINE void dw_copy_rows(int8_t *t, int32_t lp, int32_t l0
     }
 }
 
-/* dw_copy_rows over x_zero_point: the first nbytes at t (rounded up to 16, STRD pairs) filled first. */
-static MLC_DSP_ALWAYS_INLINE void dw_fill_rows(int8_t *t, int32_t nbytes, int32_t lp, int32_t l0, int32_t l1,
-                                               const int8_t *src, int32_t w_in, int32_t row_top, int32_t row_cnt,
-                                               uint32_t zx4)
-{
-    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nbytes + 15) / 16), zx4);
-    dw_copy_rows(t, lp, l0, l1, src, w_in, row_top, row_cnt);
-}
-
 /*
  * Input rows first .. first + nl - 1 of a channel (xc, rows of w_in, lines_in of them) as padded lines of lp
  * bytes at t (word-aligned): x_zero_point, then row_cnt bytes of the row at row_top. x_zero_point over the
@@ -512,7 +503,8 @@ MLC_DSP_NOINLINE static void dw_stage_rows(int8_t *t, int32_t lp, int32_t nl, in
                                            uint32_t zx4)
 {
     const int32_t l0 = first < 0 ? -first : 0, l1 = lines_in - first < nl ? lines_in - first : nl;
-    dw_fill_rows(t, nl * lp, lp, l0, l1, xc + (first + l0) * w_in, w_in, row_top, row_cnt, zx4);
+    mlc_dsp_fill4((uint32_t *)(void *)t, 4 * ((nl * lp + 15) / 16), zx4);
+    dw_copy_rows(t, lp, l0, l1, xc + (first + l0) * w_in, w_in, row_top, row_cnt);
 }
 
 /*
@@ -1053,7 +1045,7 @@ void mlc_dsp_conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const 
                         if (!tr && len_out % 2 == 0) { /* rows of whole output pairs: their outputs only */
                             dw_rows_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, len_out, k,
                                          lp);
-                            if (asm_rq) {
+                            if (asm_rq) { /* dw_lines_store's choice for these, without its tests */
                                 dw_rq_lines(acc, 0, 1, k * len_out, rq.mult, rq.add, rq.rsh, yc + (o0 + o) * ls, 1, 0,
                                             c->notie);
                             } else {
@@ -1064,12 +1056,7 @@ void mlc_dsp_conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const 
 #endif
                         dw_line_pass(t + o * lp, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, na);
 #if MM_USE_ASM
-                        if (asm_rq && es == 1 && len_out % 4 == 0) { /* whole blocks: each line into place */
-                            dw_rq_lines(acc, lp, k, len_out, rq.mult, rq.add, rq.rsh, yc + (o0 + o) * ls, 1, ls,
-                                        c->notie);
-                            continue;
-                        }
-                        if (asm_rq && es == 1) { /* the pass requantized at once, then each line moved */
+                        if (asm_rq && es == 1) { /* odd rows: the pass requantized at once, then each line moved */
                             dw_rq_lines(acc, 0, 1, na, rq.mult, rq.add, rq.rsh, (int8_t *)yb, 1, 0, c->notie);
                             dw_lines_move((const int8_t *)yb, lp, k, len_out, yc + (o0 + o) * ls, ls);
                             continue;
