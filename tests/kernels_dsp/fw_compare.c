@@ -170,6 +170,7 @@ static int test_conv(void)
     for (k = 0; k < FW_CASES; ++k) {
         mlc_conv2d_s8_params_t p;
         const int kind = (int)(rnd() % 9u);
+        int w3 = 0;
         int32_t cig, taps, nx, nw, ny, pad_b, pad_r, rc_ref, rc_dsp, lo, hi, span;
         int16_t *scr = scratch;
         const int32_t *bp = bias;
@@ -193,6 +194,11 @@ static int test_conv(void)
             p.stride_w = chance(30) ? 2 : 1;
             p.w_in = chance(15) ? rr(120, 150) : chance(10) ? rr(150, 340) : rr(1, 30); /* 150+: chunked lines */
             p.h_in = chance(10) ? rr(20, 70) : rr(1, 10); /* tall: bands and passes of several lines */
+            if (chance(20)) { /* planes 3 outputs wide (rows of 3 at stride 1, of 6 at stride 2; padding below) */
+                w3 = 1;
+                p.w_in = p.stride_w == 2 ? 6 : 3;
+                p.h_in = rr(2, 8);
+            }
             if (chance(5)) { /* one or two columns too tall for the transposed copy: flat lines of 1-2 bytes */
                 p.w_in = rr(1, 2);
                 p.h_in = rr(330, 420);
@@ -255,6 +261,11 @@ static int test_conv(void)
             p.pad_top = p.pad_left = pad_b = pad_r = 0;
         }
         if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = p.stride_h == 1 ? 1 : rr(0, 1);
+        if (w3) { /* 3 outputs wide: padding 1 on the left (and, at stride 1, on the right) */
+            p.pad_left = 1;
+            pad_r = p.stride_w == 2 ? rr(0, 1) : 1;
+            p.pad_top = rr(0, 1);
+        }
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;
         /* fixed cases first, each once: */
@@ -298,6 +309,13 @@ static int test_conv(void)
         fill(xbuf, nx);
         fill(wbuf, nw);
         random_requant(p.c_out, taps);
+        if (w3 && chance(70)) { /* small biases and shifts that keep most outputs off the int8 limits */
+            int32_t i;
+            for (i = 0; i < p.c_out; ++i) {
+                bias[i] = rr(-20000, 20000);
+                shift[i] = rr(-13, -7);
+            }
+        }
         if (k >= 1 && k <= 4) { /* every channel on the assembly's form: a right shift */
             int32_t i;
             for (i = 0; i < p.c_out; ++i) {

@@ -9,7 +9,8 @@
  *    outputs per step in assembly on raw x from a start of bias - x_zero_point sum(w) (doubled with the
  *    weights where that saves the requantization's left shift), then a requantizing pass; and 1x1 stride 1
  *    with at most 8 input channels: in conv2d_s8_dw.c (mlc_dsp_conv_dw3x3_band, mlc_dsp_conv_dw3x3,
- *    mlc_dsp_conv_pw_narrow), compiled beside this file;
+ *    mlc_dsp_conv_pw_narrow), compiled beside this file; planes 3 outputs wide (rows of 3 at stride 1, of
+ *    6 at stride 2) there too, each output row straight from its input rows (mlc_dsp_conv_dw3x3_w3);
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
  *    ("im2col", padding 0), three pairs interleaved block by block; then one output channel x six pixels
  *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
@@ -1218,6 +1219,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
                  p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
         mlc_conv2d_s8_direct(p, x, w, bias, qmult, y); /* every window empty: bias only */
+    } else if (depthwise3 && p->w_out == 3 && p->pad_left == 1 && p->h_in >= 2 && p->pad_top <= 1 &&
+               (p->h_out - 1) * p->stride_h - p->pad_top + 1 < p->h_in &&
+               ((p->stride_w == 1 && p->w_in == 3) || (p->stride_w == 2 && p->w_in == 6))) {
+        mlc_dsp_conv_dw3x3_w3(&c, x, y); /* 3-wide planes: each output row from its input rows */
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {
         mlc_dsp_conv_dw3x3_band(&c, x, y, 1); /* narrow plane: lines down the columns (three padded lines fit) */

@@ -62,6 +62,7 @@ static MLC_DSP_ALWAYS_INLINE uint32_t mm_last_word(const int8_t *wp, int32_t nt)
 /* conv2d_s8_dw.c's paths (conv2d_s8.c's entry picks them by the sizes above) */
 void mlc_dsp_conv_dw3x3(const conv_t *c, const int8_t *x, int8_t *y);
 void mlc_dsp_conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, int tr);
+void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, int8_t *y);
 #if MM_USE_ASM
 void mlc_dsp_conv_pw_narrow(const conv_t *c, const int8_t *x, int8_t *y);
 #endif

@@ -1076,6 +1076,203 @@ void mlc_dsp_conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, const 
     }
 }
 
+/* ------------------------------------------------------------------------ depthwise 3x3, 3 wide */
+
+/*
+ * Three bytes u0, u1, u2 of a word as int16 pairs (u0, u1) and (u1, u2) from its widened even and odd
+ * bytes e, o: at bytes 0..2 (e = (u0, u2), o = (u1, _)) or, shifted, at bytes 1..3 (e = (_, u1),
+ * o = (u0, u2)): the shifted word ends at the three bytes, so a plane's or a weight set's last three bytes
+ * load without reading past them.
+ */
+static MLC_DSP_ALWAYS_INLINE void w3_pairs(uint32_t e, uint32_t o, int shifted, uint32_t *p01, uint32_t *p12)
+{
+    if (shifted) {
+        *p01 = mlc_dsp_pkhbt(o, e);
+        *p12 = mlc_dsp_pkhtb16(o, e);
+    } else {
+        *p01 = mlc_dsp_pkhbt16(e, o);
+        *p12 = mlc_dsp_pkhbt(o, e);
+    }
+}
+
+/* Kernel row r of a channel's weights wc: (k0, k1), (k1, k2) and, for stride 2, (k0, k2) and k1 (low
+   halfword); row 2's word is the shifted one (it ends at wc[8]). */
+typedef struct {
+    uint32_t ab, bc, ac, b;
+} w3_row_t;
+
+static MLC_DSP_ALWAYS_INLINE w3_row_t w3_weights(const int8_t *wc, int32_t r)
+{
+    const int shifted = r == 2;
+    const uint32_t v = mlc_dsp_ld32(wc + 3 * r - shifted);
+    const uint32_t e = mlc_dsp_sxtb16(v), o = mlc_dsp_sxtb16_odd(v);
+    w3_row_t k;
+    w3_pairs(e, o, shifted, &k.ab, &k.bc);
+    k.ac = shifted ? o : e;
+    k.b = shifted ? e >> 16 : o;
+    return k;
+}
+
+/*
+ * Three outputs o0..o2 of one output row from one input row and kernel row k, the inputs widened with
+ * x_zero_point subtracted (padding taps are left out, not multiplied). Stride 1 (the row's bytes x0..x2 at
+ * row, padding 1 each side): o0 += k1 x0 + k2 x1, o1 += (k0, k1).(x0, x1) + k2 x2, o2 += (k0, k1).(x1, x2);
+ * `last`: the plane's last row, read by the shifted word. Stride 2 (bytes x0..x5, padding 1 on the left):
+ * o0 += (k1, k2).(x0, x1), o1 += (k0, k2).(x1, x3) + k1 x2, o2 += (k0, k2).(x3, x5) + k1 x4.
+ */
+#define W3_ROW_S1(row, last, k)                                                                                   \
+    do {                                                                                                          \
+        const uint32_t v_ = mlc_dsp_ld32((row) - (last));                                                         \
+        uint32_t p01_, p12_;                                                                                      \
+        w3_pairs(mlc_dsp_sxtab16(nz, v_), mlc_dsp_sxtab16_odd(nz, v_), last, &p01_, &p12_);                       \
+        o0 = mlc_dsp_smlad((k).bc, p01_, o0);                                                                     \
+        o1 = mlc_dsp_smlatt((k).bc, p12_, mlc_dsp_smlad((k).ab, p01_, o1));                                       \
+        o2 = mlc_dsp_smlad((k).ab, p12_, o2);                                                                     \
+    } while (0)
+#define W3_ROW_S2(row, k)                                                                                         \
+    do {                                                                                                          \
+        const uint32_t v0_ = mlc_dsp_ld32(row), v1_ = mlc_dsp_ld32((row) + 2);                                    \
+        const uint32_t e0_ = mlc_dsp_sxtab16(nz, v0_), o0_ = mlc_dsp_sxtab16_odd(nz, v0_);                        \
+        const uint32_t e1_ = mlc_dsp_sxtab16(nz, v1_), o1_ = mlc_dsp_sxtab16_odd(nz, v1_);                        \
+        o0 = mlc_dsp_smlad((k).bc, mlc_dsp_pkhbt16(e0_, o0_), o0);                                                \
+        o1 = mlc_dsp_smlabb((k).b, e1_, mlc_dsp_smlad((k).ac, o0_, o1));                                          \
+        o2 = mlc_dsp_smlabt((k).b, e1_, mlc_dsp_smlad((k).ac, o1_, o2));                                          \
+    } while (0)
+
+/* One output row's three accumulators requantized into bytes 0..2: on the prepared form with a right shift
+   from scalars (fast: a constant where inlined; no clamp), else from rq with the clamp. */
+static MLC_DSP_ALWAYS_INLINE uint32_t w3_requant(int32_t o0, int32_t o1, int32_t o2, const int fast, uint32_t lsh,
+                                                 int32_t m, int32_t ad, uint32_t rsh, const mlc_dsp_rq_t *rq,
+                                                 const conv_t *c)
+{
+    uint32_t v;
+    if (fast) {
+        v = mlc_dsp_bytes2(mlc_dsp_rq_right(o0, lsh, m, ad, rsh), mlc_dsp_rq_right(o1, lsh, m, ad, rsh));
+        return mlc_dsp_pkhbt16(v, (uint32_t)mlc_dsp_rq_right(o2, lsh, m, ad, rsh));
+    }
+    {
+        const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
+        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(o0, o1, rq, zp, lo, hi), mlc_dsp_rq2(o2, o2, rq, zp, lo, hi));
+        return mlc_dsp_clamp4(v, c->lo4, c->hi4);
+    }
+}
+
+/*
+ * One channel of mlc_dsp_conv_dw3x3_w3 (s2: stride 2 along the rows; fast: see w3_requant). Every output
+ * row's middle input row lies inside the input (the caller's condition), so only its first and last are
+ * tested.
+ */
+static MLC_DSP_ALWAYS_INLINE void w3_channel(const conv_t *c, const int8_t *xc, const int8_t *wc, int8_t *yr,
+                                             int32_t b0, const int s2, const int fast, uint32_t lsh, int32_t m,
+                                             int32_t ad, uint32_t rsh, const mlc_dsp_rq_t *rq)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t h_in = p->h_in, w_in = s2 ? 6 : 3, sh = p->stride_h, step = sh * w_in;
+    const uint32_t nz = c->nzp2;
+    const w3_row_t k0 = w3_weights(wc, 0), k1 = w3_weights(wc, 1), k2 = w3_weights(wc, 2);
+    const int8_t *r0 = xc - p->pad_top * w_in, *const last = xc + (h_in - 1) * w_in; /* row ih0; last row */
+    int8_t *const y_end = yr + 3 * p->h_out;
+    for (; yr < y_end; yr += 3, r0 += step) {
+        int32_t o0 = b0, o1 = b0, o2 = b0;
+        uint32_t v;
+        if (s2) {
+            if (r0 >= xc) W3_ROW_S2(r0, k0);
+            W3_ROW_S2(r0 + 6, k1);
+            if (r0 + 12 <= last) W3_ROW_S2(r0 + 12, k2);
+        } else {
+            if (r0 >= xc) W3_ROW_S1(r0, 0, k0);
+            if (r0 + 3 != last) {
+                W3_ROW_S1(r0 + 3, 0, k1);
+                if (r0 + 6 < last) {
+                    W3_ROW_S1(r0 + 6, 0, k2);
+                } else if (r0 + 6 == last) {
+                    W3_ROW_S1(r0 + 6, 1, k2);
+                }
+            } else {
+                W3_ROW_S1(r0 + 3, 1, k1);
+            }
+        }
+        v = w3_requant(o0, o1, o2, fast, lsh, m, ad, rsh, rq, c);
+        mlc_dsp_st16(yr, v);
+        yr[2] = (int8_t)(uint8_t)(v >> 16);
+    }
+}
+
+/* Output row `row` of a 3 x 3 plane (pad_top 1: input rows 2 row - 1 .. (stride 2) or row - 1 .. (stride 1),
+   the last one of 3 read by the shifted word), straight-line code for w3_plane3. */
+#define W3_OUT(row)                                                                                               \
+    do {                                                                                                          \
+        int32_t o0 = b0, o1 = b0, o2 = b0;                                                                        \
+        uint32_t v;                                                                                               \
+        if (s2) {                                                                                                 \
+            if ((row) > 0) W3_ROW_S2(xc + 12 * (row) - 6, k0);                                                    \
+            W3_ROW_S2(xc + 12 * (row), k1);                                                                       \
+            W3_ROW_S2(xc + 12 * (row) + 6, k2);                                                                   \
+        } else {                                                                                                  \
+            if ((row) > 0) W3_ROW_S1(xc + 3 * (row) - 3, 0, k0);                                                  \
+            W3_ROW_S1(xc + 3 * (row), (row) == 2, k1);                                                            \
+            if ((row) < 2) W3_ROW_S1(xc + 3 * (row) + 3, (row) == 1, k2);                                         \
+        }                                                                                                         \
+        v = w3_requant(o0, o1, o2, fast, 1, m, ad, rsh, rq, c);                                                   \
+        mlc_dsp_st16(yc + 3 * (row), v);                                                                          \
+        yc[3 * (row) + 2] = (int8_t)(uint8_t)(v >> 16);                                                           \
+    } while (0)
+
+/* A 3 x 3 output plane from 3 x 3 (stride 1) or 6 x 6 (stride 2) at padding 1: the three rows unrolled. */
+static MLC_DSP_ALWAYS_INLINE void w3_plane3(const conv_t *c, const int8_t *xc, const int8_t *wc, int8_t *yc, int32_t b0,
+                                            const int s2, const int fast, int32_t m, int32_t ad, uint32_t rsh,
+                                            const mlc_dsp_rq_t *rq)
+{
+    const uint32_t nz = c->nzp2;
+    const w3_row_t k0 = w3_weights(wc, 0), k1 = w3_weights(wc, 1), k2 = w3_weights(wc, 2);
+    W3_OUT(0);
+    W3_OUT(1);
+    W3_OUT(2);
+}
+#undef W3_OUT
+
+/*
+ * Depthwise 3x3 on planes 3 outputs wide: stride 1 over rows of 3 (padding 1 left and right) or stride 2
+ * over rows of 6 (padding 1 on the left), any stride down the columns with every output row's middle input
+ * row inside the input (e.g. MobileNet's last 3x3 layers at 96 x 96). Each output row straight from its
+ * input rows, widened with x_zero_point subtracted, so the padding is left out rather than computed; a
+ * 3 x 3 plane at padding 1 unrolled. The usual channel (w3_requant's fast form) is prepared inline as
+ * mlc_dsp_rq_prepare decides it.
+ */
+MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int clamp = p->act_min > -128 || p->act_max < 127, s2 = p->stride_w == 2;
+    const int plane3 = p->h_out == 3 && p->pad_top == 1 && p->stride_h == p->stride_w && p->h_in == p->w_in;
+    const int32_t nch = p->n * p->c_out, plane_in = c->plane_in, zp = p->y_zero_point;
+    const int32_t *const bias = c->bias, *const qmult = c->qmult;
+    const int8_t *xc = x, *wc = c->w;
+    int8_t *yc = y;
+    int32_t i;
+    for (i = 0; i < nch; ++i, xc += plane_in, yc += 3 * p->h_out) {
+        const int32_t ch = i % p->c_out, b0 = bias != NULL ? bias[ch] : 0, qm = qmult[ch], sh = mlc_qm_shift(qm);
+        const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
+        wc = c->w + 9 * ch;
+        if (MLC_DSP_LIKELY(!clamp && sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u)) {
+            const uint32_t rsh = (uint32_t)-sh; /* mlc_dsp_rq_prepare's fast form: lsh 1, a right shift */
+            const int32_t m = mlc_qm_mult(qm), ad = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
+            if (plane3 && s2) {
+                w3_plane3(c, xc, wc, yc, b0, 1, 1, m, ad, rsh, NULL);
+            } else if (plane3) {
+                w3_plane3(c, xc, wc, yc, b0, 0, 1, m, ad, rsh, NULL);
+            } else {
+                w3_channel(c, xc, wc, yc, b0, s2, 1, 1, m, ad, rsh, NULL);
+            }
+        } else {
+            mlc_dsp_rq_t rq;
+            mlc_dsp_rq_prepare(&rq, mlc_qm_mult(qm), sh, zp, b0, 9);
+            w3_channel(c, xc, wc, yc, b0, s2, 0, 0, 0, 0, 0, &rq);
+        }
+    }
+}
+#undef W3_ROW_S1
+#undef W3_ROW_S2
+
 /* ------------------------------------------------------------------------- pointwise, few channels */
 
 #if MM_USE_ASM

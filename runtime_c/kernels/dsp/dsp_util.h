@@ -291,6 +291,16 @@ static inline int32_t mlc_dsp_smlabt(uint32_t a, uint32_t b, int32_t acc)
 #endif
 }
 
+/** SMLATT: acc + a.hi * b.hi. */
+static inline int32_t mlc_dsp_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+#if MLC_DSP
+    return __smlatt(a, b, acc);
+#else
+    return mlc_dsp_wrap_add(acc, mlc_dsp_s16(a >> 16) * mlc_dsp_s16(b >> 16));
+#endif
+}
+
 /** SMMLAR: c + round(a * b / 2^32), the rounding adds 2^31 (callers keep the sum inside int32). */
 static inline int32_t mlc_dsp_smmlar(int32_t a, int32_t b, int32_t c)
 {
