@@ -198,6 +198,11 @@ static int test_conv(void)
                 w3 = 1;
                 p.w_in = p.stride_w == 2 ? 6 : 3;
                 p.h_in = rr(2, 8);
+            } else if (chance(20)) { /* planes 6 wide at stride 1 (padding 1 below) */
+                w3 = 2;
+                p.w_in = 6;
+                p.h_in = rr(1, 8);
+                p.stride_h = p.stride_w = 1;
             }
             if (chance(5)) { /* one or two columns too tall for the transposed copy: flat lines of 1-2 bytes */
                 p.w_in = rr(1, 2);
@@ -261,10 +266,12 @@ static int test_conv(void)
             p.pad_top = p.pad_left = pad_b = pad_r = 0;
         }
         if (kind == 5) p.pad_top = p.pad_left = pad_b = pad_r = p.stride_h == 1 ? 1 : rr(0, 1);
-        if (w3) { /* 3 outputs wide: padding 1 on the left (and, at stride 1, on the right) */
+        if (w3 == 1) { /* 3 outputs wide: padding 1 on the left (and, at stride 1, on the right) */
             p.pad_left = 1;
             pad_r = p.stride_w == 2 ? rr(0, 1) : 1;
             p.pad_top = rr(0, 1);
+        } else if (w3 == 2) { /* 6 wide: padding 1 on every side, now and then not */
+            p.pad_top = p.pad_left = pad_b = pad_r = chance(90) ? 1 : rr(0, 2);
         }
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;
@@ -302,6 +309,7 @@ static int test_conv(void)
         p.x_zero_point = random_zp();
         p.y_zero_point = random_zp();
         random_clamp(&lo, &hi, p.y_zero_point);
+        if (w3 && chance(70)) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k <= 4) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k >= 2 && k <= 4) p.y_zero_point = k == 3 ? 5 : -128;
         p.act_min = lo;

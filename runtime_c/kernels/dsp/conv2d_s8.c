@@ -1178,6 +1178,23 @@ MLC_DSP_NOINLINE static void conv_ring(const conv_t *c, const int8_t *x, int16_t
 
 /* --------------------------------------------------------------------------------------------- entry */
 
+#if MM_USE_ASM
+/* Whether every channel takes the prepared form with lsh 1 and a right shift of 1..22 for 9 taps (what
+   mlc_dsp_rq_prepare decides for it: mlc_dsp_conv_dw3x3_w6 prepares it inline) and the activation range is int8's. */
+static int dw_all_fast(const conv_t *c)
+{
+    int32_t ch;
+    if (c->lo4 != 0x80808080u || c->hi4 != 0x7F7F7F7Fu) return 0;
+    for (ch = 0; ch < c->p->c_out; ++ch) {
+        const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0, sh = mlc_qm_shift(c->qmult[ch]);
+        const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
+        if (sh >= 0 || sh < -22 || abs_b0 > 0x3FFFFFFFu - 9u * 32640u) return 0;
+    }
+    return 1;
+}
+#endif
+
+
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
                   const int32_t *qmult, int16_t *scratch, int8_t *y)
 {
@@ -1223,6 +1240,11 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
                (p->h_out - 1) * p->stride_h - p->pad_top + 1 < p->h_in &&
                ((p->stride_w == 1 && p->w_in == 3) || (p->stride_w == 2 && p->w_in == 6))) {
         mlc_dsp_conv_dw3x3_w3(&c, x, y); /* 3-wide planes: each output row from its input rows */
+#if MM_USE_ASM
+    } else if (depthwise3 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 1 && p->pad_left == 1 &&
+               p->w_in == 6 && p->w_out == 6 && p->h_in >= 2 && p->h_out == p->h_in && dw_all_fast(&c)) {
+        mlc_dsp_conv_dw3x3_w6(&c, x, y); /* planes 6 wide at padding 1: straight from the input rows */
+#endif
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {
         mlc_dsp_conv_dw3x3_band(&c, x, y, 1); /* narrow plane: lines down the columns (three padded lines fit) */

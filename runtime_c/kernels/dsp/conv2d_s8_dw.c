@@ -1317,6 +1317,174 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, in
 #undef W3_ROW_S1
 #undef W3_ROW_S2
 
+/* ----------------------------------------------------------------------- depthwise 3x3, 6 wide */
+
+#if MM_USE_ASM
+/* A channel of mlc_dsp_conv_dw3x3_w6: the starts of each row kind (the first row, without kernel row 0;
+   rows between; the last, without kernel row 2), each as its six outputs' starts (the first and last
+   outputs miss a kernel column); the requantization (mult, add, right shift) and the row's output pointer;
+   then per kernel row (w0, w2), w1 (low lane), (w1, w2), (w0, w1). The weights are doubled (the
+   requantization's left shift), the starts 2 bias - x_zero_point times the doubled weights the outputs
+   reach. */
+typedef struct {
+    int32_t s[3][6];
+    int32_t rq[4]; /* mult, add, rsh, y */
+    uint32_t k[3][4];
+} w6_table_t;
+
+typedef char w6_table_layout_check[offsetof(w6_table_t, rq) == 72 && offsetof(w6_table_t, k) == 88 ? 1 : -1];
+
+/* Kernel row k's part of the six outputs of a row (r0..r5) from the row's two words at rp + off and
+   rp + off + 2 (raw x: the starts hold x_zero_point); tw steps over the row's four weight words (r8..r10,
+   the fourth into r10 once (w1, w2) is done). 20 instructions. */
+#define W6_ASM_KROW(off)                                                                                          \
+    "ldmia   %[tw]!, {r8, r9, r10}\n\t"                                                                           \
+    "ldr     %[e], [%[rp], #" off "]\n\t"                                                                         \
+    "sxtb16  %[o], %[e], ror #8\n\t"                                                                              \
+    "sxtb16  %[e], %[e]\n\t"                                                                                      \
+    "smlad   r1, r8, %[e], r1\n\t"                                                                                \
+    "smlabb  r1, r9, %[o], r1\n\t"                                                                                \
+    "smlad   r2, r8, %[o], r2\n\t"                                                                                \
+    "smlabt  r2, r9, %[e], r2\n\t"                                                                                \
+    "pkhbt   %[e], %[e], %[o], lsl #16\n\t"                                                                       \
+    "smlad   r0, r10, %[e], r0\n\t"                                                                               \
+    "ldr     %[e], [%[rp], #" off "+2]\n\t"                                                                       \
+    "sxtb16  %[o], %[e], ror #8\n\t"                                                                              \
+    "sxtb16  %[e], %[e]\n\t"                                                                                      \
+    "smlad   r3, r8, %[e], r3\n\t"                                                                                \
+    "smlabb  r3, r9, %[o], r3\n\t"                                                                                \
+    "smlad   r4, r8, %[o], r4\n\t"                                                                                \
+    "smlabt  r4, r9, %[e], r4\n\t"                                                                                \
+    "pkhtb   %[e], %[o], %[e], asr #16\n\t"                                                                       \
+    "ldr     r10, [%[tw]], #4\n\t"                                                                                \
+    "smlad   r5, r10, %[e], r5\n\t"
+/* One doubled accumulator requantized in place (mult r8, add r9, right shift r10), with or without the tie
+   term -[a < 0] (conv_t.notie). */
+#define W6_ASM_RQ_T(a)                                                                                            \
+    "smmlar  %[e], " a ", r8, r9\n\tadd     %[e], %[e], " a ", asr #31\n\tasr     %[e], %[e], r10\n\t"            \
+    "ssat    " a ", #8, %[e]\n\t"
+#define W6_ASM_RQ_NT(a) "smmlar  %[e], " a ", r8, r9\n\tasr     %[e], %[e], r10\n\tssat    " a ", #8, %[e]\n\t"
+/* The row: its kind's starts, the kernel rows, the requantization and output pointer from the table
+   (roff bytes on from the starts), six bytes out. */
+#define W6_ASM_ROW(krows, rq)                                                                                     \
+    __asm__ volatile("ldmia   %[ts], {r0, r1, r2, r3, r4, r5}\n\t" krows                                          \
+                     "ldrd    r8, r9, [%[ts], %[roff]]\n\t"                                                        \
+                     "ldrd    r10, %[o], [%[ts], %[roff] + 8]\n\t" rq("r0") rq("r1") rq("r2") rq("r3") rq("r4")    \
+                         rq("r5") "bfi     r0, r1, #8, #8\n\t"                                                    \
+                                  "bfi     r0, r2, #16, #8\n\t"                                                   \
+                                  "bfi     r0, r3, #24, #8\n\t"                                                   \
+                                  "str     r0, [%[o]]\n\t"                                                        \
+                                  "bfi     r4, r5, #8, #8\n\t"                                                    \
+                                  "strh    r4, [%[o], #4]\n\t"                                                    \
+                     : [e] "=&r"(e), [o] "=&r"(o), [tw] "+r"(tw)                                                  \
+                     : [ts] "r"(ts), [rp] "r"(rp), [roff] "I"(roff)                                               \
+                     : "r0", "r1", "r2", "r3", "r4", "r5", "r8", "r9", "r10", "memory")
+
+/* One output row: kernel rows from tw (nk of them, input rows 6 bytes apart from rp), ts the row kind's
+   starts, the table's requantization roff bytes on (tie: the tie term, a constant where inlined). */
+static MLC_DSP_ALWAYS_INLINE void w6_row(const int32_t *ts, const uint32_t *tw, const int8_t *rp, const int nk,
+                                         const int32_t roff, const int tie)
+{
+    uint32_t e, o;
+    if (nk == 3 && tie) {
+        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6") W6_ASM_KROW("12"), W6_ASM_RQ_T);
+    } else if (nk == 3) {
+        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6") W6_ASM_KROW("12"), W6_ASM_RQ_NT);
+    } else if (tie) {
+        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6"), W6_ASM_RQ_T);
+    } else {
+        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6"), W6_ASM_RQ_NT);
+    }
+}
+#undef W6_ASM_KROW
+#undef W6_ASM_RQ_T
+#undef W6_ASM_RQ_NT
+#undef W6_ASM_ROW
+
+/* The six starts of a row kind: s minus x_zero_point times the doubled weights' sums over the kernel rows
+   it has (l: output 0, missing column 0; f: outputs 1..4; r: output 5, missing column 2). */
+static MLC_DSP_ALWAYS_INLINE void w6_starts(int32_t *d, uint32_t s2b, uint32_t zp, uint32_t l, uint32_t f, uint32_t r)
+{
+    const int32_t sf = (int32_t)(s2b - zp * f);
+    d[0] = (int32_t)(s2b - zp * l);
+    d[1] = sf;
+    d[2] = sf;
+    d[3] = sf;
+    d[4] = sf;
+    d[5] = (int32_t)(s2b - zp * r);
+}
+
+/* Kernel row k of a channel's weights into the table, doubled, with its sums (l: w1 + w2, f: all three,
+   r: w0 + w1, each doubled). */
+static MLC_DSP_ALWAYS_INLINE void w6_weights(w6_table_t *t, const int8_t *wc, const int k, uint32_t *l, uint32_t *f,
+                                             uint32_t *r)
+{
+    const w3_row_t q = w3_weights(wc, k);
+    const uint32_t ac = mlc_dsp_dbl16(q.ac), b = mlc_dsp_dbl16(q.b), bc = mlc_dsp_dbl16(q.bc);
+    const uint32_t ab = mlc_dsp_dbl16(q.ab);
+    t->k[k][0] = ac;
+    t->k[k][1] = b;
+    t->k[k][2] = bc;
+    t->k[k][3] = ab;
+    *l = (uint32_t)mlc_dsp_smlad(bc, 0x00010001u, 0);
+    *r = (uint32_t)mlc_dsp_smlad(ab, 0x00010001u, 0);
+    *f = (uint32_t)mlc_dsp_smlabb(b, 1u, mlc_dsp_smlad(ac, 0x00010001u, 0));
+}
+
+/* A channel's plane, rows 6 wide (tie: a constant where inlined). */
+static MLC_DSP_ALWAYS_INLINE void w6_plane(w6_table_t *t, const int8_t *xc, int8_t *yc, int32_t h, const int tie)
+{
+    const int8_t *r = xc, *const last = xc + 6 * (h - 1);
+    t->rq[3] = (int32_t)(intptr_t)yc;
+    w6_row(t->s[0], t->k[1], r, 2, 72, tie); /* no row above */
+    for (; r + 6 < last; r += 6) {
+        yc += 6;
+        t->rq[3] = (int32_t)(intptr_t)yc;
+        w6_row(t->s[1], t->k[0], r, 3, 48, tie);
+    }
+    t->rq[3] = (int32_t)(intptr_t)(yc + 6);
+    w6_row(t->s[2], t->k[0], r, 2, 24, tie); /* no row below */
+}
+
+/*
+ * Depthwise 3x3, stride 1, padding 1, planes 6 wide and at least 2 high (e.g. MobileNet's 6 x 6 stage at
+ * 96 x 96), every channel on the prepared requantization with a right shift (dw_all_fast (conv2d_s8.c)): each
+ * output row straight from the input rows with no staging, its six accumulators in registers (a kernel
+ * row's two words give all six, 20 instructions), requantized and stored in the same assembly. The
+ * padding is in the starts: the taps a row kind or an edge column misses hold x_zero_point there.
+ */
+MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w6(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t h = p->h_out, nch = p->n * p->c_out, zp = p->y_zero_point;
+    const uint32_t xzp = (uint32_t)p->x_zero_point;
+    const int tie = !c->notie;
+    w6_table_t t;
+    int32_t i;
+    for (i = 0; i < nch; ++i) {
+        const int32_t ch = i % p->c_out, b0 = c->bias != NULL ? c->bias[ch] : 0, qm = c->qmult[ch];
+        const uint32_t rsh = (uint32_t)-mlc_qm_shift(qm); /* 1..22: dw_all_fast (conv2d_s8.c) */
+        const int8_t *const wc = c->w + 9 * ch;
+        const uint32_t s2b = 2u * (uint32_t)b0;
+        uint32_t l0, f0, r0, l1, f1, r1, l2, f2, r2;
+        w6_weights(&t, wc, 0, &l0, &f0, &r0);
+        w6_weights(&t, wc, 1, &l1, &f1, &r1);
+        w6_weights(&t, wc, 2, &l2, &f2, &r2);
+        w6_starts(t.s[0], s2b, xzp, l1 + l2, f1 + f2, r1 + r2);
+        w6_starts(t.s[1], s2b, xzp, l0 + l1 + l2, f0 + f1 + f2, r0 + r1 + r2);
+        w6_starts(t.s[2], s2b, xzp, l0 + l1, f0 + f1, r0 + r1);
+        t.rq[0] = mlc_qm_mult(qm);
+        t.rq[1] = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
+        t.rq[2] = (int32_t)rsh;
+        if (tie) {
+            w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h, 1);
+        } else {
+            w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h, 0);
+        }
+    }
+}
+#endif
+
 /* ------------------------------------------------------------------------- pointwise, few channels */
 
 #if MM_USE_ASM
