@@ -206,11 +206,15 @@ static inline uint32_t mlc_dsp_pkhbt(uint32_t a, uint32_t b)
 #endif
 }
 
-/** Both int16 lanes doubled, for lanes of at most 15 significant bits (e.g. widened int8): the masked shift
-    carries nothing across. */
+/** Both int16 lanes doubled, for lanes of at most 15 significant bits (e.g. widened int8): SADD16 of v and
+    itself, or the masked shift, which carries nothing across. */
 static inline uint32_t mlc_dsp_dbl16(uint32_t v)
 {
+#if MLC_DSP
+    return (uint32_t)__sadd16((int16x2_t)v, (int16x2_t)v);
+#else
     return (v & 0x7FFF7FFFu) << 1;
+#endif
 }
 
 /** PKHBT a, b, LSL #16: (a.lo, b.lo). */
