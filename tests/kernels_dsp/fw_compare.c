@@ -203,6 +203,11 @@ static int test_conv(void)
                 p.w_in = 6;
                 p.h_in = rr(1, 8);
                 p.stride_h = p.stride_w = 1;
+            } else if (chance(20)) { /* stride 2 on planes twice the output (padding below), rows in place */
+                w3 = 3;
+                p.w_in = 4 * rr(1, 16);
+                p.h_in = 2 * rr(1, 6);
+                p.stride_h = p.stride_w = 2;
             }
             if (chance(5)) { /* one or two columns too tall for the transposed copy: flat lines of 1-2 bytes */
                 p.w_in = rr(1, 2);
@@ -272,6 +277,10 @@ static int test_conv(void)
             p.pad_top = rr(0, 1);
         } else if (w3 == 2) { /* 6 wide: padding 1 on every side, now and then not */
             p.pad_top = p.pad_left = pad_b = pad_r = chance(90) ? 1 : rr(0, 2);
+        } else if (w3 == 3) {
+            p.pad_top = p.pad_left = chance(90) ? 1 : rr(0, 2);
+            pad_b = rr(0, 1);
+            pad_r = rr(0, 1);
         }
         if (chance(5)) p.pad_top = -1; /* legal for the reference: the windows start inside */
         if (chance(5)) p.pad_left = -1;

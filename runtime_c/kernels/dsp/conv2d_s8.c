@@ -1244,6 +1244,10 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     } else if (depthwise3 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 1 && p->pad_left == 1 &&
                p->w_in == 6 && p->w_out == 6 && p->h_in >= 2 && p->h_out == p->h_in && dw_all_fast(&c)) {
         mlc_dsp_conv_dw3x3_w6(&c, x, y); /* planes 6 wide at padding 1: straight from the input rows */
+    } else if (depthwise3 && p->stride_h == 2 && p->stride_w == 2 && p->pad_top == 1 && p->pad_left == 1 &&
+               p->w_out % 2 == 0 && p->w_in == 2 * p->w_out && p->h_in == 2 * p->h_out &&
+               4 * ((p->w_in + 4) / 4) + 4 <= DW_ROW) {
+        mlc_dsp_conv_dw3x3_s2(&c, x, y); /* stride 2 on planes twice the output: the input rows in place */
 #endif
     } else if (depthwise3 && p->stride_h == 1 && (p->w_out < 8 || p->stride_w != 1) && p->h_out > p->w_out &&
                3 * (4 * ((p->h_out + 3) / 4) + 2) <= DW_T - 8) {

@@ -65,6 +65,7 @@ void mlc_dsp_conv_dw3x3_band(const conv_t *c, const int8_t *x, int8_t *y, int tr
 void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, int8_t *y);
 #if MM_USE_ASM
 void mlc_dsp_conv_dw3x3_w6(const conv_t *c, const int8_t *x, int8_t *y);
+void mlc_dsp_conv_dw3x3_s2(const conv_t *c, const int8_t *x, int8_t *y);
 void mlc_dsp_conv_pw_narrow(const conv_t *c, const int8_t *x, int8_t *y);
 #endif
 

@@ -1317,6 +1317,67 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, in
 #undef W3_ROW_S1
 #undef W3_ROW_S2
 
+/* --------------------------------------------------------------- depthwise 3x3, stride 2 in place */
+
+#if MM_USE_ASM
+/*
+ * Depthwise 3x3, stride 2, padding 1 on the top and left, input planes exactly twice the output (an even
+ * number of outputs a row): the line pass of stride 2 runs on the input rows themselves, from the byte
+ * before each row (output j reads bytes 2j - 1 .. 2j + 1, the last one the row's last byte), several
+ * output rows a call. Output 0 of a row read the previous row's last byte as its padding column: its
+ * accumulator is corrected by the three taps (the start assumed x_zero_point there). Output row 0, whose
+ * kernel row 0 is padding, runs on three staged lines. No staging of the other rows: the band path
+ * copied every input row (about 5 instructions an output of MobileNet's 48 -> 24 layer).
+ */
+MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_s2(const conv_t *c, const int8_t *x, int8_t *y)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t w_in = p->w_in, w_out = p->w_out, h_out = p->h_out, nch = p->n * p->c_out;
+    const int32_t lp = 4 * ((w_in + 1 + 3) / 4) + 4, lpc = DW_CHUNK / w_out; /* staged line; lines a pass */
+    const int32_t zx = p->x_zero_point;
+    const uint32_t zx4 = mlc_dsp_dup4(zx);
+    const int no_clamp = c->lo4 == 0x80808080u && c->hi4 == 0x7F7F7F7Fu;
+    uint32_t tw[(3 * DW_ROW + DW_T_SLACK) / 4]; /* three lines of lp <= DW_ROW (the caller's condition) */
+    int8_t *const t = (int8_t *)tw;
+    int32_t acc[DW_CHUNK];
+    int32_t i, o, l;
+    for (i = 0; i < nch; ++i) {
+        const int32_t ch = i % p->c_out;
+        const int8_t *const xc = x + i * c->plane_in;
+        int8_t *const yc = y + i * c->plane_out;
+        dw_kernel_t kn;
+        mlc_dsp_rq_t rq;
+        int32_t fix;
+        dw_kernel_prepare(c, ch, 0, no_clamp, &kn, &rq);
+        /* x_zero_point times the (possibly doubled) column-0 weights: what the start took off for them */
+        fix = (int32_t)((uint32_t)zx * (uint32_t)(mlc_dsp_s16(kn.w0) + mlc_dsp_s16(kn.w1) + mlc_dsp_s16(kn.w2)));
+        /* output row 0: lines -1 (padding), 0 and 1 staged, the padding column before each */
+        dw_stage_rows(t, lp, 3, -1, xc, w_in, p->h_in, 1, w_in, zx4);
+        dw_line_pass_s2(t, lp, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, acc, w_out, 1, 2 * lp);
+        for (o = 0; o < h_out; o += lpc) { /* output rows o .. o + k - 1 (row 0 staged above), one requantization */
+            const int32_t k = h_out - o < lpc ? h_out - o : lpc, a0 = o == 0; /* rows already summed */
+            const int8_t *const ln = xc + (2 * (o + a0) - 1) * w_in - 1;
+            int32_t *const ac = acc + a0 * w_out;
+            if (k > a0) {
+                dw_line_pass_s2(ln, w_in, kn.s, kn.w0, kn.w1, kn.w2, kn.wb01, kn.wb2, ac, w_out, k - a0, 2 * w_in);
+            }
+            for (l = 0; l < k - a0; ++l) { /* output 0 read the rows' previous bytes for its padding column */
+                const int8_t *const g = ln + 2 * l * w_in;
+                ac[l * w_out] += fix - mlc_dsp_smlabb(kn.w0, (uint32_t)(int32_t)g[0],
+                                                      mlc_dsp_smlabb(kn.w1, (uint32_t)(int32_t)g[w_in],
+                                                                     mlc_dsp_smlabb(kn.w2, (uint32_t)(int32_t)g[2 * w_in],
+                                                                                    0)));
+            }
+            if (dw_rq_doubled(&rq)) {
+                dw_rq_lines(acc, 0, 1, k * w_out, rq.mult, rq.add, rq.rsh, yc + o * w_out, 1, 0, c->notie);
+            } else {
+                dw_lines_store_call(acc, 0, 1, k * w_out, &rq, c, yc + o * w_out, 1, 0);
+            }
+        }
+    }
+}
+#endif
+
 /* ----------------------------------------------------------------------- depthwise 3x3, 6 wide */
 
 #if MM_USE_ASM
