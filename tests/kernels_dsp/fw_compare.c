@@ -294,13 +294,16 @@ static int test_conv(void)
         } else if (k <= 4) { /* small depthwise planes (6x6, 3x3, 6x6 at stride 2), their short lines
                                 requantized straight into place, without and with the tie term */
             fixed_conv(&p, &pad_b, &pad_r, 8, 8, 8, 3, k == 4 ? 2 : 1, k == 3 ? 3 : 6, k == 3 ? 3 : 6, 1);
+        } else if (k == 5) { /* a first layer (3x3, stride 2, padding 1) whose rows are whole six-pixel tiles:
+                                a row's first tile stages its left padding column from the previous row */
+            fixed_conv(&p, &pad_b, &pad_r, 3, 8, 1, 3, 2, 14, 24, 1);
         }
         span = p.h_in + p.pad_top + pad_b - p.dil_h * (p.k_h - 1) - 1;
         p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
         span = p.w_in + p.pad_left + pad_r - p.dil_w * (p.k_w - 1) - 1;
         p.w_out = span < 0 ? 0 : span / p.stride_w + 1;
-        if (k > 4 && chance(5)) p.h_out += rr(0, 2); /* windows beyond the input are legal: padding */
-        if (k > 4 && chance(5)) p.w_out += rr(0, 2);
+        if (k > 5 && chance(5)) p.h_out += rr(0, 2); /* windows beyond the input are legal: padding */
+        if (k > 5 && chance(5)) p.w_out += rr(0, 2);
         if (p.h_out == 0 || p.w_out == 0) {
             --k;
             continue;
@@ -310,7 +313,7 @@ static int test_conv(void)
         nx = p.n * p.c_in * p.h_in * p.w_in;
         nw = p.c_out * taps;
         ny = p.n * p.c_out * p.h_out * p.w_out;
-        if (kind != 8 && k > 4 && chance(20)) p.w_layout = MLC_CONV_W_OHWI; /* every kernel reads both */
+        if (kind != 8 && k > 5 && chance(20)) p.w_layout = MLC_CONV_W_OHWI; /* every kernel reads both */
         if (nx > XB || nw > WB || ny > YB || p.c_out > CB || mlc_conv2d_s8_scratch_bytes(&p) + 4 > 2 * (WB / 2)) {
             --k;
             continue;
@@ -326,7 +329,7 @@ static int test_conv(void)
         fill(xbuf, nx);
         fill(wbuf, nw);
         random_requant(p.c_out, taps);
-        if (w3 && chance(70)) { /* small biases and shifts that keep most outputs off the int8 limits */
+        if ((w3 && chance(70)) || k == 5) { /* small biases and shifts: most outputs off the int8 limits */
             int32_t i;
             for (i = 0; i < p.c_out; ++i) {
                 bias[i] = rr(-20000, 20000);
@@ -341,9 +344,9 @@ static int test_conv(void)
             }
         }
         if (chance(15)) bp = NULL;
-        if (k > 4 && chance(4)) scr = NULL;
-        if (k > 4 && chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
-        if (k > 4 && chance(4)) { /* invalid parameters: both must refuse */
+        if (k > 5 && chance(4)) scr = NULL;
+        if (k > 5 && chance(4)) scr = scratch + 1; /* not 4-aligned: must not fault */
+        if (k > 5 && chance(4)) { /* invalid parameters: both must refuse */
             switch (rnd() % 7u) {
             case 6: p.w_layout = 2; break;
             case 0: p.x_zero_point = 128; break;

@@ -894,12 +894,28 @@ MLC_DSP_NOINLINE static void stage_pairs_s2k3(const conv_t *c, const int8_t *x, 
 #undef S2K3_ROW
 
 /* For a c->s2k3 convolution: whether output pixels ow .. ow_last of row oh (pairs from ow) read only inside
-   the input, stage_pairs_s2k3's condition (its last pair's window reads 5 bytes from its start). */
+   the input, stage_pairs_s2k3's condition (its last pair's window reads 5 bytes from its start); 2 when
+   they do but for the left padding column of a row's first pixel (padding 1, ow 0, not the input's first
+   row): the staging reads the previous row's last byte there, and s2k3_clear_left zeroes those taps. */
 static MLC_DSP_ALWAYS_INLINE int s2k3_inside(const conv_t *c, int32_t oh, int32_t ow, int32_t ow_last)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
     const int32_t ih0 = 2 * oh - p->pad_top; /* stride 2 */
-    return ih0 >= 0 && ih0 + 2 < p->h_in && 2 * ow >= p->pad_left && 2 * (ow_last - 1) - p->pad_left + 4 < p->w_in;
+    if (ih0 < 0 || ih0 + 2 >= p->h_in || 2 * (ow_last - 1) - p->pad_left + 4 >= p->w_in) return 0;
+    if (2 * ow >= p->pad_left) return 1;
+    return ow == 0 && p->pad_left == 1 && ih0 >= 1 ? 2 : 0;
+}
+
+/* The taps of pair 0's first pixel in kernel column 0 (the left padding, read as the previous row's last
+   byte by stage_pairs_s2k3) set to 0, i.e. x_zero_point: tap t = 9 ic + 3 kh is lane t % 4 of block
+   t / 4, pixel 0's words at 0 (lanes 0, 2) and 8 (lanes 1, 3). */
+static void s2k3_clear_left(const conv_t *c, uint8_t *cols)
+{
+    int32_t t;
+    for (t = 0; t < c->taps; t += 3) {
+        const int32_t j = t % 4;
+        mlc_dsp_st16(cols + COL_BLOCK * (t / 4) + (j & 1) * 8 + (j & 2), 0);
+    }
 }
 
 /*
@@ -920,8 +936,10 @@ static void stage_cols(const conv_t *c, const int8_t *xg, int32_t *oh, int32_t *
         int32_t t;
         const int32_t ih0 = *oh * p->stride_h - p->pad_top, iw0 = *ow * p->stride_w - p->pad_left;
         const int both = pair && *ow + 1 < p->w_out;
-        if (both && c->s2k3 && s2k3_inside(c, *oh, *ow, *ow + 1)) {
+        const int inside = both && c->s2k3 ? s2k3_inside(c, *oh, *ow, *ow + 1) : 0;
+        if (inside) {
             stage_pairs_s2k3(c, xg + ih0 * p->w_in + iw0, out, 1); /* the columns themselves */
+            if (inside == 2) s2k3_clear_left(c, out);
         } else {
             if (both) {
                 stage_pair_row(c, xg, *oh, *ow, stage);
@@ -1089,6 +1107,7 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
     const int pw_run = pointwise && p->stride_h == 1 && p->stride_w == 1 && p->w_in == w_out && c->nt == 0;
     mlc_dsp_rq_t rq[RQ_CHUNK + 1]; /* + 1: matmul_hex_fused's last LDM reads one bias past the chunk */
     int32_t n, g, c0, k, px, q;
+    int in6;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
@@ -1114,10 +1133,11 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                         for (; next_row <= need; ++next_row) ring_fill(c, rg, xg, next_row);
                     }
                     if (rg == NULL && c->s2k3 && pairs == 3 && left == 6 && ow + 6 <= w_out &&
-                        s2k3_inside(c, oh, ow, ow + 5)) {
+                        (in6 = s2k3_inside(c, oh, ow, ow + 5)) != 0) {
                         /* six pixels of one row inside the input: one call stages the three pairs */
                         stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left,
                                          (uint8_t *)scratch, 3);
+                        if (in6 == 2) s2k3_clear_left(c, (uint8_t *)scratch);
                         ow += 6;
                         if (ow == w_out) {
                             ow = 0;
