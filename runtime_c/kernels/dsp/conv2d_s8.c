@@ -832,12 +832,19 @@ static MLC_DSP_ALWAYS_INLINE uint8_t *s2k3_block(uint8_t *out, uint32_t t0, uint
         a2 = mlc_dsp_sxtab16_odd(nz, u_);                                                                         \
     } while (0)
 
-/* The nine taps of one input channel's window (kernel rows at row, row + w_in, row + 2 w_in). */
+/* The nine taps of one input channel's window (kernel rows at row, row + w_in, row + 2 w_in), the row pointer
+   stepped by an add a row: w_in opaque to GCC, which would otherwise keep every row's offset from the pair
+   on the stack (loaded back once a row, and about 60 instructions a call to set up). */
 #define S2K3_CH(row, a0, a1, a2, a3, a4, a5, a6, a7, a8)                                                          \
     do {                                                                                                          \
-        S2K3_ROW(row, a0, a1, a2);                                                                                \
-        S2K3_ROW((row) + w_in, a3, a4, a5);                                                                       \
-        S2K3_ROW((row) + 2 * w_in, a6, a7, a8);                                                                   \
+        const int8_t *r_ = (row);                                                                                 \
+        int32_t ws_ = w_in;                                                                                       \
+        MLC_DSP_OPAQUE(ws_);                                                                                      \
+        S2K3_ROW(r_, a0, a1, a2);                                                                                 \
+        r_ += ws_;                                                                                                \
+        S2K3_ROW(r_, a3, a4, a5);                                                                                 \
+        r_ += ws_;                                                                                                \
+        S2K3_ROW(r_, a6, a7, a8);                                                                                 \
     } while (0)
 
 /* The blocks of n (1..4, a constant where inlined) input channels from x: 9 n taps, the last block padded
@@ -847,19 +854,24 @@ static MLC_DSP_ALWAYS_INLINE uint8_t *s2k3_channels(const int8_t *x, int32_t n, 
 {
     uint32_t t0, t1, t2, t3, t4, t5, t6, t7, t8;
     uint32_t u0, u1, u2, u3, u4, u5, u6, u7, u8;
+    int32_t ps = plane;
+    MLC_DSP_OPAQUE(ps);
     S2K3_CH(x, t0, t1, t2, t3, t4, t5, t6, t7, t8);
     out = s2k3_block(out, t0, t1, t2, t3);
     out = s2k3_block(out, t4, t5, t6, t7);
     if (n == 1) return s2k3_block(out, t8, 0, 0, 0);
-    S2K3_CH(x + plane, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 9..17 */
+    x += ps;
+    S2K3_CH(x, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 9..17 */
     out = s2k3_block(out, t8, u0, u1, u2);
     out = s2k3_block(out, u3, u4, u5, u6);
     if (n == 2) return s2k3_block(out, u7, u8, 0, 0);
-    S2K3_CH(x + 2 * plane, t0, t1, t2, t3, t4, t5, t6, t7, t8); /* taps 18..26 */
+    x += ps;
+    S2K3_CH(x, t0, t1, t2, t3, t4, t5, t6, t7, t8); /* taps 18..26 */
     out = s2k3_block(out, u7, u8, t0, t1);
     out = s2k3_block(out, t2, t3, t4, t5);
     if (n == 3) return s2k3_block(out, t6, t7, t8, 0);
-    S2K3_CH(x + 3 * plane, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 27..35 */
+    x += ps;
+    S2K3_CH(x, u0, u1, u2, u3, u4, u5, u6, u7, u8); /* taps 27..35 */
     out = s2k3_block(out, t6, t7, t8, u0);
     out = s2k3_block(out, u1, u2, u3, u4);
     return s2k3_block(out, u5, u6, u7, u8);
