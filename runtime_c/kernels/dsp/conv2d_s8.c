@@ -9,15 +9,19 @@
  *    outputs per step in assembly on raw x from a start of bias - x_zero_point sum(w) (doubled with the
  *    weights where that saves the requantization's left shift), then a requantizing pass; and 1x1 stride 1
  *    with at most 8 input channels: in conv2d_s8_dw.c (mlc_dsp_conv_dw3x3_band, mlc_dsp_conv_dw3x3,
- *    mlc_dsp_conv_pw_narrow), compiled beside this file; planes 3 outputs wide (rows of 3 at stride 1, of
- *    6 at stride 2) there too, each output row straight from its input rows (mlc_dsp_conv_dw3x3_w3);
+ *    mlc_dsp_conv_pw_narrow), compiled beside this file; there too, straight from the input rows with no
+ *    staging: planes 3 outputs wide (rows of 3 at stride 1, of 6 at stride 2: mlc_dsp_conv_dw3x3_w3), 6 wide
+ *    at stride 1 (mlc_dsp_conv_dw3x3_w6: a row's six accumulators in registers), and stride 2 on planes
+ *    twice the output (mlc_dsp_conv_dw3x3_s2: the line pass on the input rows, the padding column
+ *    corrected);
  *  - everything else: the taps of pairs of output pixels gathered into `scratch` as int16 x - x_zero_point
  *    ("im2col", padding 0), three pairs interleaved block by block; then one output channel x six pixels
  *    per inner loop, four taps per step: one word of int8 weights widened by SXTB16 (taps 0, 2) and
  *    SXTB16 ROR 8 (taps 1, 3) against column words already in that order, loaded four at a time by LDM,
  *    12 SMLADs in 18 instructions; the channel's six outputs are neighbours in NCHW and leave as a word and
  *    a halfword (the plane's last 1-5 pixels: zero columns past the end, bytes stored); the staging of
- *    interior pixel pairs skips every padding test;
+ *    interior pixel pairs skips every padding test (3x3 stride 2: a row's first pair too, its left padding
+ *    column zeroed after the staging read the previous row's last byte there);
  *  - 1x1, no padding, any stride: the columns are a transpose of x (the channel axis is strided in NCHW),
  *    built from halfword loads of two neighbouring pixels (stride 1) or byte loads, with no padding logic;
  *  - scratch == NULL or degenerate shapes: the reference loop (ref/conv2d_s8_direct.h).
