@@ -197,7 +197,8 @@ static int test_conv(void)
             if (chance(20)) { /* planes 3 outputs wide (rows of 3 at stride 1, of 6 at stride 2; padding below) */
                 w3 = 1;
                 p.w_in = p.stride_w == 2 ? 6 : 3;
-                p.h_in = rr(2, 8);
+                p.h_in = chance(60) ? p.w_in : rr(2, 8);
+                if (chance(60)) p.stride_h = p.stride_w;
             } else if (chance(20)) { /* planes 6 wide at stride 1 (padding 1 below) */
                 w3 = 2;
                 p.w_in = 6;
@@ -274,7 +275,8 @@ static int test_conv(void)
         if (w3 == 1) { /* 3 outputs wide: padding 1 on the left (and, at stride 1, on the right) */
             p.pad_left = 1;
             pad_r = p.stride_w == 2 ? rr(0, 1) : 1;
-            p.pad_top = rr(0, 1);
+            p.pad_top = chance(70) ? 1 : 0;
+            pad_b = p.stride_h == 2 ? rr(0, 1) : p.pad_top;
         } else if (w3 == 2) { /* 6 wide: padding 1 on every side, now and then not */
             p.pad_top = p.pad_left = pad_b = pad_r = chance(90) ? 1 : rr(0, 2);
         } else if (w3 == 3) {
@@ -324,6 +326,7 @@ static int test_conv(void)
         if (w3 && chance(70)) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k <= 4) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k >= 2 && k <= 4) p.y_zero_point = k == 3 ? 5 : -128;
+        if (w3 == 2 && chance(70)) p.y_zero_point = -128; /* ReLU outputs (conv_t.notie): the 6-wide kernel's case */
         p.act_min = lo;
         p.act_max = hi;
         fill(xbuf, nx);

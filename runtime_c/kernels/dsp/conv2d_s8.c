@@ -1214,9 +1214,9 @@ MLC_DSP_NOINLINE static void conv_ring(const conv_t *c, const int8_t *x, int16_t
 
 /* --------------------------------------------------------------------------------------------- entry */
 
-#if MM_USE_ASM
 /* Whether every channel takes the prepared form with lsh 1 and a right shift of 1..22 for 9 taps (what
-   mlc_dsp_rq_prepare decides for it: mlc_dsp_conv_dw3x3_w6 prepares it inline) and the activation range is int8's. */
+   mlc_dsp_rq_prepare decides for it: mlc_dsp_conv_dw3x3_w3 and _w6 prepare it inline) and the activation
+   range is int8's. */
 static int dw_all_fast(const conv_t *c)
 {
     int32_t ch;
@@ -1228,7 +1228,6 @@ static int dw_all_fast(const conv_t *c)
     }
     return 1;
 }
-#endif
 
 
 int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -1272,13 +1271,13 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
                  p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
         mlc_conv2d_s8_direct(p, x, w, bias, qmult, y); /* every window empty: bias only */
-    } else if (depthwise3 && p->w_out == 3 && p->pad_left == 1 && p->h_in >= 2 && p->pad_top <= 1 &&
-               (p->h_out - 1) * p->stride_h - p->pad_top + 1 < p->h_in &&
-               ((p->stride_w == 1 && p->w_in == 3) || (p->stride_w == 2 && p->w_in == 6))) {
-        mlc_dsp_conv_dw3x3_w3(&c, x, y); /* 3-wide planes: each output row from its input rows */
+    } else if (depthwise3 && p->w_out == 3 && p->h_out == 3 && p->pad_left == 1 && p->pad_top == 1 &&
+               p->stride_h == p->stride_w && p->w_in == 3 * p->stride_w && p->h_in == p->w_in &&
+               p->stride_w <= 2 && dw_all_fast(&c)) {
+        mlc_dsp_conv_dw3x3_w3(&c, x, y); /* 3 x 3 planes: each output row from its input rows */
 #if MM_USE_ASM
     } else if (depthwise3 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 1 && p->pad_left == 1 &&
-               p->w_in == 6 && p->w_out == 6 && p->h_in >= 2 && p->h_out == p->h_in && dw_all_fast(&c)) {
+               p->w_in == 6 && p->w_out == 6 && p->h_in >= 2 && p->h_out == p->h_in && c.notie && dw_all_fast(&c)) {
         mlc_dsp_conv_dw3x3_w6(&c, x, y); /* planes 6 wide at padding 1: straight from the input rows */
     } else if (depthwise3 && p->stride_h == 2 && p->stride_w == 2 && p->pad_top == 1 && p->pad_left == 1 &&
                p->w_out % 2 == 0 && p->w_in == 2 * p->w_out && p->h_in == 2 * p->h_out &&

@@ -1185,63 +1185,13 @@ static MLC_DSP_ALWAYS_INLINE w3_row_t w3_weights(const int8_t *wc, int32_t r)
         o2 = mlc_dsp_smlabt((k).b, e1_, mlc_dsp_smlad((k).ac, o1_, o2));                                          \
     } while (0)
 
-/* One output row's three accumulators requantized into bytes 0..2: on the prepared form with a right shift
-   from scalars (fast: a constant where inlined; no clamp), else from rq with the clamp. */
-static MLC_DSP_ALWAYS_INLINE uint32_t w3_requant(int32_t o0, int32_t o1, int32_t o2, const int fast, uint32_t lsh,
-                                                 int32_t m, int32_t ad, uint32_t rsh, const mlc_dsp_rq_t *rq,
-                                                 const conv_t *c)
+/* One output row's three accumulators requantized into bytes 0..2 on the prepared form with lsh 1 and a right
+   shift (every channel's: the caller's condition, dw_all_fast in conv2d_s8.c), no clamp. */
+static MLC_DSP_ALWAYS_INLINE uint32_t w3_requant(int32_t o0, int32_t o1, int32_t o2, int32_t m, int32_t ad,
+                                                 uint32_t rsh)
 {
-    uint32_t v;
-    if (fast) {
-        v = mlc_dsp_bytes2(mlc_dsp_rq_right(o0, lsh, m, ad, rsh), mlc_dsp_rq_right(o1, lsh, m, ad, rsh));
-        return mlc_dsp_pkhbt16(v, (uint32_t)mlc_dsp_rq_right(o2, lsh, m, ad, rsh));
-    }
-    {
-        const int32_t zp = c->p->y_zero_point, lo = c->p->act_min, hi = c->p->act_max;
-        v = mlc_dsp_pkhbt16(mlc_dsp_rq2(o0, o1, rq, zp, lo, hi), mlc_dsp_rq2(o2, o2, rq, zp, lo, hi));
-        return mlc_dsp_clamp4(v, c->lo4, c->hi4);
-    }
-}
-
-/*
- * One channel of mlc_dsp_conv_dw3x3_w3 (s2: stride 2 along the rows; fast: see w3_requant). Every output
- * row's middle input row lies inside the input (the caller's condition), so only its first and last are
- * tested.
- */
-static MLC_DSP_ALWAYS_INLINE void w3_channel(const conv_t *c, const int8_t *xc, const int8_t *wc, int8_t *yr,
-                                             int32_t b0, const int s2, const int fast, uint32_t lsh, int32_t m,
-                                             int32_t ad, uint32_t rsh, const mlc_dsp_rq_t *rq)
-{
-    const mlc_conv2d_s8_params_t *p = c->p;
-    const int32_t h_in = p->h_in, w_in = s2 ? 6 : 3, sh = p->stride_h, step = sh * w_in;
-    const uint32_t nz = c->nzp2;
-    const w3_row_t k0 = w3_weights(wc, 0), k1 = w3_weights(wc, 1), k2 = w3_weights(wc, 2);
-    const int8_t *r0 = xc - p->pad_top * w_in, *const last = xc + (h_in - 1) * w_in; /* row ih0; last row */
-    int8_t *const y_end = yr + 3 * p->h_out;
-    for (; yr < y_end; yr += 3, r0 += step) {
-        int32_t o0 = b0, o1 = b0, o2 = b0;
-        uint32_t v;
-        if (s2) {
-            if (r0 >= xc) W3_ROW_S2(r0, k0);
-            W3_ROW_S2(r0 + 6, k1);
-            if (r0 + 12 <= last) W3_ROW_S2(r0 + 12, k2);
-        } else {
-            if (r0 >= xc) W3_ROW_S1(r0, 0, k0);
-            if (r0 + 3 != last) {
-                W3_ROW_S1(r0 + 3, 0, k1);
-                if (r0 + 6 < last) {
-                    W3_ROW_S1(r0 + 6, 0, k2);
-                } else if (r0 + 6 == last) {
-                    W3_ROW_S1(r0 + 6, 1, k2);
-                }
-            } else {
-                W3_ROW_S1(r0 + 3, 1, k1);
-            }
-        }
-        v = w3_requant(o0, o1, o2, fast, lsh, m, ad, rsh, rq, c);
-        mlc_dsp_st16(yr, v);
-        yr[2] = (int8_t)(uint8_t)(v >> 16);
-    }
+    const uint32_t v = mlc_dsp_bytes2(mlc_dsp_rq_right(o0, 1, m, ad, rsh), mlc_dsp_rq_right(o1, 1, m, ad, rsh));
+    return mlc_dsp_pkhbt16(v, (uint32_t)mlc_dsp_rq_right(o2, 1, m, ad, rsh));
 }
 
 /* Output row `row` of a 3 x 3 plane (pad_top 1: input rows 2 row - 1 .. (stride 2) or row - 1 .. (stride 1),
@@ -1259,15 +1209,14 @@ static MLC_DSP_ALWAYS_INLINE void w3_channel(const conv_t *c, const int8_t *xc, 
             W3_ROW_S1(xc + 3 * (row), (row) == 2, k1);                                                            \
             if ((row) < 2) W3_ROW_S1(xc + 3 * (row) + 3, (row) == 1, k2);                                         \
         }                                                                                                         \
-        v = w3_requant(o0, o1, o2, fast, 1, m, ad, rsh, rq, c);                                                   \
+        v = w3_requant(o0, o1, o2, m, ad, rsh);                                                                   \
         mlc_dsp_st16(yc + 3 * (row), v);                                                                          \
         yc[3 * (row) + 2] = (int8_t)(uint8_t)(v >> 16);                                                           \
     } while (0)
 
 /* A 3 x 3 output plane from 3 x 3 (stride 1) or 6 x 6 (stride 2) at padding 1: the three rows unrolled. */
 static MLC_DSP_ALWAYS_INLINE void w3_plane3(const conv_t *c, const int8_t *xc, const int8_t *wc, int8_t *yc, int32_t b0,
-                                            const int s2, const int fast, int32_t m, int32_t ad, uint32_t rsh,
-                                            const mlc_dsp_rq_t *rq)
+                                            const int s2, int32_t m, int32_t ad, uint32_t rsh)
 {
     const uint32_t nz = c->nzp2;
     const w3_row_t k0 = w3_weights(wc, 0), k1 = w3_weights(wc, 1), k2 = w3_weights(wc, 2);
@@ -1278,39 +1227,27 @@ static MLC_DSP_ALWAYS_INLINE void w3_plane3(const conv_t *c, const int8_t *xc, c
 #undef W3_OUT
 
 /*
- * Depthwise 3x3 on planes 3 outputs wide: stride 1 over rows of 3 (padding 1 left and right) or stride 2
- * over rows of 6 (padding 1 on the left), any stride down the columns with every output row's middle input
- * row inside the input (e.g. MobileNet's last 3x3 layers at 96 x 96). Each output row straight from its
- * input rows, widened with x_zero_point subtracted, so the padding is left out rather than computed; a
- * 3 x 3 plane at padding 1 unrolled, its usual channel (w3_requant's fast form) prepared inline as
- * mlc_dsp_rq_prepare decides it.
+ * Depthwise 3x3 on 3 x 3 output planes from 3 x 3 (stride 1) or 6 x 6 (stride 2) at padding 1 (e.g.
+ * MobileNet's last layers at 96 x 96), every channel on the prepared requantization with a right shift and
+ * no clamp (dw_all_fast in conv2d_s8.c): each output row straight from its input rows, widened with
+ * x_zero_point subtracted, so the padding is left out rather than computed, the three rows unrolled.
  */
 MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, int8_t *y)
 {
     const mlc_conv2d_s8_params_t *p = c->p;
-    const int clamp = p->act_min > -128 || p->act_max < 127, s2 = p->stride_w == 2;
-    const int plane3 = p->h_out == 3 && p->pad_top == 1 && p->stride_h == p->stride_w && p->h_in == p->w_in;
+    const int s2 = p->stride_w == 2;
     const int32_t nch = p->n * p->c_out, plane_in = c->plane_in, zp = p->y_zero_point;
-    const int32_t *const bias = c->bias, *const qmult = c->qmult;
-    const int8_t *xc = x, *wc = c->w;
+    const int8_t *xc = x;
     int8_t *yc = y;
     int32_t i;
-    for (i = 0; i < nch; ++i, xc += plane_in, yc += 3 * p->h_out) {
-        const int32_t ch = i % p->c_out, b0 = bias != NULL ? bias[ch] : 0, qm = qmult[ch], sh = mlc_qm_shift(qm);
-        const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
-        wc = c->w + 9 * ch;
-        if (MLC_DSP_LIKELY(plane3 && !clamp && sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u)) {
-            const uint32_t rsh = (uint32_t)-sh; /* mlc_dsp_rq_prepare's fast form: lsh 1, a right shift */
-            const int32_t m = mlc_qm_mult(qm), ad = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
-            if (s2) {
-                w3_plane3(c, xc, wc, yc, b0, 1, 1, m, ad, rsh, NULL);
-            } else {
-                w3_plane3(c, xc, wc, yc, b0, 0, 1, m, ad, rsh, NULL);
-            }
-        } else { /* other heights, and any channel off the fast form: the row loop, requantization by rq */
-            mlc_dsp_rq_t rq;
-            mlc_dsp_rq_prepare(&rq, mlc_qm_mult(qm), sh, zp, b0, 9);
-            w3_channel(c, xc, wc, yc, b0, s2, 0, 0, 0, 0, 0, &rq);
+    for (i = 0; i < nch; ++i, xc += plane_in, yc += 9) {
+        const int32_t ch = i % p->c_out, b0 = c->bias != NULL ? c->bias[ch] : 0, qm = c->qmult[ch];
+        const uint32_t rsh = (uint32_t)-mlc_qm_shift(qm); /* 1..22 */
+        const int32_t m = mlc_qm_mult(qm), ad = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
+        if (s2) {
+            w3_plane3(c, xc, c->w + 9 * ch, yc, b0, 1, m, ad, rsh);
+        } else {
+            w3_plane3(c, xc, c->w + 9 * ch, yc, b0, 0, m, ad, rsh);
         }
     }
 }
@@ -1419,11 +1356,8 @@ typedef char w6_table_layout_check[offsetof(w6_table_t, rq) == 72 && offsetof(w6
     "pkhtb   %[e], %[o], %[e], asr #16\n\t"                                                                       \
     "ldr     r10, [%[tw]], #4\n\t"                                                                                \
     "smlad   r5, r10, %[e], r5\n\t"
-/* One doubled accumulator requantized in place (mult r8, add r9, right shift r10), with or without the tie
-   term -[a < 0] (conv_t.notie). */
-#define W6_ASM_RQ_T(a)                                                                                            \
-    "smmlar  %[e], " a ", r8, r9\n\tadd     %[e], %[e], " a ", asr #31\n\tasr     %[e], %[e], r10\n\t"            \
-    "ssat    " a ", #8, %[e]\n\t"
+/* One doubled accumulator requantized in place (mult r8, add r9, right shift r10), without the tie term
+   (conv_t.notie). */
 #define W6_ASM_RQ_NT(a) "smmlar  %[e], " a ", r8, r9\n\tasr     %[e], %[e], r10\n\tssat    " a ", #8, %[e]\n\t"
 /* The row: its kind's starts, the kernel rows, the requantization and output pointer from the table
    (roff bytes on from the starts), six bytes out. */
@@ -1442,23 +1376,18 @@ typedef char w6_table_layout_check[offsetof(w6_table_t, rq) == 72 && offsetof(w6
                      : "r0", "r1", "r2", "r3", "r4", "r5", "r8", "r9", "r10", "memory")
 
 /* One output row: kernel rows from tw (nk of them, input rows 6 bytes apart from rp), ts the row kind's
-   starts, the table's requantization roff bytes on (tie: the tie term, a constant where inlined). */
+   starts, the table's requantization roff bytes on (no tie term: conv_t.notie, the caller's condition). */
 static MLC_DSP_ALWAYS_INLINE void w6_row(const int32_t *ts, const uint32_t *tw, const int8_t *rp, const int nk,
-                                         const int32_t roff, const int tie)
+                                         const int32_t roff)
 {
     uint32_t e, o;
-    if (nk == 3 && tie) {
-        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6") W6_ASM_KROW("12"), W6_ASM_RQ_T);
-    } else if (nk == 3) {
+    if (nk == 3) {
         W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6") W6_ASM_KROW("12"), W6_ASM_RQ_NT);
-    } else if (tie) {
-        W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6"), W6_ASM_RQ_T);
     } else {
         W6_ASM_ROW(W6_ASM_KROW("0") W6_ASM_KROW("6"), W6_ASM_RQ_NT);
     }
 }
 #undef W6_ASM_KROW
-#undef W6_ASM_RQ_T
 #undef W6_ASM_RQ_NT
 #undef W6_ASM_ROW
 
@@ -1492,24 +1421,25 @@ static MLC_DSP_ALWAYS_INLINE void w6_weights(w6_table_t *t, const int8_t *wc, co
     *f = (uint32_t)mlc_dsp_smlabb(b, 1u, mlc_dsp_smlad(ac, 0x00010001u, 0));
 }
 
-/* A channel's plane, rows 6 wide (tie: a constant where inlined). */
-static MLC_DSP_ALWAYS_INLINE void w6_plane(w6_table_t *t, const int8_t *xc, int8_t *yc, int32_t h, const int tie)
+/* A channel's plane, rows 6 wide. */
+static void w6_plane(w6_table_t *t, const int8_t *xc, int8_t *yc, int32_t h)
 {
     const int8_t *r = xc, *const last = xc + 6 * (h - 1);
     t->rq[3] = (int32_t)(intptr_t)yc;
-    w6_row(t->s[0], t->k[1], r, 2, 72, tie); /* no row above */
+    w6_row(t->s[0], t->k[1], r, 2, 72); /* no row above */
     for (; r + 6 < last; r += 6) {
         yc += 6;
         t->rq[3] = (int32_t)(intptr_t)yc;
-        w6_row(t->s[1], t->k[0], r, 3, 48, tie);
+        w6_row(t->s[1], t->k[0], r, 3, 48);
     }
     t->rq[3] = (int32_t)(intptr_t)(yc + 6);
-    w6_row(t->s[2], t->k[0], r, 2, 24, tie); /* no row below */
+    w6_row(t->s[2], t->k[0], r, 2, 24); /* no row below */
 }
 
 /*
  * Depthwise 3x3, stride 1, padding 1, planes 6 wide and at least 2 high (e.g. MobileNet's 6 x 6 stage at
- * 96 x 96), every channel on the prepared requantization with a right shift (dw_all_fast (conv2d_s8.c)): each
+ * 96 x 96), ReLU-range outputs (conv_t.notie), every channel on the prepared requantization with a right
+ * shift (dw_all_fast in conv2d_s8.c): each
  * output row straight from the input rows with no staging, its six accumulators in registers (a kernel
  * row's two words give all six, 20 instructions), requantized and stored in the same assembly. The
  * padding is in the starts: the taps a row kind or an edge column misses hold x_zero_point there.
@@ -1519,12 +1449,11 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w6(const conv_t *c, const int8_t *x, in
     const mlc_conv2d_s8_params_t *p = c->p;
     const int32_t h = p->h_out, nch = p->n * p->c_out, zp = p->y_zero_point;
     const uint32_t xzp = (uint32_t)p->x_zero_point;
-    const int tie = !c->notie;
     w6_table_t t;
     int32_t i;
     for (i = 0; i < nch; ++i) {
         const int32_t ch = i % p->c_out, b0 = c->bias != NULL ? c->bias[ch] : 0, qm = c->qmult[ch];
-        const uint32_t rsh = (uint32_t)-mlc_qm_shift(qm); /* 1..22: dw_all_fast (conv2d_s8.c) */
+        const uint32_t rsh = (uint32_t)-mlc_qm_shift(qm); /* 1..22: dw_all_fast in conv2d_s8.c */
         const int8_t *const wc = c->w + 9 * ch;
         const uint32_t s2b = 2u * (uint32_t)b0;
         uint32_t l0, f0, r0, l1, f1, r1, l2, f2, r2;
@@ -1537,11 +1466,7 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w6(const conv_t *c, const int8_t *x, in
         t.rq[0] = mlc_qm_mult(qm);
         t.rq[1] = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
         t.rq[2] = (int32_t)rsh;
-        if (tie) {
-            w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h, 1);
-        } else {
-            w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h, 0);
-        }
+        w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h);
     }
 }
 #endif
