@@ -1122,6 +1122,9 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
     /* pointwise with output pixel p at input offset p and whole blocks of channels: pack_pointwise6 */
     const int pw_run = pointwise && p->stride_h == 1 && p->stride_w == 1 && p->w_in == w_out && c->nt == 0;
     mlc_dsp_rq_t rq[RQ_CHUNK + 1]; /* + 1: matmul_hex_fused's last LDM reads one bias past the chunk */
+#if MM_USE_ASM
+    const int fused_ok = p->act_min == -128 && p->act_max == 127 && (c->nt == 0 || c->nb > 0); /* matmul_hex's */
+#endif
     int32_t n, g, c0, k, px, q;
     int in6;
     for (n = 0; n < p->n; ++n) {
@@ -1184,6 +1187,10 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                     }
                     if (!uni) {
                         matmul_any(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
+#if MM_USE_ASM
+                    } else if (left == 6 && fused_ok) { /* matmul_hex's usual case, without its call */
+                        matmul_hex_fused(c, c->w + oc0 * c->taps, cnt, rq, scratch, yc + px, c->plane_out);
+#endif
                     } else if (wide) {
                         matmul_hex(c, c->w + oc0 * c->taps, cnt, rq, scratch, left, yc + px);
                     } else {
