@@ -12,7 +12,7 @@
  *  - without one (the host, a core without FPU), v is clamped to +-256, which decides the same outputs,
  *    and rounded by adding and subtracting 1.5 * 2^23: for |v| <= 2^22 the sum's last bit is a unit, so
  *    round to nearest even, the default mode of IEEE 754 arithmetic, rounds v itself.
- * About 6.3 instructions per element (Cortex-M4 under QEMU) instead of about 41.
+ * About 5.8 instructions per element (Cortex-M4 under QEMU) instead of about 41.
  */
 #include "dsp_util.h"
 #include "mlc/kernels_s8.h"
@@ -80,6 +80,42 @@ static void quant_groups(const float *x, int8_t *y, int32_t nq, float scale, int
                      : [sc] "t"(scale), [zp] "r"(zp), [end] "r"(end)
                      : "s0", "s1", "s2", "s3", "cc", "memory");
 }
+/* n8 groups of eight as quant_groups: one VLDM of eight floats, two word stores (47 instructions a group, 50
+   as two of quant_groups) */
+static void quant_groups8(const float *x, int8_t *y, int32_t n8, float scale, int32_t zp)
+{
+    const float *const end = x + 8 * n8;
+    uint32_t a, b, c, d, e, f, g, h;
+#define QG8_DIV(r) "vdiv.f32      " r ", " r ", %[sc]\n\t"
+#define QG8_CVT(r) "vcvtr.s32.f32 " r ", " r "\n\t"
+#define QG8_SAT(r) "qadd          %[" r "], %[" r "], %[zp]\n\tssat          %[" r "], #8, %[" r "]\n\t"
+    __asm__ volatile("1:\n\t"
+                     "vldmia        %[x]!, {s0-s7}\n\t" QG8_DIV("s0") QG8_DIV("s1") QG8_DIV("s2") QG8_DIV("s3")
+                         QG8_DIV("s4") QG8_DIV("s5") QG8_DIV("s6") QG8_DIV("s7") QG8_CVT("s0") QG8_CVT("s1")
+                             QG8_CVT("s2") QG8_CVT("s3") QG8_CVT("s4") QG8_CVT("s5") QG8_CVT("s6") QG8_CVT("s7")
+                     "vmov          %[a], %[b], s0, s1\n\t"
+                     "vmov          %[c], %[d], s2, s3\n\t"
+                     "vmov          %[e], %[f], s4, s5\n\t"
+                     "vmov          %[g], %[h], s6, s7\n\t" QG8_SAT("a") QG8_SAT("b") QG8_SAT("c") QG8_SAT("d")
+                         QG8_SAT("e") QG8_SAT("f") QG8_SAT("g") QG8_SAT("h")
+                     "bfi           %[a], %[b], #8, #8\n\t"
+                     "bfi           %[a], %[c], #16, #8\n\t"
+                     "bfi           %[a], %[d], #24, #8\n\t"
+                     "bfi           %[e], %[f], #8, #8\n\t"
+                     "bfi           %[e], %[g], #16, #8\n\t"
+                     "bfi           %[e], %[h], #24, #8\n\t"
+                     "str           %[a], [%[y]], #4\n\t"
+                     "str           %[e], [%[y]], #4\n\t"
+                     "cmp           %[x], %[end]\n\t"
+                     "bne           1b"
+                     : [x] "+r"(x), [y] "+r"(y), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d),
+                       [e] "=&r"(e), [f] "=&r"(f), [g] "=&r"(g), [h] "=&r"(h)
+                     : [sc] "t"(scale), [zp] "r"(zp), [end] "r"(end)
+                     : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "cc", "memory");
+#undef QG8_DIV
+#undef QG8_CVT
+#undef QG8_SAT
+}
 #define MLC_QUANT_GROUPS_ASM 1
 #else
 #define MLC_QUANT_GROUPS_ASM 0
@@ -92,8 +128,15 @@ int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y)
     const float scale = p->scale; /* a local: the byte stores below may alias *p */
     if (n < 0 || !(scale > 0.0f) || zp < -128 || zp > 127) return MLC_EINVAL;
 #if MLC_QUANT_GROUPS_ASM
-    if (n >= 4) quant_groups(x, y, n / 4, scale, zp);
-    i = 4 * (n / 4);
+    i = 0;
+    if (n >= 8) {
+        quant_groups8(x, y, n / 8, scale, zp);
+        i = 8 * (n / 8);
+    }
+    if (n - i >= 4) {
+        quant_groups(x + i, y + i, 1, scale, zp);
+        i += 4;
+    }
 #else
     i = 0;
 #endif
