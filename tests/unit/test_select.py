@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import MODELS
 from tests.ops.util import const, model, node, save
 from toolchain.boards import load_board
 from toolchain.build import build, compile_model, write_project
@@ -93,3 +94,21 @@ def test_a_mode_left_out_is_refused_or_nan(tmp_path):
                     f"-I{rt / 'kernels' / 'ref'}", str(tmp_path / "probe.c"), *map(str, sources), "-o", str(exe), "-lm"],
                    check=True)
     assert subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split() == ["1"] * 6
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-nm") is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("net, depthwise", [("ic_resnet8_qdq.onnx", False), ("kws_dscnn_qdq.onnx", True)])
+def test_firmware_links_the_depthwise_convolution_only_for_depthwise_models(tmp_path, net, depthwise):
+    """MLC_CONV_S8_DEPTHWISE: a model without depthwise convolutions (ic_resnet8) leaves the DSP depthwise
+    paths (dsp/conv2d_s8_dw.c, about 25 KB) out of its firmware; one with them (kws_dscnn) keeps them."""
+    model_path = MODELS / "bench" / net
+    if not model_path.is_file():
+        pytest.skip(f"{model_path} not found")
+    c = compile_model(model_path)
+    sel = dict((k, v) for k, v, _ in selection(c.program))
+    assert sel["MLC_CONV_S8_DEPTHWISE"] == str(int(depthwise))
+    out = build(model_path, load_board("cortex-m4"), tmp_path / "o")
+    nm = subprocess.run(["arm-none-eabi-nm", str(out.artifact)], capture_output=True, text=True, check=True).stdout
+    symbols = {line.split()[-1] for line in nm.splitlines()}
+    assert ("mlc_dsp_conv_dw3x3_band" in symbols) == depthwise
+    assert "mlc_conv2d_s8" in symbols

@@ -30,6 +30,7 @@
  */
 #include "conv2d_s8_direct.h"
 #include "conv2d_s8_dsp.h"
+#include "mlc/select.h"
 
 /* Output channels whose requantization is prepared at once (16 bytes each on the stack): each chunk stages
    the columns again, so 128 (2 KB) saves a second staging on 128-channel layers (vww_mobilenet025 -96K
@@ -1274,8 +1275,9 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     c.notie = (uint8_t)(p->y_zero_point <= (p->act_min > -128 ? p->act_min : -128));
     c.s2k3 = p->k_h == 3 && p->k_w == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dil_h == 1 && p->dil_w == 1;
     if (p->n <= 0 || p->h_out <= 0 || p->w_out <= 0 || p->c_out <= 0) return MLC_OK; /* nothing to write */
-    depthwise3 = p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 &&
-                 p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
+    /* mlc/select.h: a model without depthwise convolutions leaves those paths (conv2d_s8_dw.c) out */
+    depthwise3 = MLC_CONV_S8_DEPTHWISE && p->groups == p->c_in && p->groups == p->c_out && p->k_h == 3 &&
+                 p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && p->pad_top >= 0 && p->pad_left >= 0;
     if (p->h_in <= 0 || p->w_in <= 0 || c.cig <= 0) {
         mlc_conv2d_s8_direct(p, x, w, bias, qmult, y); /* every window empty: bias only */
     } else if (depthwise3 && p->w_out == 3 && p->h_out == 3 && p->pad_left == 1 && p->pad_top == 1 &&
@@ -1300,8 +1302,8 @@ int mlc_conv2d_s8(const mlc_conv2d_s8_params_t *p, const int8_t *x, const int8_t
     } else if (depthwise3 && (p->stride_w == 1 || (p->stride_w == 2 && 8 * ((p->w_out + 3) / 4) + 4 <= DW_ROW))) {
         mlc_dsp_conv_dw3x3(&c, x, y); /* stride_w 2 only through its ring of padded rows */
 #if MM_USE_ASM
-    } else if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-               p->pad_left == 0 && p->w_out == p->w_in && p->h_out <= p->h_in && c.cig <= 8) {
+    } else if (MLC_CONV_S8_NARROW_PW && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+               p->pad_top == 0 && p->pad_left == 0 && p->w_out == p->w_in && p->h_out <= p->h_in && c.cig <= 8) {
         mlc_dsp_conv_pw_narrow(&c, x, y); /* few input channels: no scratch */
 #endif
     } else if (scratch == NULL || ((uintptr_t)scratch & 3u) != 0) { /* the columns are read as aligned words */
