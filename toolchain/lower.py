@@ -164,7 +164,8 @@ def _int8_boundaries(g: Graph, plan: Plan, inputs: list[IOTensor], outputs: list
 def lower(g: Graph, plan: Plan, name: str, kernels: tuple[str, ...] = ("ref",)) -> Program:
     """The kernel calls of every node; `kernels`: the board's kernel directories (weight layouts)."""
     ctx = LowerCtx(g, external=plan.external, kernels=kernels,
-                   scratch_buffers=frozenset(b for b in plan.buffers if b.endswith("#scratch")))
+                   scratch_buffers=frozenset(b for b in plan.buffers if b.endswith("#scratch")),
+                   scratch_sizes={b: buf.size for b, buf in plan.buffers.items() if b.endswith("#scratch")})
     used: set[str] = set()
     inputs = _io(g, plan, g.inputs, ctx, used)
     outputs = _io(g, plan, g.outputs, ctx, used)

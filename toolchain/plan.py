@@ -211,13 +211,38 @@ def lower_bound(buffers: dict[str, Buffer]) -> int:
     return max(sum(b.size for b in buffers.values() if b.start <= s <= b.end) for s in range(lo, hi + 1))
 
 
+def grow_scratch(g: Graph, buffers: dict[str, Buffer], kernels: tuple[str, ...]) -> dict[str, Buffer]:
+    """The buffers with each node's scratch grown towards OpDef.scratch_bytes_max as far as its step's live
+    bytes stay within the lower bound: the bound, the arena's floor, does not move (nodes in order, each
+    taking what room the earlier ones left at its step)."""
+    bound = lower_bound(buffers)
+    grown = dict(buffers)
+    for i, n in enumerate(g.nodes):
+        name = f"{n.name}#scratch"
+        d = opdef(n)
+        if name not in grown or d is None:
+            continue
+        room = bound - sum(b.size for b in grown.values() if b.start <= i <= b.end)
+        want = _align(d.scratch_bytes_max(n, g, kernels))
+        size = min(want, grown[name].size + room) // ALIGN * ALIGN
+        if size > grown[name].size:
+            grown[name] = Buffer(name, size, i, i)
+    return grown
+
+
 def plan(g: Graph, external: frozenset[str] = frozenset(), kernels: tuple[str, ...] = ("ref",)) -> Plan:
     """`external`: graph inputs and outputs the kernels read or write in the caller's buffers (no arena);
-    `kernels`: the board's kernel directories in search order (the scratch they need)."""
+    `kernels`: the board's kernel directories in search order (the scratch they need, and the more some
+    can use within the arena's floor: grow_scratch, kept only where the placement stays as small)."""
     root = roots(g, external)
     buffers = lifetimes(g, root, external, kernels)
     offsets = place(buffers)
     arena = max((offsets[b.name] + b.size for b in buffers.values()), default=0)
+    grown = grow_scratch(g, buffers, kernels)
+    if grown != buffers:
+        grown_offsets = place(grown)
+        if max((grown_offsets[b.name] + b.size for b in grown.values()), default=0) <= arena:
+            buffers, offsets = grown, grown_offsets
     return Plan(
         schedule=[n.name for n in g.nodes], buffers=buffers, offsets=offsets, root=root,
         arena_size=arena, lower_bound=lower_bound(buffers), linear_size=sum(b.size for b in buffers.values()),

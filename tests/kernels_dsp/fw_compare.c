@@ -228,9 +228,10 @@ static int test_conv(void)
         case 4: /* pointwise fast paths (up to 8 input channels: chunks of pixels, planes up to 3 chunks) */
             p.k_h = p.k_w = 1;
             p.stride_h = p.stride_w = 1;
-            p.c_in = chance(40) ? rr(1, 8) : rr(1, 70);
+            p.c_in = chance(40) ? rr(1, 8) : chance(40) ? 16 * rr(1, 4) : rr(1, 70);
             if (chance(30)) p.h_in = rr(12, 16);
             p.c_out = rr(1, 70);
+            if (chance(50)) p.col_tiles = rr(0, 12); /* several tiles' columns at once (16-tap multiples) */
             break;
         case 8: /* weights with the input channel innermost: the ring of input rows (channels a multiple of
                    4, or kernel rows of whole blocks of four taps) or else the reference loop */

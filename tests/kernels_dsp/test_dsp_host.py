@@ -257,7 +257,10 @@ def test_conv_scratch_size_is_the_headers(dsp):
                "h_out": int(rng.integers(1, 9)), "w_out": int(rng.integers(1, 40)), "k_h": k_h, "k_w": k_w,
                "stride_h": s_h, "stride_w": s_w, "dil_h": d_h, "dil_w": d_w, "pad_top": 1, "pad_left": 1,
                "groups": g, "x_zero_point": 0, "y_zero_point": 0, "act_min": -128, "act_max": 127,
-               "w_layout": int(rng.integers(0, 2))}
+               "w_layout": int(rng.integers(0, 2)), "col_tiles": int(rng.integers(0, 12))}
+        if rng.random() < 0.4:  # several tiles' columns at once: 1x1, stride 1, rows as wide as the output's
+            geo.update(k_h=1, k_w=1, stride_h=1, stride_w=1, pad_top=0, pad_left=0, w_in=geo["w_out"],
+                       h_in=geo["h_out"], c_in=g * 16 * int(rng.integers(1, 4)))
         p = mk.Conv2dS8Params(**geo)
         assert dsp.mlc_test_conv_scratch_bytes(p) == dsp_conv_scratch_bytes(geo, geo["w_layout"]), geo
 

@@ -30,7 +30,7 @@ def _fields(*names):
 class Conv2dS8Params(C.Structure):
     _fields_ = _fields("n", "c_in", "h_in", "w_in", "c_out", "h_out", "w_out", "k_h", "k_w", "stride_h", "stride_w",
                        "dil_h", "dil_w", "pad_top", "pad_left", "groups", "x_zero_point", "y_zero_point", "act_min",
-                       "act_max", "w_layout")
+                       "act_max", "w_layout", "col_tiles")
 
 
 class FcS8Params(C.Structure):

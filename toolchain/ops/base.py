@@ -57,8 +57,10 @@ class LowerCtx:
     external: frozenset[str] = frozenset()
     # the board's kernel directories in search order: lowerings store weights in the layout they read best
     kernels: tuple[str, ...] = ("ref",)
-    # the "<node>#scratch" buffers the planner reserved (OpDef.scratch_bytes was not 0)
+    # the "<node>#scratch" buffers the planner reserved (OpDef.scratch_bytes was not 0), and their bytes
+    # (up to OpDef.scratch_bytes_max where the arena's peak left room)
     scratch_buffers: frozenset[str] = frozenset()
+    scratch_sizes: dict[str, int] = field(default_factory=dict)
 
     def const(self, hint: str, data: np.ndarray) -> Arg:
         """Register a constant array; identical contents are stored once."""
@@ -72,6 +74,10 @@ class LowerCtx:
             name, k = f"{base}_{k}", k + 1
         self.constants[name] = Constant(name, data)
         return Arg("const", name)
+
+    def scratch_size(self, node: Node) -> int:
+        """Bytes of the scratch buffer the planner reserved for `node` (0: none)."""
+        return self.scratch_sizes.get(f"{node.name}#scratch", 0)
 
     def scratch(self, node: Node, ctype: str = "float") -> Arg:
         """The scratch buffer the planner reserved for `node` (OpDef.scratch_bytes), or NULL when the
@@ -125,6 +131,12 @@ class OpDef:
         """Arena bytes the kernel of `node` needs besides its tensors, for the board's kernel directories
         `kernels` (search order, as LowerCtx.kernels)."""
         return 0
+
+    def scratch_bytes_max(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
+        """The most scratch bytes the kernel of `node` can use to run faster (at least scratch_bytes): the
+        planner grants them where the arena's peak leaves room, and the lowering reads what it got
+        (LowerCtx.scratch_size)."""
+        return self.scratch_bytes(node, g, kernels)
 
     def in_place_inputs(self, node: Node, g: Graph) -> tuple[int, ...]:
         """Inputs whose buffer output 0 may overwrite (the kernel reads element i before writing element i

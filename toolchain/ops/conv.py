@@ -94,7 +94,8 @@ class Conv(OpDef):
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         params, w_q, b, qmult = self._s8_params(node, ctx.graph)
         layout = s8.conv_layout(ctx.kernels, params)
-        params = {**params, "w_layout": layout}
+        params = {**params, "w_layout": layout,
+                  "col_tiles": s8.conv_col_tiles(ctx.kernels, params, ctx.scratch_size(node))}
         w_q = np.ascontiguousarray(w_q).reshape(-1)[s8.conv_weight_order(params, layout)]
         args = [ctx.tensor(node.inputs[0]), *s8.weight_args(ctx, node, w_q, b, qmult),
                 ctx.scratch(node, "int16_t"), ctx.tensor(node.outputs[0])]
@@ -105,6 +106,16 @@ class Conv(OpDef):
             return 0
         geo = self._geometry(node, g)
         return s8.conv_scratch_bytes(kernels, geo)
+
+    def scratch_bytes_max(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
+        """With room under the arena's peak, the columns of all the layer's six-pixel tiles (s8.conv_col_tiles):
+        each output channel's weights are then widened once for them."""
+        base = self.scratch_bytes(node, g, kernels)
+        if base == 0:
+            return 0
+        geo = self._geometry(node, g)
+        tiles = s8.conv_col_tiles(kernels, geo)
+        return max(base, s8.conv_scratch_bytes(kernels, {**geo, "col_tiles": tiles})) if tiles else base
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph

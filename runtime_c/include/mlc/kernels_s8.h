@@ -71,6 +71,7 @@ typedef struct {
     int32_t x_zero_point, y_zero_point;
     int32_t act_min, act_max;
     int32_t w_layout;
+    int32_t col_tiles; /* DSP kernels, mlc_conv2d_s8_groups_tiles: six-pixel tiles the scratch holds (0, 1: one) */
 } mlc_conv2d_s8_params_t;
 
 /**
@@ -89,10 +90,28 @@ static inline int mlc_conv2d_s8_uses_ring(const mlc_conv2d_s8_params_t *p)
            (cig % 4 == 0 || (p->dil_w == 1 && (p->k_w * cig) % 4 == 0));
 }
 
+/**
+ * Whether the DSP kernels may stage the columns of col_tiles six-pixel tiles at once for p (each output
+ * channel's weights then widened once for all of them): 1x1, stride 1, no padding, output pixel i at input
+ * offset i (rows as wide as the output's), taps a multiple of 16 and at most 512. The scratch then holds
+ * col_tiles tiles' columns, 48 bytes per four taps each, if that is more than the usual scratch.
+ */
+static inline int mlc_conv2d_s8_groups_tiles(const mlc_conv2d_s8_params_t *p)
+{
+    const int32_t taps = p->groups > 0 ? p->c_in / p->groups : 0;
+    return p->col_tiles > 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+           p->pad_top == 0 && p->pad_left == 0 && p->w_in == p->w_out && p->h_out <= p->h_in && taps > 0 &&
+           taps % 16 == 0 && taps <= 512;
+}
+
 /** Scratch bytes the DSP mlc_conv2d_s8 needs for p (ignored by the reference kernel). */
 static inline int32_t mlc_conv2d_s8_scratch_bytes(const mlc_conv2d_s8_params_t *p)
 {
     const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0, taps = cig * p->k_h * p->k_w;
+    if (mlc_conv2d_s8_groups_tiles(p)) {
+        const int32_t group = 48 * (taps / 4) * p->col_tiles, one = MLC_CONV2D_S8_SCRATCH_BYTES(cig, 1, 1);
+        return group > one ? group : one;
+    }
     if (mlc_conv2d_s8_uses_ring(p)) {
         const int32_t rows = (p->k_h - 1) * p->dil_h + 1 + p->stride_h * ((p->w_out + 4) / p->w_out);
         const int32_t width = (p->w_out - 1) * p->stride_w + (p->k_w - 1) * p->dil_w + 1;

@@ -765,6 +765,112 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 #endif
 
 #if MM_USE_ASM
+/* One channel's weights widened for matmul_hex_group: per block of four taps (w0, w2) and (w1, w3) as int16
+   lanes, the two words SXTB16 and SXTB16 ROR 8 give. */
+static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb)
+{
+    uint32_t *const end = wb + 2 * nb; /* nb a multiple of 4: four blocks a step, 19 instructions (GCC: 24) */
+    uint32_t v0, v1, v2, v3, e;
+#define WW_ASM_ONE(v) "sxtb16 %[e], %[" v "]\n\tsxtb16 %[" v "], %[" v "], ror #8\n\tstrd   %[e], %[" v "], [%[wb]], #8\n\t"
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[v0], [%[w]], #4\n\t"
+                     "ldr    %[v1], [%[w]], #4\n\t"
+                     "ldr    %[v2], [%[w]], #4\n\t"
+                     "ldr    %[v3], [%[w]], #4\n\t" WW_ASM_ONE("v0") WW_ASM_ONE("v1") WW_ASM_ONE("v2") WW_ASM_ONE("v3")
+                     "cmp    %[wb], %[end]\n\t"
+                     "bne    1b"
+                     : [w] "+r"(w), [wb] "+r"(wb), [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3),
+                       [e] "=&r"(e)
+                     : [end] "r"(end)
+                     : "cc", "memory");
+#undef WW_ASM_ONE
+}
+
+/* One accumulator on the prepared form with lsh 1 (mult we, add wv, right shift wp), in place, with or
+   without the tie term (conv_t.notie). */
+#define MG_ASM_RQ(a)                                                                                              \
+    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[x0], %[x0], %[we], %[wv]\n\t"                                                                       \
+    "add    %[x0], %[x0], %[" a "], asr #31\n\t"                                                                  \
+    "asr    %[x0], %[x0], %[wp]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[x0]\n\t"
+#define MG_ASM_RQ_NT(a)                                                                                           \
+    "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
+    "smmlar %[x0], %[x0], %[we], %[wv]\n\t"                                                                       \
+    "asr    %[x0], %[x0], %[wp]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[x0]\n\t"
+/* A block of four taps of six pixels, the widened weights loaded by one LDRD: 16 instructions. */
+#define MG_ASM_BLOCK "ldrd   %[we], %[wv], [%[wp]], #8\n\t" MX_ASM_PAIR("a0", "a1") MX_ASM_PAIR("a2", "a3") MX_ASM_PAIR("a4", "a5")
+#define MG_ASM_BLOCKS4 MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK
+/* The tiles: per tile the bias, the blocks four a loop test (wp against the weights' end), the
+   requantization (rq's mult, add and right shift into we, wv, wp), a word and a halfword out, y on by 6. */
+#define MG_ASM(rqm, blocks)                                                                                       \
+    __asm__ volatile("1:\n\t"                                                                                     \
+                     "ldr    %[x0], %[rqp]\n\t"                                                                   \
+                     "ldr    %[a0], [%[x0]]\n\t"                                                                  \
+                     "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\tmov    %[a3], %[a0]\n\t"                          \
+                     "mov    %[a4], %[a0]\n\tmov    %[a5], %[a0]\n\t"                                             \
+                     "ldr    %[wp], %[wbp]\n\t"                                                                   \
+                     "2:\n\t" blocks                                                                               \
+                     "ldr    %[x0], %[wend]\n\t"                                                                  \
+                     "cmp    %[wp], %[x0]\n\t"                                                                    \
+                     "bne    2b\n\t"                                                                              \
+                     "ldr    %[x0], %[rqp]\n\t"                                                                   \
+                     "ldrd   %[we], %[wv], [%[x0], #4]\n\t"                                                       \
+                     "ldr    %[wp], [%[x0], #12]\n\t" rqm("a0") rqm("a1") rqm("a2") rqm("a3") rqm("a4") rqm("a5") \
+                     "bfi    %[a0], %[a1], #8, #8\n\t"                                                            \
+                     "bfi    %[a0], %[a2], #16, #8\n\t"                                                           \
+                     "bfi    %[a0], %[a3], #24, #8\n\t"                                                           \
+                     "bfi    %[a4], %[a5], #8, #8\n\t"                                                            \
+                     "ldr    %[x1], %[yp]\n\t"                                                                    \
+                     "str    %[a0], [%[x1]]\n\t"                                                                  \
+                     "strh   %[a4], [%[x1], #4]\n\t"                                                              \
+                     "add    %[x1], %[x1], #6\n\t"                                                                \
+                     "str    %[x1], %[yp]\n\t"                                                                    \
+                     "ldr    %[x0], %[cend]\n\t"                                                                  \
+                     "cmp    %[ca], %[x0]\n\t"                                                                    \
+                     "bne    1b\n\t"                                                                              \
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),            \
+                       [a5] "=&r"(a5), [ca] "+r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we),              \
+                       [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [yp] "+m"(y)                \
+                     : [rqp] "m"(rq), [wbp] "m"(wb), [wend] "m"(wend), [cend] "m"(cend)                         \
+                     : "cc", "memory")
+
+/*
+ * One output channel over ntiles six-pixel tiles whose columns follow each other from cols (COL_BLOCK * nb
+ * bytes a tile), its weights widened once (wb, widen_weights; nb a multiple of 4): 16 instructions a
+ * block of four taps against matmul_hex_fused's 18 (no SXTB16 of the weight word), the usual requantization
+ * (rq: the prepared form with lsh 1 and a right shift, no clamp), six outputs a tile from y on.
+ */
+MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *wb, const mlc_dsp_rq_t *rq,
+                                              const int16_t *cols, int32_t ntiles, int8_t *y)
+{
+    const uint8_t *ca = (const uint8_t *)cols;
+    const uint8_t *const cend = ca + COL_BLOCK * c->nb * ntiles;
+    const uint32_t *const wend = wb + 2 * c->nb;
+    int32_t a0, a1, a2, a3, a4, a5;
+    uint32_t wv, we;
+    const uint32_t *wp;
+    MX_ASM_COLUMN_REGS;
+    if (ntiles <= 0) return;
+    if (c->nb % 8 == 0 && c->notie) { /* eight blocks a loop test */
+        MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
+    } else if (c->notie) {
+        MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4);
+    } else if (c->nb % 8 == 0) {
+        MG_ASM(MG_ASM_RQ, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
+    } else {
+        MG_ASM(MG_ASM_RQ, MG_ASM_BLOCKS4);
+    }
+}
+#undef MG_ASM_BLOCKS4
+#undef MG_ASM
+#undef MG_ASM_BLOCK
+#undef MG_ASM_RQ
+#undef MG_ASM_RQ_NT
+#endif
+
+#if MM_USE_ASM
 /* A plane's last five pixels (the third column pair's second pixel repeats the fifth): six outputs a
    channel into a buffer, five moved out (about 8 instructions a channel against 70 more in matmul_tile). */
 MLC_DSP_NOINLINE static void matmul_five_fused(const conv_t *c, const int8_t *w, int32_t cnt,
@@ -1143,7 +1249,29 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                     uni &= rq[k].fast && rq[k].neg;
                 }
-                for (px = 0; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
+                px = 0;
+#if MM_USE_ASM
+                if (rg == NULL && pw_run && uni && fused_ok && mlc_conv2d_s8_groups_tiles(p)) {
+                    /* col_tiles tiles' columns at once, each channel's weights widened once for them */
+                    uint32_t wb[2 * 128]; /* 512 taps at most: mlc_conv2d_s8_groups_tiles */
+                    const int32_t full = npix / 6, tile_bytes = COL_BLOCK * c->nb;
+                    int32_t t0, t;
+                    for (t0 = 0; t0 < full; t0 += p->col_tiles) {
+                        const int32_t nt = full - t0 < p->col_tiles ? full - t0 : p->col_tiles;
+                        for (t = 0; t < nt; ++t) {
+                            pack_pointwise6(c, xg + 6 * (t0 + t), (uint8_t *)scratch + t * tile_bytes);
+                        }
+                        for (k = 0; k < cnt; ++k) {
+                            widen_weights(c->w + (oc0 + k) * c->taps, c->nb, wb);
+                            matmul_hex_group(c, wb, &rq[k], scratch, nt, yc + k * c->plane_out + 6 * t0);
+                        }
+                    }
+                    px = 6 * full; /* the last 1-5 pixels as below */
+                    oh = px / w_out;
+                    ow = px % w_out;
+                }
+#endif
+                for (; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
                     const int32_t left = npix - px < 6 ? npix - px : 6;
                     const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
                     const int32_t pairs = wide ? 3 : left > 2 ? 2 : 1;
