@@ -802,14 +802,12 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb)
 /* A block of four taps of six pixels, the widened weights loaded by one LDRD: 16 instructions. */
 #define MG_ASM_BLOCK "ldrd   %[we], %[wv], [%[wp]], #8\n\t" MX_ASM_PAIR("a0", "a1") MX_ASM_PAIR("a2", "a3") MX_ASM_PAIR("a4", "a5")
 #define MG_ASM_BLOCKS4 MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK
-/* The tiles: per tile the bias, the blocks four a loop test (wp against the weights' end), the
+/* The tiles: per tile the bias (one LDM of six copies), the blocks four a loop test (wp against the weights' end), the
    requantization (rq's mult, add and right shift into we, wv, wp), a word and a halfword out, y on by 6. */
 #define MG_ASM(rqm, blocks)                                                                                       \
     __asm__ volatile("1:\n\t"                                                                                     \
-                     "ldr    %[x0], %[rqp]\n\t"                                                                   \
-                     "ldr    %[a0], [%[x0]]\n\t"                                                                  \
-                     "mov    %[a1], %[a0]\n\tmov    %[a2], %[a0]\n\tmov    %[a3], %[a0]\n\t"                          \
-                     "mov    %[a4], %[a0]\n\tmov    %[a5], %[a0]\n\t"                                             \
+                     "ldr    %[x0], %[b6p]\n\t"                                                                   \
+                     "ldmia  %[x0], {r0, r1, r2, r3, r4, r5}\n\t"                                                   \
                      "ldr    %[wp], %[wbp]\n\t"                                                                   \
                      "2:\n\t" blocks                                                                               \
                      "ldr    %[x0], %[wend]\n\t"                                                                  \
@@ -833,7 +831,7 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb)
                      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4),            \
                        [a5] "=&r"(a5), [ca] "+r"(ca), [wp] "=&r"(wp), [wv] "=&r"(wv), [we] "=&r"(we),              \
                        [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [yp] "+m"(y)                \
-                     : [rqp] "m"(rq), [wbp] "m"(wb), [wend] "m"(wend), [cend] "m"(cend)                         \
+                     : [rqp] "m"(rq), [wbp] "m"(wb), [wend] "m"(wend), [cend] "m"(cend), [b6p] "m"(b6p)         \
                      : "cc", "memory")
 
 /*
@@ -848,11 +846,16 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
     const uint8_t *ca = (const uint8_t *)cols;
     const uint8_t *const cend = ca + COL_BLOCK * c->nb * ntiles;
     const uint32_t *const wend = wb + 2 * c->nb;
-    int32_t a0, a1, a2, a3, a4, a5;
+    /* the accumulators in r0..r5: one LDM sets them from six copies of the bias */
+    register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3"), a4 __asm__("r4");
+    register int32_t a5 __asm__("r5");
+    int32_t b6[6];
+    const int32_t *const b6p = b6;
     uint32_t wv, we;
     const uint32_t *wp;
     MX_ASM_COLUMN_REGS;
     if (ntiles <= 0) return;
+    b6[0] = b6[1] = b6[2] = b6[3] = b6[4] = b6[5] = rq->bias;
     if (c->nb % 8 == 0 && c->notie) { /* eight blocks a loop test */
         MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
     } else if (c->notie) {
