@@ -767,27 +767,43 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 #if MM_USE_ASM
 /* One channel's weights widened for matmul_hex_group: per block of four taps (w0, w2) and (w1, w3) as int16
    lanes, the two words SXTB16 and SXTB16 ROR 8 give. */
-static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb)
+static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb, int dbl)
 {
     uint32_t *const end = wb + 2 * nb; /* nb a multiple of 4: four blocks a step, 19 instructions (GCC: 24) */
     uint32_t v0, v1, v2, v3, e;
 #define WW_ASM_ONE(v) "sxtb16 %[e], %[" v "]\n\tsxtb16 %[" v "], %[" v "], ror #8\n\tstrd   %[e], %[" v "], [%[wb]], #8\n\t"
-    __asm__ volatile("1:\n\t"
-                     "ldr    %[v0], [%[w]], #4\n\t"
-                     "ldr    %[v1], [%[w]], #4\n\t"
-                     "ldr    %[v2], [%[w]], #4\n\t"
-                     "ldr    %[v3], [%[w]], #4\n\t" WW_ASM_ONE("v0") WW_ASM_ONE("v1") WW_ASM_ONE("v2") WW_ASM_ONE("v3")
-                     "cmp    %[wb], %[end]\n\t"
-                     "bne    1b"
-                     : [w] "+r"(w), [wb] "+r"(wb), [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3),
-                       [e] "=&r"(e)
-                     : [end] "r"(end)
-                     : "cc", "memory");
+#define WW_ASM_DBL(v)                                                                                             \
+    "sxtb16 %[e], %[" v "]\n\tsxtb16 %[" v "], %[" v "], ror #8\n\tsadd16 %[e], %[e], %[e]\n\t"                      \
+    "sadd16 %[" v "], %[" v "], %[" v "]\n\tstrd   %[e], %[" v "], [%[wb]], #8\n\t"
+#define WW_ASM(one)                                                                                               \
+    __asm__ volatile("1:\n\t"                                                                                     \
+                     "ldr    %[v0], [%[w]], #4\n\t"                                                               \
+                     "ldr    %[v1], [%[w]], #4\n\t"                                                               \
+                     "ldr    %[v2], [%[w]], #4\n\t"                                                               \
+                     "ldr    %[v3], [%[w]], #4\n\t" one("v0") one("v1") one("v2") one("v3")                        \
+                     "cmp    %[wb], %[end]\n\t"                                                                   \
+                     "bne    1b"                                                                                  \
+                     : [w] "+r"(w), [wb] "+r"(wb), [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), \
+                       [e] "=&r"(e)                                                                               \
+                     : [end] "r"(end)                                                                             \
+                     : "cc", "memory")
+    if (dbl) { /* doubled (int16 lanes of widened int8: exact), the requantization's left shift */
+        WW_ASM(WW_ASM_DBL);
+    } else {
+        WW_ASM(WW_ASM_ONE);
+    }
+#undef WW_ASM
+#undef WW_ASM_DBL
 #undef WW_ASM_ONE
 }
 
 /* One accumulator on the prepared form with lsh 1 (mult we, add wv, right shift wp), in place, with or
-   without the tie term (conv_t.notie). */
+   without the tie term (conv_t.notie); MG_ASM_RQ_NT_D for a doubled accumulator (doubled weights and bias:
+   the left shift done). */
+#define MG_ASM_RQ_NT_D(a)                                                                                         \
+    "smmlar %[x0], %[" a "], %[we], %[wv]\n\t"                                                                     \
+    "asr    %[x0], %[x0], %[wp]\n\t"                                                                              \
+    "ssat   %[" a "], #8, %[x0]\n\t"
 #define MG_ASM_RQ(a)                                                                                              \
     "lsl    %[x0], %[" a "], #1\n\t"                                                                              \
     "smmlar %[x0], %[x0], %[we], %[wv]\n\t"                                                                       \
@@ -841,7 +857,7 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb)
  * (rq: the prepared form with lsh 1 and a right shift, no clamp), six outputs a tile from y on.
  */
 MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *wb, const mlc_dsp_rq_t *rq,
-                                              const int16_t *cols, int32_t ntiles, int8_t *y)
+                                              const int16_t *cols, int32_t ntiles, int8_t *y, int dbl)
 {
     const uint8_t *ca = (const uint8_t *)cols;
     const uint8_t *const cend = ca + COL_BLOCK * c->nb * ntiles;
@@ -855,8 +871,12 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
     const uint32_t *wp;
     MX_ASM_COLUMN_REGS;
     if (ntiles <= 0) return;
-    b6[0] = b6[1] = b6[2] = b6[3] = b6[4] = b6[5] = rq->bias;
-    if (c->nb % 8 == 0 && c->notie) { /* eight blocks a loop test */
+    b6[0] = b6[1] = b6[2] = b6[3] = b6[4] = b6[5] = (int32_t)((uint32_t)rq->bias << dbl);
+    if (dbl && c->nb % 8 == 0) { /* doubled weights (notie only): no left shift */
+        MG_ASM(MG_ASM_RQ_NT_D, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
+    } else if (dbl) {
+        MG_ASM(MG_ASM_RQ_NT_D, MG_ASM_BLOCKS4);
+    } else if (c->nb % 8 == 0 && c->notie) { /* eight blocks a loop test */
         MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
     } else if (c->notie) {
         MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4);
@@ -871,6 +891,7 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
 #undef MG_ASM_BLOCK
 #undef MG_ASM_RQ
 #undef MG_ASM_RQ_NT
+#undef MG_ASM_RQ_NT_D
 #endif
 
 #if MM_USE_ASM
@@ -1264,9 +1285,12 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                         for (t = 0; t < nt; ++t) {
                             pack_pointwise6(c, xg + 6 * (t0 + t), (uint8_t *)scratch + t * tile_bytes);
                         }
+                        /* doubled weights save 6 left shifts a tile for 2 SADD16 a block: with notie (one
+                           variant) and more tiles than blocks / 3 */
+                        const int dbl = c->notie && 3 * nt > c->nb;
                         for (k = 0; k < cnt; ++k) {
-                            widen_weights(c->w + (oc0 + k) * c->taps, c->nb, wb);
-                            matmul_hex_group(c, wb, &rq[k], scratch, nt, yc + k * c->plane_out + 6 * t0);
+                            widen_weights(c->w + (oc0 + k) * c->taps, c->nb, wb, dbl);
+                            matmul_hex_group(c, wb, &rq[k], scratch, nt, yc + k * c->plane_out + 6 * t0, dbl);
                         }
                     }
                     px = 6 * full; /* the last 1-5 pixels as below */
