@@ -255,6 +255,7 @@ static int test_conv(void)
             if (p.stride_w == 2 && chance(50)) { /* rows of whole six-pixel tiles inside the input */
                 p.c_in = rr(1, 9);
                 p.w_in = rr(13, 40);
+                if (chance(50)) p.col_tiles = rr(0, 12); /* several tiles' columns at once */
             }
             break;
         default:
@@ -300,6 +301,7 @@ static int test_conv(void)
         } else if (k == 5) { /* a first layer (3x3, stride 2, padding 1) whose rows are whole six-pixel tiles:
                                 a row's first tile stages its left padding column from the previous row */
             fixed_conv(&p, &pad_b, &pad_r, 3, 8, 1, 3, 2, 14, 24, 1);
+            p.col_tiles = 5; /* runs of tiles across rows (2 a row), staged at once */
         }
         span = p.h_in + p.pad_top + pad_b - p.dil_h * (p.k_h - 1) - 1;
         p.h_out = span < 0 ? 0 : span / p.stride_h + 1;
@@ -327,6 +329,7 @@ static int test_conv(void)
         if (w3 && chance(70)) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k <= 4) lo = -128, hi = 127; /* the assembly requantization's case */
         if (k >= 2 && k <= 4) p.y_zero_point = k == 3 ? 5 : -128;
+        if ((k == 5 || p.col_tiles > 1) && chance(70)) p.y_zero_point = -128, lo = -128, hi = 127; /* notie */
         if (w3 == 2 && chance(70)) p.y_zero_point = -128; /* ReLU outputs (conv_t.notie): the 6-wide kernel's case */
         p.act_min = lo;
         p.act_max = hi;

@@ -161,20 +161,24 @@ def dsp_conv_uses_ring(geo: dict[str, int], layout: int) -> bool:
 
 def dsp_conv_groups_tiles(geo: dict[str, int]) -> bool:
     """kernels_s8.h's mlc_conv2d_s8_groups_tiles without its col_tiles > 1: whether the DSP kernel can stage
-    several six-pixel tiles' columns at once (1x1, stride 1, no padding, rows as wide as the output's,
-    16..512 taps in steps of 16)."""
-    cig = _conv_taps(geo)[0]
-    return (geo["k_h"] == geo["k_w"] == 1 and geo["stride_h"] == geo["stride_w"] == 1 and geo["pad_top"] == 0
-            and geo["pad_left"] == 0 and geo["w_in"] == geo["w_out"] and geo["h_out"] <= geo["h_in"]
-            and 0 < cig <= 512 and cig % 16 == 0)
+    several six-pixel tiles' columns at once (up to 512 taps: 1x1, stride 1, no padding, rows as wide as the
+    output's, taps in steps of 16; or 3x3 at stride 2, dilation 1, blocks of four taps a multiple of 4 or
+    one less)."""
+    taps = _conv_taps(geo)[1]
+    pw = (geo["k_h"] == geo["k_w"] == 1 and geo["stride_h"] == geo["stride_w"] == 1 and geo["pad_top"] == 0
+          and geo["pad_left"] == 0 and geo["w_in"] == geo["w_out"] and geo["h_out"] <= geo["h_in"]
+          and taps % 16 == 0)
+    s2k3 = (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 2 and geo["dil_h"] == 1
+            and geo["dil_w"] == 1 and (taps + 3) // 4 % 4 in (0, 3))
+    return 0 < taps <= 512 and (pw or s2k3)
 
 
 def dsp_conv_scratch_bytes(geo: dict[str, int], layout: int) -> int:
     """kernels_s8.h's mlc_conv2d_s8_scratch_bytes: im2col columns, or with the ring of input rows
     (dsp_conv_uses_ring) the columns and the ring, or col_tiles tiles' columns (dsp_conv_groups_tiles)."""
     cig, taps = _conv_taps(geo)
-    if geo.get("col_tiles", 0) > 1 and dsp_conv_groups_tiles(geo):
-        return max(48 * (taps // 4) * geo["col_tiles"], 56 * ((taps + 3) // 4))
+    if geo.get("col_tiles", 0) > 1 and dsp_conv_groups_tiles(geo) and not dsp_conv_uses_ring(geo, layout):
+        return max(48 * ((taps + 3) // 4) * geo["col_tiles"], 56 * ((taps + 3) // 4))
     if dsp_conv_uses_ring(geo, layout):
         w_out = geo["w_out"]
         rows = (geo["k_h"] - 1) * geo["dil_h"] + 1 + geo["stride_h"] * ((w_out + 4) // w_out)
@@ -226,15 +230,16 @@ def conv_scratch_bytes(kernels: tuple[str, ...], geo: dict[str, int]) -> int:
 def conv_col_tiles(kernels: tuple[str, ...], geo: dict[str, int], size: int | None = None) -> int:
     """The mlc_conv2d_s8 col_tiles for a scratch of `size` bytes (None: as many as the layer's whole tiles,
     the most worth having): the largest count of six-pixel tiles whose columns fit, where the DSP kernel
-    stages several at once (dsp_conv_groups_tiles; input channels above 8, which its narrow path takes) and
-    there are two or more; else 0."""
-    if _kernel_dir_of("conv2d_s8.c", kernels) != "dsp" or not dsp_conv_groups_tiles(geo):
+    stages several at once (dsp_conv_groups_tiles; 1x1 with input channels above 8, which its narrow path
+    takes) and there are two or more; else 0."""
+    if (_kernel_dir_of("conv2d_s8.c", kernels) != "dsp" or not dsp_conv_groups_tiles(geo)
+            or dsp_conv_uses_ring(geo, conv_layout(kernels, geo))):
         return 0
     cig, taps = _conv_taps(geo)
     tiles = geo["h_out"] * geo["w_out"] // 6
-    if cig <= 8 or tiles < 2:
+    if (geo["k_h"] == 1 and cig <= 8) or tiles < 2:
         return 0
-    fit = tiles if size is None else min(tiles, size // (48 * (taps // 4)))
+    fit = tiles if size is None else min(tiles, size // (48 * ((taps + 3) // 4)))
     return fit if fit >= 2 else 0
 
 

@@ -92,16 +92,21 @@ static inline int mlc_conv2d_s8_uses_ring(const mlc_conv2d_s8_params_t *p)
 
 /**
  * Whether the DSP kernels may stage the columns of col_tiles six-pixel tiles at once for p (each output
- * channel's weights then widened once for all of them): 1x1, stride 1, no padding, output pixel i at input
- * offset i (rows as wide as the output's), taps a multiple of 16 and at most 512. The scratch then holds
- * col_tiles tiles' columns, 48 bytes per four taps each, if that is more than the usual scratch.
+ * channel's weights then widened once for all of them), at most 512 taps: 1x1, stride 1, no padding, output
+ * pixel i at input offset i (rows as wide as the output's), taps a multiple of 16; or 3x3, stride 2,
+ * dilation 1, blocks of four taps (the last one partial) a multiple of 4 or one less (e.g. a first layer on
+ * RGB: 27 taps, 7 blocks). The scratch then holds col_tiles tiles' columns, 48 bytes per block each, if that
+ * is more than the usual scratch.
  */
 static inline int mlc_conv2d_s8_groups_tiles(const mlc_conv2d_s8_params_t *p)
 {
-    const int32_t taps = p->groups > 0 ? p->c_in / p->groups : 0;
-    return p->col_tiles > 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_top == 0 && p->pad_left == 0 && p->w_in == p->w_out && p->h_out <= p->h_in && taps > 0 &&
-           taps % 16 == 0 && taps <= 512;
+    const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0, taps = cig * p->k_h * p->k_w;
+    const int32_t blocks = (taps + 3) / 4;
+    const int pw = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                   p->pad_left == 0 && p->w_in == p->w_out && p->h_out <= p->h_in && taps % 16 == 0;
+    const int s2k3 = p->k_h == 3 && p->k_w == 3 && p->stride_h == 2 && p->stride_w == 2 && p->dil_h == 1 &&
+                     p->dil_w == 1 && blocks % 4 != 1 && blocks % 4 != 2;
+    return p->col_tiles > 1 && taps > 0 && taps <= 512 && (pw || s2k3) && !mlc_conv2d_s8_uses_ring(p);
 }
 
 /** Scratch bytes the DSP mlc_conv2d_s8 needs for p (ignored by the reference kernel). */
@@ -109,7 +114,8 @@ static inline int32_t mlc_conv2d_s8_scratch_bytes(const mlc_conv2d_s8_params_t *
 {
     const int32_t cig = p->groups > 0 ? p->c_in / p->groups : 0, taps = cig * p->k_h * p->k_w;
     if (mlc_conv2d_s8_groups_tiles(p)) {
-        const int32_t group = 48 * (taps / 4) * p->col_tiles, one = MLC_CONV2D_S8_SCRATCH_BYTES(cig, 1, 1);
+        const int32_t group = 48 * ((taps + 3) / 4) * p->col_tiles;
+        const int32_t one = MLC_CONV2D_S8_SCRATCH_BYTES(cig, p->k_h, p->k_w);
         return group > one ? group : one;
     }
     if (mlc_conv2d_s8_uses_ring(p)) {

@@ -767,10 +767,11 @@ MLC_DSP_NOINLINE static void matmul_hex_fused(const conv_t *c, const int8_t *w, 
 #if MM_USE_ASM
 /* One channel's weights widened for matmul_hex_group: per block of four taps (w0, w2) and (w1, w3) as int16
    lanes, the two words SXTB16 and SXTB16 ROR 8 give. */
-static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb, int dbl)
+static void widen_weights(const conv_t *c, const int8_t *w, uint32_t *wb, int dbl)
 {
-    uint32_t *const end = wb + 2 * nb; /* nb a multiple of 4: four blocks a step, 19 instructions (GCC: 24) */
+    uint32_t *const end = wb + 2 * (c->nb & ~3); /* four blocks a step, 19 instructions (GCC: 24) */
     uint32_t v0, v1, v2, v3, e;
+    int32_t b;
 #define WW_ASM_ONE(v) "sxtb16 %[e], %[" v "]\n\tsxtb16 %[" v "], %[" v "], ror #8\n\tstrd   %[e], %[" v "], [%[wb]], #8\n\t"
 #define WW_ASM_DBL(v)                                                                                             \
     "sxtb16 %[e], %[" v "]\n\tsxtb16 %[" v "], %[" v "], ror #8\n\tsadd16 %[e], %[e], %[e]\n\t"                      \
@@ -787,10 +788,16 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb, int dbl)
                        [e] "=&r"(e)                                                                               \
                      : [end] "r"(end)                                                                             \
                      : "cc", "memory")
-    if (dbl) { /* doubled (int16 lanes of widened int8: exact), the requantization's left shift */
+    if (wb == end) {
+    } else if (dbl) { /* doubled (int16 lanes of widened int8: exact), the requantization's left shift */
         WW_ASM(WW_ASM_DBL);
     } else {
         WW_ASM(WW_ASM_ONE);
+    }
+    for (b = c->nb & ~3; b < c->nbp; ++b, wb += 2, w += 4) { /* the last blocks, the partial one zero-padded */
+        const uint32_t v = b < c->nb ? mlc_dsp_ld32(w) : mm_last_word(w, c->nt);
+        wb[0] = dbl ? mlc_dsp_dbl16(mlc_dsp_sxtb16(v)) : mlc_dsp_sxtb16(v);
+        wb[1] = dbl ? mlc_dsp_dbl16(mlc_dsp_sxtb16_odd(v)) : mlc_dsp_sxtb16_odd(v);
     }
 #undef WW_ASM
 #undef WW_ASM_DBL
@@ -820,11 +827,13 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb, int dbl)
 #define MG_ASM_BLOCKS4 MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK
 /* The tiles: per tile the bias (one LDM of six copies), the blocks four a loop test (wp against the weights' end), the
    requantization (rq's mult, add and right shift into we, wv, wp), a word and a halfword out, y on by 6. */
-#define MG_ASM(rqm, blocks)                                                                                       \
+#define MG_ASM(rqm, blocks) MG_ASM_AT(rqm, "", blocks)
+/* entry: a branch into the loop's blocks for a count of blocks that is not whole iterations */
+#define MG_ASM_AT(rqm, entry, blocks)                                                                             \
     __asm__ volatile("1:\n\t"                                                                                     \
                      "ldr    %[x0], %[b6p]\n\t"                                                                   \
                      "ldmia  %[x0], {r0, r1, r2, r3, r4, r5}\n\t"                                                   \
-                     "ldr    %[wp], %[wbp]\n\t"                                                                   \
+                     "ldr    %[wp], %[wbp]\n\t" entry                                                             \
                      "2:\n\t" blocks                                                                               \
                      "ldr    %[x0], %[wend]\n\t"                                                                  \
                      "cmp    %[wp], %[x0]\n\t"                                                                    \
@@ -851,8 +860,9 @@ static void widen_weights(const int8_t *w, int32_t nb, uint32_t *wb, int dbl)
                      : "cc", "memory")
 
 /*
- * One output channel over ntiles six-pixel tiles whose columns follow each other from cols (COL_BLOCK * nb
- * bytes a tile), its weights widened once (wb, widen_weights; nb a multiple of 4): 16 instructions a
+ * One output channel over ntiles six-pixel tiles whose columns follow each other from cols (COL_BLOCK * nbp
+ * bytes a tile), its weights widened once (wb, widen_weights; blocks a multiple of 4, or one less with
+ * doubled weights and notie, the first pass entered at its second block: mg_groups): 16 instructions a
  * block of four taps against matmul_hex_fused's 18 (no SXTB16 of the weight word), the usual requantization
  * (rq: the prepared form with lsh 1 and a right shift, no clamp), six outputs a tile from y on.
  */
@@ -860,8 +870,8 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
                                               const int16_t *cols, int32_t ntiles, int8_t *y, int dbl)
 {
     const uint8_t *ca = (const uint8_t *)cols;
-    const uint8_t *const cend = ca + COL_BLOCK * c->nb * ntiles;
-    const uint32_t *const wend = wb + 2 * c->nb;
+    const uint8_t *const cend = ca + COL_BLOCK * c->nbp * ntiles;
+    const uint32_t *const wend = wb + 2 * c->nbp;
     /* the accumulators in r0..r5: one LDM sets them from six copies of the bias */
     register int32_t a0 __asm__("r0"), a1 __asm__("r1"), a2 __asm__("r2"), a3 __asm__("r3"), a4 __asm__("r4");
     register int32_t a5 __asm__("r5");
@@ -872,15 +882,17 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
     MX_ASM_COLUMN_REGS;
     if (ntiles <= 0) return;
     b6[0] = b6[1] = b6[2] = b6[3] = b6[4] = b6[5] = (int32_t)((uint32_t)rq->bias << dbl);
-    if (dbl && c->nb % 8 == 0) { /* doubled weights (notie only): no left shift */
+    if (c->nbp % 4 == 3) { /* doubled weights and notie only (mg_variant): the first pass from the second block */
+        MG_ASM_AT(MG_ASM_RQ_NT_D, "b      4f\n\t", MG_ASM_BLOCK "4:\n\t" MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK);
+    } else if (dbl && c->nbp % 8 == 0) { /* doubled weights (notie only): no left shift */
         MG_ASM(MG_ASM_RQ_NT_D, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
     } else if (dbl) {
         MG_ASM(MG_ASM_RQ_NT_D, MG_ASM_BLOCKS4);
-    } else if (c->nb % 8 == 0 && c->notie) { /* eight blocks a loop test */
+    } else if (c->nbp % 8 == 0 && c->notie) { /* eight blocks a loop test */
         MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
     } else if (c->notie) {
         MG_ASM(MG_ASM_RQ_NT, MG_ASM_BLOCKS4);
-    } else if (c->nb % 8 == 0) {
+    } else if (c->nbp % 8 == 0) {
         MG_ASM(MG_ASM_RQ, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
     } else {
         MG_ASM(MG_ASM_RQ, MG_ASM_BLOCKS4);
@@ -888,6 +900,7 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
 }
 #undef MG_ASM_BLOCKS4
 #undef MG_ASM
+#undef MG_ASM_AT
 #undef MG_ASM_BLOCK
 #undef MG_ASM_RQ
 #undef MG_ASM_RQ_NT
@@ -1235,6 +1248,57 @@ MLC_DSP_NOINLINE static void ring_stage_pair(const conv_t *c, const ring_t *rg, 
     }
 }
 
+#if MM_USE_ASM
+/*
+ * The full six-pixel tiles of a chunk of cnt output channels (from oc0; y at the first one's plane) that can
+ * go in groups (mlc_conv2d_s8_groups_tiles, the chunk on the usual requantization, no clamp): runs of up to
+ * col_tiles tiles staged at once (pointwise rows: every full tile; 3x3 stride 2: tiles within one row and
+ * inside the input but for a row-initial left padding column, s2k3_inside), then per channel the weights
+ * widened once (doubled where 6 left shifts a tile outweigh 2 SADD16 a block) and matmul_hex_group over the
+ * run, from pixel px (a tile's first). Returns the first pixel not done (px itself when the tile there
+ * cannot go in a group: a top row at padding, a plane's last 1-5 pixels), which goes tile by tile.
+ */
+MLC_DSP_NOINLINE static int32_t conv_groups(const conv_t *c, const int8_t *xg, int16_t *scratch, const mlc_dsp_rq_t *rq,
+                                            int32_t oc0, int32_t cnt, int8_t *y, int pw, int32_t px)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int32_t full = c->plane_out / 6, tile_bytes = COL_BLOCK * c->nbp, w_out = p->w_out;
+    uint32_t wb[2 * 128]; /* 512 taps at most: mlc_conv2d_s8_groups_tiles */
+    int32_t t0 = px / 6, t, k;
+    while (t0 < full) {
+        int32_t run = 0, oh = 6 * t0 / w_out, ow = 6 * t0 % w_out;
+        int dbl;
+        if (pw) {
+            run = full - t0 < p->col_tiles ? full - t0 : p->col_tiles;
+            for (t = 0; t < run; ++t) pack_pointwise6(c, xg + 6 * (t0 + t), (uint8_t *)scratch + t * tile_bytes);
+        } else {
+            for (; run < p->col_tiles && t0 + run < full && ow + 6 <= w_out; ++run) {
+                const int in = s2k3_inside(c, oh, ow, ow + 5);
+                uint8_t *const out = (uint8_t *)scratch + run * tile_bytes;
+                if (in == 0) break;
+                stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left, out, 3);
+                if (in == 2) s2k3_clear_left(c, out);
+                ow += 6;
+                if (ow == w_out) {
+                    ow = 0;
+                    ++oh;
+                }
+            }
+        }
+        /* doubled weights save 6 left shifts a tile for 2 SADD16 a block (notie: one variant); blocks one
+           short of a multiple of 4 only run doubled */
+        dbl = c->notie && 3 * run > c->nbp;
+        if (run < 2 || (c->nbp % 4 == 3 && !dbl)) return 6 * t0;
+        for (k = 0; k < cnt; ++k) {
+            widen_weights(c, c->w + (oc0 + k) * c->taps, wb, dbl);
+            matmul_hex_group(c, wb, &rq[k], scratch, run, y + k * c->plane_out + 6 * t0, dbl);
+        }
+        t0 += run;
+    }
+    return 6 * t0;
+}
+#endif
+
 /*
  * The tiles of six output pixels: the columns of each pixel pair staged (from the ring when rg is given:
  * mlc_conv2d_s8_uses_ring; a tile's pixels span at most (w_out + 4) / w_out + 1 output rows, whose input
@@ -1273,33 +1337,22 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                                        c->bias != NULL ? c->bias[oc] : 0, c->taps);
                     uni &= rq[k].fast && rq[k].neg;
                 }
-                px = 0;
 #if MM_USE_ASM
-                if (rg == NULL && pw_run && uni && fused_ok && mlc_conv2d_s8_groups_tiles(p)) {
-                    /* col_tiles tiles' columns at once, each channel's weights widened once for them */
-                    uint32_t wb[2 * 128]; /* 512 taps at most: mlc_conv2d_s8_groups_tiles */
-                    const int32_t full = npix / 6, tile_bytes = COL_BLOCK * c->nb;
-                    int32_t t0, t;
-                    for (t0 = 0; t0 < full; t0 += p->col_tiles) {
-                        const int32_t nt = full - t0 < p->col_tiles ? full - t0 : p->col_tiles;
-                        for (t = 0; t < nt; ++t) {
-                            pack_pointwise6(c, xg + 6 * (t0 + t), (uint8_t *)scratch + t * tile_bytes);
-                        }
-                        /* doubled weights save 6 left shifts a tile for 2 SADD16 a block: with notie (one
-                           variant) and more tiles than blocks / 3 */
-                        const int dbl = c->notie && 3 * nt > c->nb;
-                        for (k = 0; k < cnt; ++k) {
-                            widen_weights(c->w + (oc0 + k) * c->taps, c->nb, wb, dbl);
-                            matmul_hex_group(c, wb, &rq[k], scratch, nt, yc + k * c->plane_out + 6 * t0, dbl);
+                const int grouped = rg == NULL && (pw_run || c->s2k3) && uni && fused_ok && mlc_conv2d_s8_groups_tiles(p);
+#endif
+                for (px = 0; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
+                    const int32_t left = npix - px < 6 ? npix - px : 6;
+#if MM_USE_ASM
+                    if (grouped && left == 6) { /* runs of tiles staged at once, each channel's weights widened once */
+                        const int32_t next = conv_groups(c, xg, scratch, rq, oc0, cnt, yc, pw_run, px);
+                        if (next > px) {
+                            px = next - 6; /* the loop steps on */
+                            oh = next / w_out;
+                            ow = next % w_out;
+                            continue;
                         }
                     }
-                    px = 6 * full; /* the last 1-5 pixels as below */
-                    oh = px / w_out;
-                    ow = px % w_out;
-                }
 #endif
-                for (; px < npix; px += 6) { /* six pixels: three column pairs interleaved */
-                    const int32_t left = npix - px < 6 ? npix - px : 6;
                     const int wide = left > 4 || !uni; /* else pairs 0 and 1, or pair 0, only */
                     const int32_t pairs = wide ? 3 : left > 2 ? 2 : 1;
                     if (rg != NULL) { /* the input rows of the tile's last pixel */
