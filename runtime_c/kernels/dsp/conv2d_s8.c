@@ -846,9 +846,8 @@ static void widen_weights(const conv_t *c, const int8_t *w, uint32_t *wb, int db
                      "bfi    %[a0], %[a3], #24, #8\n\t"                                                           \
                      "bfi    %[a4], %[a5], #8, #8\n\t"                                                            \
                      "ldr    %[x1], %[yp]\n\t"                                                                    \
-                     "str    %[a0], [%[x1]]\n\t"                                                                  \
-                     "strh   %[a4], [%[x1], #4]\n\t"                                                              \
-                     "add    %[x1], %[x1], #6\n\t"                                                                \
+                     "str    %[a0], [%[x1]], #6\n\t"                                                              \
+                     "strh   %[a4], [%[x1], #-2]\n\t"                                                             \
                      "str    %[x1], %[yp]\n\t"                                                                    \
                      "ldr    %[x0], %[cend]\n\t"                                                                  \
                      "cmp    %[ca], %[x0]\n\t"                                                                    \
