@@ -24,9 +24,11 @@ def _count(rel: str) -> int:
 @pytest.mark.parametrize("board_name", ["cortex-m4", "cortex-m55"])
 @pytest.mark.parametrize("rel", PRE_QUANTIZED + sorted(PTQ))
 def test_emulator_host_and_simulator_byte_identical(rel, board_name):
+    """The program compiled for the board (its kernels' scratch, layouts and col_tiles, as `mlc build
+    --board` does) against the one compiled for the reference kernels on the host, and the simulator."""
     c = compiled(rel)
     x = calib_inputs(rel, _count(rel))
-    board = run_built(c, board_name, x)
+    board = run_built(compiled(rel, board_name), board_name, x)
     host = run_built(c, "host", x)
     sim = simulate_batch(c.program, [x])[0].reshape(board.shape)
     assert board.tobytes() == host.tobytes() == sim.tobytes()
@@ -52,8 +54,7 @@ def test_optimized_kernels_match_reference_on_bench_nets(rel, board_name):
     from toolchain.boards import load_board
 
     assert load_board(board_name).kernels[0] != "ref", f"{board_name} no longer takes optimized kernels"
-    c = compiled(rel)
     x = calib_inputs(rel, 1)
-    got = run_built(c, board_name, x)
-    sim = simulate_batch(c.program, [x])[0].reshape(got.shape)
+    got = run_built(compiled(rel, board_name), board_name, x)  # compiled as `mlc build --board` does
+    sim = simulate_batch(compiled(rel).program, [x])[0].reshape(got.shape)
     assert got.tobytes() == sim.tobytes()

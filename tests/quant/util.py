@@ -28,9 +28,11 @@ def calib_inputs(rel: str, count: int | None = None) -> np.ndarray:
     return x.astype(np.float32)[:count]
 
 
-def compiled(rel: str) -> Compiled:
+def compiled(rel: str, board: str | None = None) -> Compiled:
+    """The model compiled as `mlc build --board board` compiles it (weight layouts, kernel scratch and
+    col_tiles for the board's kernels), or for the reference kernels without a board."""
     quant = QuantOptions("int8", PTQ[rel]) if rel in PTQ else None
-    return compile_model(MODELS / rel, quant=quant)
+    return compile_model(MODELS / rel, quant=quant, board=load_board(board) if board else None)
 
 
 def run_built(c: Compiled, board: str, x: np.ndarray) -> np.ndarray:
