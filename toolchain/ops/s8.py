@@ -230,14 +230,15 @@ def conv_scratch_bytes(kernels: tuple[str, ...], geo: dict[str, int]) -> int:
 def conv_col_tiles(kernels: tuple[str, ...], geo: dict[str, int], size: int | None = None) -> int:
     """The mlc_conv2d_s8 col_tiles for a scratch of `size` bytes (None: as many as the layer's whole tiles,
     the most worth having): the largest count of six-pixel tiles whose columns fit, where the DSP kernel
-    stages several at once (dsp_conv_groups_tiles; 1x1 with input channels above 8, which its narrow path
-    takes) and there are two or more; else 0."""
+    stages several at once (dsp_conv_groups_tiles; not 1x1 with up to 8 input channels, which its narrow
+    path takes, nor depthwise) and there are two or more; else 0."""
     if (_kernel_dir_of("conv2d_s8.c", kernels) != "dsp" or not dsp_conv_groups_tiles(geo)
             or dsp_conv_uses_ring(geo, conv_layout(kernels, geo))):
         return 0
     cig, taps = _conv_taps(geo)
     tiles = geo["h_out"] * geo["w_out"] // 6
-    if (geo["k_h"] == 1 and cig <= 8) or tiles < 2:
+    depthwise = geo["groups"] == geo["c_in"] == geo["c_out"]  # the depthwise kernels take these, not im2col
+    if (geo["k_h"] == 1 and cig <= 8) or depthwise or tiles < 2:
         return 0
     fit = tiles if size is None else min(tiles, size // (48 * ((taps + 3) // 4)))
     return fit if fit >= 2 else 0
