@@ -44,44 +44,8 @@ static MLC_DSP_ALWAYS_INLINE int32_t quant_one(float v, int32_t zp)
 }
 
 #if MLC_QUANT_VCVTR && defined(__OPTIMIZE__)
-/* nq groups of four elements as quant_one: one VLDM of four floats, VMOVs of two, one word store (25
-   instructions a group; GCC's loop over quant_one took 31: four VLDRs, four VMOVs) */
-static void quant_groups(const float *x, int8_t *y, int32_t nq, float scale, int32_t zp)
-{
-    const float *const end = x + 4 * nq;
-    uint32_t a, b, c, d;
-    __asm__ volatile("1:\n\t"
-                     "vldmia        %[x]!, {s0-s3}\n\t"
-                     "vdiv.f32      s0, s0, %[sc]\n\t"
-                     "vdiv.f32      s1, s1, %[sc]\n\t"
-                     "vdiv.f32      s2, s2, %[sc]\n\t"
-                     "vdiv.f32      s3, s3, %[sc]\n\t"
-                     "vcvtr.s32.f32 s0, s0\n\t"
-                     "vcvtr.s32.f32 s1, s1\n\t"
-                     "vcvtr.s32.f32 s2, s2\n\t"
-                     "vcvtr.s32.f32 s3, s3\n\t"
-                     "vmov          %[a], %[b], s0, s1\n\t"
-                     "vmov          %[c], %[d], s2, s3\n\t"
-                     "qadd          %[a], %[a], %[zp]\n\t"
-                     "qadd          %[b], %[b], %[zp]\n\t"
-                     "qadd          %[c], %[c], %[zp]\n\t"
-                     "qadd          %[d], %[d], %[zp]\n\t"
-                     "ssat          %[a], #8, %[a]\n\t"
-                     "ssat          %[b], #8, %[b]\n\t"
-                     "ssat          %[c], #8, %[c]\n\t"
-                     "ssat          %[d], #8, %[d]\n\t"
-                     "bfi           %[a], %[b], #8, #8\n\t"
-                     "bfi           %[a], %[c], #16, #8\n\t"
-                     "bfi           %[a], %[d], #24, #8\n\t"
-                     "str           %[a], [%[y]], #4\n\t"
-                     "cmp           %[x], %[end]\n\t"
-                     "bne           1b"
-                     : [x] "+r"(x), [y] "+r"(y), [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d)
-                     : [sc] "t"(scale), [zp] "r"(zp), [end] "r"(end)
-                     : "s0", "s1", "s2", "s3", "cc", "memory");
-}
-/* n8 groups of eight as quant_groups: one VLDM of eight floats, two word stores (47 instructions a group, 50
-   as two of quant_groups) */
+/* n8 groups of eight elements as quant_one: one VLDM of eight floats, VMOVs of two, two word stores (47
+   instructions a group; GCC's loop over quant_one took 31 for four: four VLDRs, four VMOVs) */
 static void quant_groups8(const float *x, int8_t *y, int32_t n8, float scale, int32_t zp)
 {
     const float *const end = x + 8 * n8;
@@ -132,10 +96,6 @@ int mlc_quantize_f32_s8(const mlc_quant_params_t *p, const float *x, int8_t *y)
     if (n >= 8) {
         quant_groups8(x, y, n / 8, scale, zp);
         i = 8 * (n / 8);
-    }
-    if (n - i >= 4) {
-        quant_groups(x + i, y + i, 1, scale, zp);
-        i += 4;
     }
 #else
     i = 0;
