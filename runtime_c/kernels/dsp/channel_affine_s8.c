@@ -40,7 +40,7 @@ static MLC_DSP_ALWAYS_INLINE void ca_prepare(mlc_dsp_rq_t *q, int32_t mult, int3
     q->neg = (uint8_t)(right > 0);
     /* |acc| * 2^left < 2^30; right <= 22 keeps |2^(right-1) + zp * 2^right| < 2^30 */
     q->fast = (uint8_t)(left <= 29 && bound <= (0x3FFFFFFFu >> left));
-    q->add = q->fast ? (right > 0 ? (int32_t)1 << (right - 1) : 0) + zp * ((int32_t)1 << right) : 0;
+    q->add = q->fast ? mlc_dsp_rq_add(right, zp) : 0;
 }
 
 /* requant.h's mlc_requant_s8 before the clamp for acc (needs q fast), parameters in registers. */

@@ -788,10 +788,9 @@ static void widen_weights(const conv_t *c, const int8_t *w, uint32_t *wb, int db
                        [e] "=&r"(e)                                                                               \
                      : [end] "r"(end)                                                                             \
                      : "cc", "memory")
-    if (wb == end) {
-    } else if (dbl) { /* doubled (int16 lanes of widened int8: exact), the requantization's left shift */
+    if (wb != end && dbl) { /* doubled (int16 lanes of widened int8: exact), the requantization's left shift */
         WW_ASM(WW_ASM_DBL);
-    } else {
+    } else if (wb != end) {
         WW_ASM(WW_ASM_ONE);
     }
     for (b = c->nb & ~3; b < c->nbp; ++b, wb += 2, w += 4) { /* the last blocks, the partial one zero-padded */
@@ -861,7 +860,7 @@ static void widen_weights(const conv_t *c, const int8_t *w, uint32_t *wb, int db
 /*
  * One output channel over ntiles six-pixel tiles whose columns follow each other from cols (COL_BLOCK * nbp
  * bytes a tile), its weights widened once (wb, widen_weights; blocks a multiple of 4, or one less with
- * doubled weights and notie, the first pass entered at its second block: mg_groups): 16 instructions a
+ * doubled weights and notie, the first pass entered at its second block: conv_groups): 16 instructions a
  * block of four taps against matmul_hex_fused's 18 (no SXTB16 of the weight word), the usual requantization
  * (rq: the prepared form with lsh 1 and a right shift, no clamp), six outputs a tile from y on.
  */
@@ -881,7 +880,7 @@ MLC_DSP_NOINLINE static void matmul_hex_group(const conv_t *c, const uint32_t *w
     MX_ASM_COLUMN_REGS;
     if (ntiles <= 0) return;
     b6[0] = b6[1] = b6[2] = b6[3] = b6[4] = b6[5] = (int32_t)((uint32_t)rq->bias << dbl);
-    if (c->nbp % 4 == 3) { /* doubled weights and notie only (mg_variant): the first pass from the second block */
+    if (c->nbp % 4 == 3) { /* doubled weights and notie only (conv_groups): the first pass from the second block */
         MG_ASM_AT(MG_ASM_RQ_NT_D, "b      4f\n\t", MG_ASM_BLOCK "4:\n\t" MG_ASM_BLOCK MG_ASM_BLOCK MG_ASM_BLOCK);
     } else if (dbl && c->nbp % 8 == 0) { /* doubled weights (notie only): no left shift */
         MG_ASM(MG_ASM_RQ_NT_D, MG_ASM_BLOCKS4 MG_ASM_BLOCKS4);
@@ -1075,6 +1074,18 @@ static void s2k3_clear_left(const conv_t *c, uint8_t *cols)
         const int32_t j = t % 4;
         mlc_dsp_st16(cols + COL_BLOCK * (t / 4) + (j & 1) * 8 + (j & 2), 0);
     }
+}
+
+/* The six pixels (oh, ow .. ow + 5) of one row into a tile's columns at out by stage_pairs_s2k3, when
+   s2k3_inside allows it (a row-initial left padding column zeroed after); returns 0, staging nothing, else. */
+static MLC_DSP_ALWAYS_INLINE int stage_tile_s2k3(const conv_t *c, const int8_t *xg, int32_t oh, int32_t ow, uint8_t *out)
+{
+    const mlc_conv2d_s8_params_t *p = c->p;
+    const int in = ow + 6 <= p->w_out ? s2k3_inside(c, oh, ow, ow + 5) : 0;
+    if (in == 0) return 0;
+    stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left, out, 3);
+    if (in == 2) s2k3_clear_left(c, out);
+    return 1;
 }
 
 /*
@@ -1271,12 +1282,8 @@ MLC_DSP_NOINLINE static int32_t conv_groups(const conv_t *c, const int8_t *xg, i
             run = full - t0 < p->col_tiles ? full - t0 : p->col_tiles;
             for (t = 0; t < run; ++t) pack_pointwise6(c, xg + 6 * (t0 + t), (uint8_t *)scratch + t * tile_bytes);
         } else {
-            for (; run < p->col_tiles && t0 + run < full && ow + 6 <= w_out; ++run) {
-                const int in = s2k3_inside(c, oh, ow, ow + 5);
-                uint8_t *const out = (uint8_t *)scratch + run * tile_bytes;
-                if (in == 0) break;
-                stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left, out, 3);
-                if (in == 2) s2k3_clear_left(c, out);
+            for (; run < p->col_tiles && t0 + run < full; ++run) {
+                if (!stage_tile_s2k3(c, xg, oh, ow, (uint8_t *)scratch + run * tile_bytes)) break;
                 ow += 6;
                 if (ow == w_out) {
                     ow = 0;
@@ -1320,7 +1327,6 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
     const int fused_ok = p->act_min == -128 && p->act_max == 127 && (c->nt == 0 || c->nb > 0); /* matmul_hex's */
 #endif
     int32_t n, g, c0, k, px, q;
-    int in6;
     for (n = 0; n < p->n; ++n) {
         for (g = 0; g < p->groups; ++g) {
             const int8_t *xg = x + (n * p->c_in + g * c->cig) * c->plane_in;
@@ -1359,12 +1365,9 @@ static MLC_DSP_ALWAYS_INLINE void conv_tiles(const conv_t *c, const int8_t *x, i
                         const int32_t need = (last / w_out) * p->stride_h + reach;
                         for (; next_row <= need; ++next_row) ring_fill(c, rg, xg, next_row);
                     }
-                    if (rg == NULL && c->s2k3 && pairs == 3 && left == 6 && ow + 6 <= w_out &&
-                        (in6 = s2k3_inside(c, oh, ow, ow + 5)) != 0) {
-                        /* six pixels of one row inside the input: one call stages the three pairs */
-                        stage_pairs_s2k3(c, xg + (2 * oh - p->pad_top) * p->w_in + 2 * ow - p->pad_left,
-                                         (uint8_t *)scratch, 3);
-                        if (in6 == 2) s2k3_clear_left(c, (uint8_t *)scratch);
+                    if (rg == NULL && c->s2k3 && pairs == 3 && left == 6 &&
+                        stage_tile_s2k3(c, xg, oh, ow, (uint8_t *)scratch)) {
+                        /* six pixels of one row inside the input: one call staged the three pairs */
                         ow += 6;
                         if (ow == w_out) {
                             ow = 0;
@@ -1437,9 +1440,7 @@ static int dw_all_fast(const conv_t *c)
     int32_t ch;
     if (c->lo4 != 0x80808080u || c->hi4 != 0x7F7F7F7Fu) return 0;
     for (ch = 0; ch < c->p->c_out; ++ch) {
-        const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0, sh = mlc_qm_shift(c->qmult[ch]);
-        const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
-        if (sh >= 0 || sh < -22 || abs_b0 > 0x3FFFFFFFu - 9u * 32640u) return 0;
+        if (!dw_fast_channel(c, ch)) return 0;
     }
     return 1;
 }

@@ -31,6 +31,16 @@ typedef struct {
     uint8_t notie;
 } conv_t;
 
+/* Whether channel ch of a 3x3 depthwise convolution (9 taps) takes mlc_dsp_rq_prepare's form with lsh 1 and a
+   right shift of 1..22 (its bias bound for 9 taps): the usual channel, which the depthwise kernels prepare
+   inline. */
+static inline int dw_fast_channel(const conv_t *c, int32_t ch)
+{
+    const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0, sh = mlc_qm_shift(c->qmult[ch]);
+    const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
+    return sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u;
+}
+
 /* The hot loops in assembly: GCC 12 spills and reloads column words in the C loops. (Unoptimized builds,
    which reserve a frame pointer, use the C.) */
 #if MLC_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)

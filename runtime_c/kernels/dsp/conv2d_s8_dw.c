@@ -856,17 +856,16 @@ static MLC_DSP_ALWAYS_INLINE void dw_kernel_prepare(const conv_t *c, int32_t ch,
 {
     const int8_t *const wc = c->w + ch * 9;
     const int32_t b0 = c->bias != NULL ? c->bias[ch] : 0;
-    const int32_t qm = c->qmult[ch], sh = mlc_qm_shift(qm);
-    const uint32_t abs_b0 = b0 < 0 ? 0u - (uint32_t)b0 : (uint32_t)b0;
-    if (asm_ok && sh < 0 && sh >= -22 && abs_b0 <= 0x3FFFFFFFu - 9u * 32640u) {
-        const int32_t right = -sh;
+    const int32_t qm = c->qmult[ch];
+    if (asm_ok && dw_fast_channel(c, ch)) {
+        const int32_t right = -mlc_qm_shift(qm);
         const uint32_t v0 = mlc_dsp_ld32(wc), v1 = mlc_dsp_ld32(wc + 4);
         const uint32_t e0 = mlc_dsp_sxtb16(v0), o0 = mlc_dsp_sxtb16_odd(v0); /* (w0, w2), (w1, w3) */
         const uint32_t e1 = mlc_dsp_sxtb16(v1), o1 = mlc_dsp_sxtb16_odd(v1); /* (w4, w6), (w5, w7) */
         int32_t wsum;
         rq->bias = b0;
         rq->mult = mlc_qm_mult(qm);
-        rq->add = ((int32_t)1 << (right - 1)) + c->p->y_zero_point * ((int32_t)1 << right);
+        rq->add = mlc_dsp_rq_add_right(right, c->p->y_zero_point);
         rq->rsh = (uint8_t)right;
         rq->lsh = 0;
         rq->neg = 1;
@@ -1243,7 +1242,7 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w3(const conv_t *c, const int8_t *x, in
     for (i = 0; i < nch; ++i, xc += plane_in, yc += 9) {
         const int32_t ch = i % p->c_out, b0 = c->bias != NULL ? c->bias[ch] : 0, qm = c->qmult[ch];
         const uint32_t rsh = (uint32_t)-mlc_qm_shift(qm); /* 1..22 */
-        const int32_t m = mlc_qm_mult(qm), ad = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
+        const int32_t m = mlc_qm_mult(qm), ad = mlc_dsp_rq_add_right((int32_t)rsh, zp);
         if (s2) {
             w3_plane3(c, xc, c->w + 9 * ch, yc, b0, 1, m, ad, rsh);
         } else {
@@ -1464,7 +1463,7 @@ MLC_DSP_NOINLINE void mlc_dsp_conv_dw3x3_w6(const conv_t *c, const int8_t *x, in
         w6_starts(t.s[1], s2b, xzp, l0 + l1 + l2, f0 + f1 + f2, r0 + r1 + r2);
         w6_starts(t.s[2], s2b, xzp, l0 + l1, f0 + f1, r0 + r1);
         t.rq[0] = mlc_qm_mult(qm);
-        t.rq[1] = ((int32_t)1 << (rsh - 1)) + zp * ((int32_t)1 << rsh);
+        t.rq[1] = mlc_dsp_rq_add_right((int32_t)rsh, zp);
         t.rq[2] = (int32_t)rsh;
         w6_plane(&t, x + i * c->plane_in, y + i * c->plane_out, h);
     }

@@ -408,6 +408,18 @@ static inline void mlc_dsp_rq_prepare_bound(mlc_dsp_rq_t *q, int32_t mult, int32
     q->add = q->fast ? (int32_t)add : 0;
 }
 
+/** The prepared form's add term for a right shift of `right` (1..22) and zero point zp: 2^(right-1) + zp 2^right. */
+static inline int32_t mlc_dsp_rq_add_right(int32_t right, int32_t zp)
+{
+    return ((int32_t)1 << (right - 1)) + zp * ((int32_t)1 << right);
+}
+
+/** The same for a right shift of 0..22 (0: zp). */
+static inline int32_t mlc_dsp_rq_add(int32_t right, int32_t zp)
+{
+    return right > 0 ? mlc_dsp_rq_add_right(right, zp) : zp;
+}
+
 /**
  * Prepare channel (mult, shift) with output zero point zp, for accumulators bias + taps products
  * (|x - x_zp| <= 255, |w| <= 128). The same decisions as mlc_dsp_rq_prepare_bound in 32-bit arithmetic,
@@ -428,7 +440,7 @@ static inline void mlc_dsp_rq_prepare(mlc_dsp_rq_t *q, int32_t mult, int32_t shi
         q->rsh = (uint8_t)right;
         q->neg = (uint8_t)(right > 0);
         q->fast = (uint8_t)(left <= 29 && bound <= (0x3FFFFFFFu >> left));
-        q->add = q->fast ? (right > 0 ? (int32_t)1 << (right - 1) : 0) + zp * ((int32_t)1 << right) : 0;
+        q->add = q->fast ? mlc_dsp_rq_add(right, zp) : 0;
     }
     q->bias = bias;
 }
