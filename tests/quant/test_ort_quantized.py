@@ -1,7 +1,9 @@
 """Models quantized by onnxruntime.quantization itself, in every format it writes (QDQ and QOperator,
 int8 and uint8 activations, per-channel and per-tensor weights), through Conv, Relu, Mul and Add with a
 constant, AveragePool, GlobalAveragePool, Flatten, MatMul and Sigmoid: within one output step of
-onnxruntime running the quantized graph, byte-identical to the Python simulator, and mostly int8."""
+onnxruntime running the quantized graph, byte-identical to the Python simulator, and mostly int8.
+Then operators onnxruntime leaves on quantized values or writes as com.microsoft nodes (MaxPool, Resize,
+Pad, QLinearConcat, QLinearSoftmax, ArgMax), and a float operator whose output quantization holds a Relu."""
 
 from __future__ import annotations
 
@@ -44,16 +46,10 @@ def _samples(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 1, 4, 6, 6), dtype=np.float32)
 
 
-@pytest.mark.parametrize("per_channel", [True, False], ids=["per-channel", "per-tensor"])
-@pytest.mark.parametrize("act", ["QInt8", "QUInt8"])
-@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
-def test_onnxruntime_quantized_model(tmp_path, fmt, act, per_channel):
-    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
-    onnx.save(_float_model(), src)
-
+def _quantize(src, dst, samples: np.ndarray, fmt: str, act: str, per_channel: bool) -> None:
     class Reader(quantization.CalibrationDataReader):
         def __init__(self) -> None:
-            self.data = iter([{"x": x} for x in _samples(16, 1)])
+            self.data = iter([{"x": x[None]} for x in samples])
 
         def get_next(self):
             return next(self.data, None)
@@ -61,15 +57,101 @@ def test_onnxruntime_quantized_model(tmp_path, fmt, act, per_channel):
     quantization.quantize_static(str(src), str(dst), Reader(), quant_format=getattr(quantization.QuantFormat, fmt),
                                  activation_type=getattr(quantization.QuantType, act),
                                  weight_type=quantization.QuantType.QInt8, per_channel=per_channel)
+
+
+def _host_run(path, c, x: np.ndarray, out_dir):
+    board = load_board("host")
+    res = build(path, board, out_dir, compiled=c)
+    return execute(res, board, batch_from_arrays([x[:, None]], c.program.inputs, "x")).outputs
+
+
+@pytest.mark.parametrize("per_channel", [True, False], ids=["per-channel", "per-tensor"])
+@pytest.mark.parametrize("act", ["QInt8", "QUInt8"])
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_onnxruntime_quantized_model(tmp_path, fmt, act, per_channel):
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(_float_model(), src)
+    _quantize(src, dst, _samples(16, 1)[:, 0], fmt, act, per_channel)
     c = compile_model(dst)
     int8_layers = [layer.op for layer in c.program.layers if any(k.fn.endswith("_s8") for k in layer.calls)]
     assert {"Conv", "Mul", "Add", "AveragePool", "GlobalAveragePool", "MatMul", "Sigmoid"} <= set(int8_layers)
-    x = _samples(16, 2).reshape(16, 1, 4, 6, 6)
-    board = load_board("host")
-    res = build(dst, board, tmp_path / "out", compiled=c)
-    batch = batch_from_arrays([x.reshape(16, 1, 4, 6, 6)], c.program.inputs, "x")
-    got = execute(res, board, batch).outputs[0].reshape(16, -1)
-    want = ort_as_written(dst, x.reshape(16, 4, 6, 6)[:, None].reshape(16, 1, 4, 6, 6)[:, 0])
+    x = _samples(16, 2)[:, 0]
+    got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(16, -1)
+    want = ort_as_written(dst, x)
     steps = np.abs(got.astype(np.float64) - want) / c.program.outputs[0].scale
     assert np.mean(steps <= 1 + 1e-3) >= 0.99 and steps.max() <= 2 + 1e-3, steps.max()
+    batch = batch_from_arrays([x[:, None]], c.program.inputs, "x")
     assert simulate_batch(c.program, batch.arrays)[0].reshape(got.shape).tobytes() == got.tobytes()
+
+
+def _movement_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(3)
+
+    def w(name: str, shape: tuple[int, ...], sd: float = 0.3) -> onnx.TensorProto:
+        return numpy_helper.from_array(rng.normal(0, sd, shape).astype(np.float32), name)
+
+    inits = [w("W1", (6, 3, 3, 3)), w("B1", (6,), 0.1), w("W2", (4, 6, 3, 3)), w("B2", (4,), 0.1),
+             w("G", (5, 10)), w("GB", (5,), 0.1), numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "sc"),
+             numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")]
+    nodes = [helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Resize", ["p1", "", "sc"], ["u"], mode="nearest"),
+             helper.make_node("Pad", ["u", "pads"], ["pp"]),
+             helper.make_node("Conv", ["pp", "W2", "B2"], ["c2"]),
+             helper.make_node("Concat", ["c2", "r1"], ["cat"], axis=1),
+             helper.make_node("GlobalAveragePool", ["cat"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["f"]),
+             helper.make_node("Gemm", ["f", "G", "GB"], ["gm"], transB=1),
+             helper.make_node("Softmax", ["gm"], ["y"]),
+             helper.make_node("ArgMax", ["gm"], ["best"], axis=1)]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5]),
+                           helper.make_tensor_value_info("best", TensorProto.INT64, [1, 1])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("act", ["QInt8", "QUInt8"])
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_onnxruntime_quantized_movement_concat_softmax(tmp_path, fmt, act):
+    """QOperator: MaxPool, Resize and Pad on quantized values (Pad's value stored quantized), QLinearConcat
+    of differently quantized inputs, QLinearSoftmax and ArgMax of a quantized tensor."""
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(_movement_model(), src)
+    rng = np.random.default_rng(4)
+    _quantize(src, dst, rng.random((16, 3, 8, 8), dtype=np.float32) * 2 - 0.5, fmt, act, per_channel=True)
+    if fmt == "QOperator":
+        kinds = {n.op_type for n in onnx.load(dst).graph.node}
+        assert {"QLinearConcat", "QLinearSoftmax", "Pad", "Resize"} <= kinds, kinds
+    c = compile_model(dst)
+    x = rng.random((8, 3, 8, 8), dtype=np.float32) * 2 - 0.5
+    got = _host_run(dst, c, x, tmp_path / "out")
+    want = ort_as_written(dst, x)
+    steps = np.abs(got[0].reshape(8, -1).astype(np.float64) - want) / c.program.outputs[0].scale
+    assert np.mean(steps <= 1 + 1e-3) >= 0.99 and steps.max() <= 2 + 1e-3, steps.max()
+    assert np.array_equal(np.asarray(got[1]).reshape(-1), np.argmax(want, axis=1))
+
+
+def test_float_operator_output_keeps_its_quantization(tmp_path):
+    """onnxruntime folds a Relu after ConvTranspose (no int8 kernel) into the output's uint8 zero point 0:
+    the float ConvTranspose's output is quantized as the model says, so the Relu's clamp holds."""
+    rng = np.random.default_rng(5)
+    inits = [numpy_helper.from_array(rng.normal(0, 0.3, s).astype(np.float32), n)
+             for n, s in [("W", (4, 2, 3, 3)), ("B", (4,)), ("WT", (4, 3, 3, 3)), ("BT", (3,))]]
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("ConvTranspose", ["r", "WT", "BT"], ["t"], strides=[2, 2], pads=[1, 1, 1, 1],
+                              output_padding=[1, 1]),
+             helper.make_node("Relu", ["t"], ["y"])]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 12, 12])], inits)
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), src)
+    _quantize(src, dst, rng.random((16, 2, 6, 6), dtype=np.float32) * 2 - 0.5, "QDQ", "QUInt8", per_channel=True)
+    assert "Relu" not in {n.op_type for n in onnx.load(dst).graph.node}
+    c = compile_model(dst)
+    x = rng.random((8, 2, 6, 6), dtype=np.float32) * 2 - 0.5
+    got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(8, -1)
+    assert got.min() >= 0.0
+    steps = np.abs(got.astype(np.float64) - ort_as_written(dst, x)) / c.program.outputs[0].scale
+    assert np.mean(steps <= 1 + 1e-3) >= 0.99 and steps.max() <= 2 + 1e-3, steps.max()

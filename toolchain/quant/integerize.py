@@ -3,7 +3,8 @@
 Every operator whose run-time inputs and outputs are all quantized, and whose definition accepts them
 (OpDef.check_s8), runs on int8; everything else stays float. Where a tensor crosses between the two, a
 QuantizeLinear or DequantizeLinear node is inserted, so the float parts compute exactly what they computed
-before on the dequantized values. Graph inputs and outputs keep their names and float types: the float
+before on the dequantized values, and a float operator's quantized output is rounded and clamped as the
+model defines before anything reads it. Graph inputs and outputs keep their names and float types: the float
 wrapper of the device API; the int8 names are `<tensor>_q`.
 """
 
@@ -69,6 +70,21 @@ def _through_views(g: Graph) -> None:
             x.quant = y.quant
 
 
+def _round_trip(g: Graph, o: str, nodes: list[Node], as_int8: dict[str, str]) -> str:
+    """A float operator's output that the model quantizes: the operator writes a raw float tensor, which is
+    quantized at once, so readers see the rounded and clamped values the model defines (a Relu that
+    onnxruntime folded into a zero point lives only in that clamp). Returns the raw tensor's name."""
+    q = g.tensors[o].quant
+    assert q is not None
+    raw = _fresh(g, f"{o}_raw")
+    g.tensors[raw] = Tensor(raw, g.tensors[o].shape, "float32", None, None)
+    name = _fresh(g, f"{o}_q")
+    g.tensors[name] = Tensor(name, g.tensors[o].shape, "int8", None, q)
+    nodes.append(Node("QuantizeLinear", f"{o}_quantize", [raw] + _params(g, o, q), [name]))
+    as_int8[o] = name
+    return raw
+
+
 def integerize(g: Graph) -> Graph:
     _through_views(g)
     decisions = int8_decisions(g)
@@ -110,7 +126,13 @@ def integerize(g: Graph) -> Graph:
             n.outputs = outs
         else:
             n.inputs = [float_of(i) if _runtime(g, i) and g.tensors[i].dtype == "float32" else i for i in n.inputs]
-            as_float.update(o for o in n.outputs if o)
+            nodes.append(n)
+            for k, o in enumerate(n.outputs):
+                if o and g.tensors[o].quant is not None and g.tensors[o].dtype == "float32":
+                    n.outputs[k] = _round_trip(g, o, nodes, as_int8)
+                elif o:
+                    as_float.add(o)
+            continue
         nodes.append(n)
     for o in g.outputs:
         if g.tensors[o].dtype == "float32" and not g.tensors[o].is_const:

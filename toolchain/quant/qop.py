@@ -27,12 +27,17 @@ _QLINEAR = {
     (MS, "QLinearGlobalAveragePool"): ("GlobalAveragePool", [(0, 1, 2)], (3, 4), None),
     (MS, "QLinearSigmoid"): ("Sigmoid", [(0, 1, 2)], (3, 4), None),
     (MS, "QLinearLeakyRelu"): ("LeakyRelu", [(0, 1, 2)], (3, 4), None),
+    (MS, "QLinearSoftmax"): ("Softmax", [(0, 1, 2)], (3, 4), None),
     (MS, "QGemm"): ("Gemm", [(0, 1, 2), (3, 4, 5)], (7, 8), 6),
 }
 # Operators whose meaning on quantized values is the same operator on the real values, with the input's
 # quantization on the output.
+# (Resize in nearest mode only copies; its linear modes on quantized values round as the float operator
+# followed by the quantization does, within one step of onnxruntime's integer interpolation.)
 PASS_THROUGH = {"MaxPool", "GlobalMaxPool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Identity",
-                "Slice", "DepthToSpace", "SpaceToDepth", "Split"}
+                "Slice", "DepthToSpace", "SpaceToDepth", "Split", "Pad", "Resize", "Gather", "Tile", "Expand"}
+# Operators that read quantized values and write something else (indices): the same on the real values.
+DEQUANTIZED_INPUT = {"ArgMax", "ArgMin"}
 _INTEGER_MATMUL = {"MatMulInteger": "MatMul", "ConvInteger": "Conv"}
 _FLOAT24 = 1 << 24
 
@@ -41,8 +46,12 @@ def _dom(node: onnx.NodeProto) -> str:
     return "" if node.domain in ("", "ai.onnx") else node.domain
 
 
+_SPECIAL = {(MS, "QLinearConcat"), (MS, "QLinearWhere")}
+
+
 def is_qoperator(model: onnx.ModelProto) -> bool:
-    return any((_dom(n), n.op_type) in _QLINEAR or n.op_type in _INTEGER_MATMUL for n in model.graph.node)
+    return any((_dom(n), n.op_type) in _QLINEAR or (_dom(n), n.op_type) in _SPECIAL or n.op_type in _INTEGER_MATMUL
+               for n in model.graph.node)
 
 
 class _Rewriter:
@@ -96,7 +105,8 @@ class _Rewriter:
             float_ins.append(self.dq(ins[xi], ins[si], ins[zi], axis))
         if bias is not None and ins[bias]:
             float_ins.append(self._bias(node, ins, triples))
-        attrs = [a for a in node.attribute if a.name != "channels_last"]
+        attrs = [a for a in node.attribute if a.name not in ("channels_last", "opset")]
+        self._check_opset(node)
         if any(a.name == "channels_last" and a.i for a in node.attribute):
             raise ModelError(f"{self.where}: node {node.name!r} ({node.op_type}): channels_last=1 is not supported; "
                              "export the model with NCHW pooling")
@@ -109,6 +119,44 @@ class _Rewriter:
         self.nodes.append(helper.make_node(op, float_ins, [yf], name=node.name or yf))
         self.nodes[-1].attribute.extend(attrs)
         self.q(yf, y, ins[out_q[0]], ins[out_q[1]], self.fresh(f"{y}_quantize"))
+
+    def _check_opset(self, node: onnx.NodeProto) -> None:
+        """QLinearSoftmax records the opset of the Softmax it replaced, which decides what its axis means
+        (before 13: the input flattened to 2-D at the axis); the rewritten Softmax has the model's opset."""
+        own = next((a.i for a in node.attribute if a.name == "opset"), None)
+        model = next((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")), None)
+        if own is not None and model is not None and (own >= 13) != (model >= 13):
+            raise ModelError(f"{self.where}: node {node.name!r} ({node.op_type}): written for opset {own} in a model "
+                             f"of opset {model}, whose Softmax axis means something else; re-export the model "
+                             "with one opset")
+
+    def concat(self, node: onnx.NodeProto) -> None:
+        """QLinearConcat: Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input."""
+        ins = list(node.input)
+        if len(ins) < 5 or (len(ins) - 2) % 3:
+            raise ModelError(f"{self.where}: node {node.name!r} (QLinearConcat): expected 2 + 3k inputs, got {len(ins)}")
+        floats = [self.dq(ins[k], ins[k + 1], ins[k + 2]) for k in range(2, len(ins), 3)]
+        y = node.output[0]
+        yf = self.fresh(f"{y}_float")
+        self.nodes.append(helper.make_node("Concat", floats, [yf], name=node.name or yf))
+        self.nodes[-1].attribute.extend(node.attribute)
+        self.q(yf, y, ins[0], ins[1], self.fresh(f"{y}_quantize"))
+
+    def where_node(self, node: onnx.NodeProto) -> None:
+        """QLinearWhere: condition, X, X_scale, X_zero_point, Y, Y_scale, Y_zero_point, Z_scale, Z_zero_point."""
+        ins = list(node.input) + [""] * 9
+        fx, fy = self.dq(ins[1], ins[2], ins[3]), self.dq(ins[4], ins[5], ins[6])
+        z = node.output[0]
+        zf = self.fresh(f"{z}_float")
+        self.nodes.append(helper.make_node("Where", [ins[0], fx, fy], [zf], name=node.name or zf))
+        self.q(zf, z, ins[7], ins[8], self.fresh(f"{z}_quantize"))
+
+    def dequantized_input(self, node: onnx.NodeProto) -> None:
+        """An operator whose result is not a quantized value (ArgMax) reads the dequantized input."""
+        new = onnx.NodeProto()
+        new.CopyFrom(node)
+        new.input[0] = self.dq(node.input[0], *self.quant[node.input[0]])
+        self.nodes.append(new)
 
     def _bias(self, node: onnx.NodeProto, ins: list[str], triples: list[tuple[int, int, int]]) -> str:
         """int32 bias with scale x_scale * w_scale (per channel), as the QLinear operators define it."""
@@ -155,6 +203,8 @@ class _Rewriter:
         new = onnx.NodeProto()
         new.CopyFrom(node)
         new.input[0] = xf
+        if node.op_type == "Pad" and len(node.input) > 2 and node.input[2]:
+            new.input[2] = self.dq(node.input[2], scale, zp)  # the pad value is stored quantized
         del new.output[:]
         new.output.extend(outs)
         self.nodes.append(new)
@@ -167,6 +217,12 @@ class _Rewriter:
             key = (_dom(node), node.op_type)
             if key in _QLINEAR:
                 self.qlinear(node)
+            elif key == (MS, "QLinearConcat"):
+                self.concat(node)
+            elif key == (MS, "QLinearWhere"):
+                self.where_node(node)
+            elif _dom(node) == "" and node.op_type in DEQUANTIZED_INPUT and node.input[0] in self.quant:
+                self.dequantized_input(node)
             elif node.op_type in _INTEGER_MATMUL and _dom(node) == "":
                 self.integer_matmul(node)
             elif _dom(node) == "" and node.op_type in PASS_THROUGH and node.input and node.input[0] in self.quant:
