@@ -81,7 +81,10 @@ def compile_model(model: str | Path, input_shapes: dict[str, list[int]] | None =
         g = passes.remove_dead(integerize(g))  # int8 nodes were checked by integerize (OpDef.check_s8)
     kernels = _kernel_dirs(board)
     p = plan_best_order(g, external_io(g) if kind != "float" else frozenset(), kernels)
-    return Compiled(g, p, lower(g, p, name or g.name, kernels), path, kind)
+    compiled = Compiled(g, p, lower(g, p, name or g.name, kernels), path, kind)
+    for note in g.notes.values():
+        print(f"mlc: note: {note}", file=sys.stderr)
+    return compiled
 
 
 def _kernel_dirs(board: Board | None) -> tuple[str, ...]:

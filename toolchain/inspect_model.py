@@ -88,6 +88,7 @@ class Inspection:
     fits: bool
     problems: list[str] = field(default_factory=list)
     largest: list[str] = field(default_factory=list)  # layer names by activation bytes, when it does not fit
+    notes: list[str] = field(default_factory=list)  # where the program approximates the model (Graph.notes)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1) + "\n"
@@ -152,7 +153,7 @@ def inspect_compiled(c: Compiled, board: Board, sizes: SizeReport | None = None)
     return Inspection(
         c.source.name, board.name, rows, spans, prog.macs, prog.const_bytes, prog.arena_size, prog.lower_bound,
         prog.linear_size, ram, flash, board.ram_bytes, board.flash_bytes, sizes is not None, not problems,
-        problems, largest,
+        problems, largest, list(c.graph.notes.values()),
     )
 
 
@@ -204,6 +205,7 @@ def totals_lines(ins: Inspection) -> list[str]:
     else:
         lines.append(f"fits {ins.board}: NO: {'; '.join(ins.problems)}; largest layers by activation bytes: "
                      f"{', '.join(ins.largest)}")
+    lines.extend(f"note: {n}" for n in ins.notes)
     return lines
 
 

@@ -113,6 +113,8 @@ class Graph:
     outputs: list[str]
     opset: int
     source_sha256: str = ""
+    # what the compilation approximated where the model says otherwise, one line each (key: what it is about)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def const(self, name: str) -> np.ndarray | None:
         t = self.tensors.get(name) if name else None

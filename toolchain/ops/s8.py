@@ -72,6 +72,11 @@ def weights(g: Graph, name: str, axis: int) -> tuple[np.ndarray, np.ndarray]:
             shifted, scales = None, None
         if shifted is not None and shifted.min(initial=0) >= -128 and shifted.max(initial=0) <= 127:
             return shifted.astype(np.int8), scales
+        why = ("their zero point is not 0 and they leave int8 once it is subtracted" if shifted is not None
+               else f"they are quantized along axis {quant.axis}, not the output channels")
+        g.notes[f"weights {name}"] = (f"weights {name!r}: {why}, and the int8 kernels take symmetric weights per "
+                                      "output channel: re-quantized from their real values, so outputs may differ "
+                                      "from the model's by an output step (quantize weights symmetric to avoid it)")
     q8, scales = quantize_weights_per_channel(data, axis)
     return q8, scales
 
