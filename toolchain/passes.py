@@ -85,6 +85,42 @@ def fold_batchnorm(g: Graph) -> Graph:
     return g
 
 
+def fold_pad_into_conv(g: Graph) -> Graph:
+    """A constant-zero Pad of only the spatial axes in front of a Conv (Keras ZeroPadding2D, a 'same' padding
+    exported as its own node) becomes the Conv's padding: no padded copy in the arena, and the int8 kernels
+    pad with the input's zero point, which is the real 0."""
+    removed = set()
+    for pad in g.nodes:
+        if pad.op != "Pad" or pad.domain not in ("", "ai.onnx") or pad.attrs.get("mode", "constant") != "constant":
+            continue
+        y = pad.outputs[0]
+        if not _single_use(g, y):
+            continue
+        conv = g.consumers(y)[0]
+        x = g.tensors.get(pad.inputs[0])
+        if conv.op != "Conv" or conv.domain not in ("", "ai.onnx") or conv.inputs[0] != y or x is None or x.is_const:
+            continue
+        if conv.attrs.get("auto_pad", "NOTSET") != "NOTSET" or y in conv.inputs[1:]:
+            continue
+        xq, yq = x.quant, g.tensors[y].quant
+        if (xq is None) != (yq is None) or (xq is not None and not xq.same(yq)):
+            continue  # the Pad also requantizes
+        try:
+            begin, value = opdef(pad).pads_begin_and_value(pad, g)
+        except Unsupported:
+            continue
+        end = [int(o) - int(i) - b for o, i, b in zip(g.tensors[y].shape, x.shape, begin)]
+        if value != 0.0 or any(p != 0 for p in begin[:2] + end[:2]) or any(p < 0 for p in begin + end):
+            continue
+        sp = len(x.shape) - 2
+        old = [int(p) for p in conv.attrs.get("pads", [0] * (2 * sp))]
+        conv.attrs["pads"] = [old[i] + begin[2 + i] for i in range(sp)] + [old[sp + i] + end[2 + i] for i in range(sp)]
+        conv.inputs[0] = pad.inputs[0]
+        removed.add(id(pad))
+    g.nodes = [n for n in g.nodes if id(n) not in removed]
+    return g
+
+
 def fuse_activations(g: Graph) -> Graph:
     """An activation whose input comes from a kernel that can apply it is merged into that kernel."""
     removed = set()
@@ -163,6 +199,6 @@ def check_supported(g: Graph, where: str) -> None:
 def run_all(g: Graph, where: str) -> Graph:
     g = remove_dead(g)
     check_supported(g, where)
-    for p in (remove_identities, fold_batchnorm, fuse_activations, remove_dead):
+    for p in (remove_identities, fold_pad_into_conv, fold_batchnorm, fuse_activations, remove_dead):
         g = p(g)
     return g

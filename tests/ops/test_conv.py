@@ -1,5 +1,5 @@
 """Conv: 1-D and 2-D, groups (depthwise), pads, auto_pad, strides, dilations, bias or not;
-Conv + Relu fusion and Conv + BatchNormalization folding."""
+Conv + Relu fusion, Conv + BatchNormalization folding and a zero Pad folded into the Conv's pads."""
 
 from __future__ import annotations
 
@@ -124,3 +124,41 @@ def test_conv_batchnorm_not_folded_when_shared(ops, tmp_path) -> None:
     g = compiled_graph(case.model, tmp_path)
     assert [n.op for n in g.nodes] == ["Conv", "BatchNormalization"]
     ops.check(case)
+
+
+def pad_conv(id_: str, pads: list[int], value: float = 0.0, mode: str = "constant", opset: int = 13) -> Case:
+    rank = len(pads) // 2
+    xs = (1, 3) + (7, 6)[:rank - 2]
+    cin = 3 + pads[1] + pads[rank + 1]
+    ins = {"w": const((4, cin) + (3, 2)[:rank - 2]), "pads": np.array(pads, np.int64)}
+    pad_ins = ["x", "pads"]
+    if value:
+        ins["v"] = np.array(value, np.float32)
+        pad_ins.append("v")
+    nodes = [node("Pad", pad_ins, ["p"], mode=mode),
+             node("Conv", ["p", "w"], ["y"], pads=[1, 0, 0, 1][:2 * (rank - 2)] if rank == 4 else [1, 0])]
+    return Case(id_, model(nodes, {"x": xs}, ["y"], ins, opset=opset))
+
+
+PAD_FOLDED = Group("pad_conv_folded", [
+    pad_conv("spatial_asym", [0, 0, 1, 2, 0, 0, 2, 1]), pad_conv("end_only", [0, 0, 0, 0, 0, 0, 1, 1]),
+    pad_conv("conv1d", [0, 0, 2, 0, 0, 1]),
+])
+PAD_KEPT = Group("pad_conv_kept", [
+    pad_conv("channels", [0, 1, 0, 0, 0, 0, 0, 0]), pad_conv("value", [0, 0, 1, 1, 0, 0, 1, 1], value=0.5),
+    pad_conv("reflect", [0, 0, 1, 1, 0, 0, 1, 1], mode="reflect"), pad_conv("crop", [0, 0, -1, 1, 0, 0, 1, 1]),
+])
+
+
+@PAD_FOLDED.param()
+def test_zero_pad_folded_into_conv(case, ops, tmp_path) -> None:
+    g = compiled_graph(case.model, tmp_path)
+    assert [n.op for n in g.nodes] == ["Conv"]
+    ops.check(case, PAD_FOLDED)
+
+
+@PAD_KEPT.param()
+def test_pad_kept_when_not_a_zero_spatial_pad(case, ops, tmp_path) -> None:
+    g = compiled_graph(case.model, tmp_path)
+    assert [n.op for n in g.nodes] == ["Pad", "Conv"]
+    ops.check(case, PAD_KEPT)

@@ -119,9 +119,10 @@ class Pad(OpDef):
             raise Unsupported(f"mode={mode}")
         if len(shape(g, node.inputs[0])) > 6:
             raise Unsupported("rank > 6")
-        self._pads(node, g)
+        self.pads_begin_and_value(node, g)
 
-    def _pads(self, node: Node, g: Graph) -> tuple[list[int], float]:
+    def pads_begin_and_value(self, node: Node, g: Graph) -> tuple[list[int], float]:
+        """The pads before each axis (those after follow from the output shape) and the constant value."""
         rank = len(shape(g, node.inputs[0]))
         pads = attr_or_input(node, g, "pads", 1, "pads")
         if pads is None:
@@ -148,7 +149,7 @@ class Pad(OpDef):
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
-        begin, value = self._pads(node, g)
+        begin, value = self.pads_begin_and_value(node, g)
         x, y = list(shape(g, node.inputs[0])), list(shape(g, node.outputs[0]))
         params = {
             "rank": len(x), "in_dims": fill(x), "out_dims": fill(y), "pads_begin": fill(begin),
