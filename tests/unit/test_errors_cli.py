@@ -132,3 +132,24 @@ def test_json_report_in_missing_folder(tmp_path) -> None:
     proc = mlc(tmp_path, "test", DIGITS, "--json", tmp_path / "nodir" / "r.json")
     line = assert_clean_failure(proc, tmp_path)
     assert "--json" in line and "nodir" in line
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "empty", "wrong_shape", "no_key"])
+def test_bad_calibration_inputs(tmp_path, kind: str) -> None:
+    """Calibration that would make no sense (a NaN range, no samples, another model's inputs) is refused."""
+    path = tmp_path / ("calib.npz" if kind == "no_key" else "calib.npy")
+    x = np.random.default_rng(0).random((4, 1, 8, 8), dtype=np.float32)
+    if kind in ("nan", "inf"):
+        x[2, 0, 3, 3] = np.nan if kind == "nan" else np.inf
+        np.save(path, x)
+    elif kind == "empty":
+        np.save(path, x[:0])
+    elif kind == "wrong_shape":
+        np.save(path, x[:, :, :5])
+    else:
+        np.savez(path, a=x, b=x)
+    proc = mlc(tmp_path, "build", DIGITS, "--quantize", "int8", "--calib", path, "-o", tmp_path / "out")
+    line = assert_clean_failure(proc, tmp_path)
+    assert path.name in line
+    if kind in ("nan", "inf"):
+        assert "sample 2" in line and "NaN or inf" in line

@@ -59,6 +59,11 @@ def load_calibration(spec: str, g: Graph) -> list[dict[str, np.ndarray]]:
             raise UsageError(f"{spec}: a :key needs an .npz file")
         raw = [data]
     batch = batch_from_arrays(raw, inputs, str(path))  # type: ignore[arg-type]
+    for t, arr in zip(inputs, batch.arrays):
+        bad = np.flatnonzero(~np.isfinite(arr.reshape(batch.count, -1)).all(axis=1)) if arr.dtype.kind == "f" else []
+        if len(bad):
+            raise UsageError(f"{path}: calibration sample {int(bad[0])} of input {t.name!r} holds NaN or inf; "
+                             "pass finite representative inputs")
     return [{t.name: arr[k] for t, arr in zip(inputs, batch.arrays)} for k in range(batch.count)]
 
 
