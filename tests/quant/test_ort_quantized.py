@@ -124,6 +124,7 @@ def test_onnxruntime_quantized_movement_concat_softmax(tmp_path, fmt, act):
         kinds = {n.op_type for n in onnx.load(dst).graph.node}
         assert {"QLinearConcat", "QLinearSoftmax", "Pad", "Resize"} <= kinds, kinds
     c = compile_model(dst)
+    assert any(k.fn == "mlc_copy_s8" for layer in c.program.layers if layer.op == "Concat" for k in layer.calls)
     x = rng.random((8, 3, 8, 8), dtype=np.float32) * 2 - 0.5
     got = _host_run(dst, c, x, tmp_path / "out")
     want = ort_as_written(dst, x)

@@ -43,3 +43,32 @@ def test_lookup_table_ops(tmp_path, op, attrs):
     want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
     step = c.program.outputs[0].scale
     assert np.max(np.abs(got - want)) <= 4 * step, (np.max(np.abs(got - want)) / step)
+
+
+def test_concat_of_differently_quantized_inputs(tmp_path):
+    """Two branches with ranges ten times apart: the Concat stays int8, each input rescaled to the
+    calibrated output quantization (mlc_requantize_s8 into scratch, then the strided copy)."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(2)
+    inits = [numpy_helper.from_array(rng.normal(0, s, shape).astype(np.float32), n)
+             for n, s, shape in [("w1", 0.5, (4, 3, 3, 3)), ("w2", 0.05, (3, 3, 1, 1)), ("w3", 0.3, (2, 7, 1, 1))]]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["x", "w2"], ["b"]),
+             helper.make_node("Concat", ["a", "b"], ["cat"], axis=1),
+             helper.make_node("Conv", ["cat", "w3"], ["y"])]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 5, 5])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = rng.random((32, 1, 3, 5, 5), dtype=np.float32)
+    np.save(tmp_path / "calib.npy", x)
+    c = compile_model(path, quant=QuantOptions("int8", str(tmp_path / "calib.npy")))
+    concat = next(layer for layer in c.program.layers if layer.op == "Concat")
+    # the wide branch sets the output's range, so only the narrow one is rescaled
+    assert [k.fn for k in concat.calls] == ["mlc_copy_s8", "mlc_requantize_s8", "mlc_copy_s8"]
+    got = run_built(c, "host", x[:8])
+    assert simulate_batch(c.program, [x[:8]])[0].reshape(got.shape).tobytes() == got.tobytes()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
+    assert np.max(np.abs(got - want)) <= 4 * c.program.outputs[0].scale

@@ -20,6 +20,7 @@ from toolchain.ops.base import (
     register,
     shape,
 )
+from toolchain.quant.requant import quantize_multiplier
 
 
 def copy_call(ctx: LowerCtx, src: str, dst: str, dims: list[int], in_strides: list[int], out_strides: list[int],
@@ -77,6 +78,9 @@ class Transpose(Movement):
 
 @register
 class Concat(Movement):
+    """On int8 an input quantized like the output is copied; any other is first rescaled into the node's
+    scratch (mlc_requantize_s8), then copied, so differently quantized inputs stay int8."""
+
     op_types = ("Concat",)
     dtypes = ANY
     rejects = ("rank > 6",)
@@ -86,17 +90,59 @@ class Concat(Movement):
         if len(shape(g, node.outputs[0])) > 6:
             raise Unsupported("rank > 6")
 
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        y = g.tensors[node.outputs[0]].quant
+        for name in (i for i in node.inputs if i):
+            x = g.tensors[name].quant
+            if g.const(name) is not None:
+                raise Unsupported("constant data on int8")
+            if x is None or y is None or not (x.per_tensor and y.per_tensor):
+                raise Unsupported("inputs and output need one scale and zero point each")
+            if not x.same(y):
+                try:
+                    quantize_multiplier(x.s / y.s)
+                except ValueError as exc:
+                    raise Unsupported(f"cannot rescale input {name!r}: {exc}") from None
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        """The inputs' quantization when they share one; else calibration's (it covers every input)."""
+        qs = [g.tensors[i].quant for i in node.inputs if i]
+        return qs[0] if qs and qs[0] is not None and all(qs[0].same(q) for q in qs[1:]) else None
+
+    def _rescaled(self, node: Node, g: Graph) -> list[str]:
+        y = g.tensors[node.outputs[0]]
+        if y.dtype != "int8":
+            return []
+        return [i for i in node.inputs if i and not g.tensors[i].quant.same(y.quant)]
+
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
+        return max((g.tensors[i].nbytes for i in self._rescaled(node, g)), default=0)
+
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
         y = list(shape(g, node.outputs[0]))
         axis = norm_axis(int(node.attrs["axis"]), len(y), node)
         out_strides = dense_strides(y)
+        rescaled = self._rescaled(node, g)
         calls, offset = [], 0
         for name in node.inputs:
             if not name:
                 continue
             x = list(shape(g, name))
-            if x[axis] > 0:
+            if x[axis] > 0 and name in rescaled:
+                xq, yq = g.tensors[name].quant, g.tensors[node.outputs[0]].quant
+                mult, shift = quantize_multiplier(xq.s / yq.s)
+                params = {"size": int(np.prod(x)), "x_zero_point": xq.zp, "y_zero_point": yq.zp, "mult": mult,
+                          "shift": shift, "act_min": -128, "act_max": 127}
+                scratch = ctx.scratch(node, "int8_t")
+                calls.append(KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params,
+                                        [ctx.tensor(name), scratch]))
+                copy = copy_call(ctx, name, node.outputs[0], x, dense_strides(x), out_strides, 0,
+                                 offset * out_strides[axis])
+                copy.args[0] = scratch
+                calls.append(copy)
+            elif x[axis] > 0:
                 calls.append(copy_call(ctx, name, node.outputs[0], x, dense_strides(x), out_strides,
                                        0, offset * out_strides[axis]))
             offset += x[axis]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, softmax_exp, unpack_qmult
+from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, requant_small_s8, softmax_exp, unpack_qmult
 
 _I64 = np.int64
 
@@ -188,8 +188,8 @@ def lut_s8(x, table) -> np.ndarray:
 
 def requantize_s8(x, mult, shift, *, x_zero_point=0, y_zero_point=0, act_min=-128, act_max=127) -> np.ndarray:
     """mlc_requantize_s8."""
-    return requant_s8(np.asarray(x, np.int8).astype(_I64) - int(x_zero_point), mult, shift, y_zero_point,
-                      act_min, act_max)
+    return requant_small_s8(np.asarray(x, np.int8).astype(_I64) - int(x_zero_point), mult, shift, y_zero_point,
+                            act_min, act_max)
 
 
 def quantize_f32_s8(x, scale, zero_point) -> np.ndarray:

@@ -70,6 +70,18 @@ def requant_s8(x, mult, shift, zero_point, act_min=-128, act_max=127) -> np.ndar
     return np.clip(r, act_min, act_max).astype(np.int8)
 
 
+def small_preshift(shift: int) -> int:
+    """mlc_requant_small_preshift: the power of two a small x (|x| <= 255) is scaled by before requant with a
+    right shift, so only the final shift rounds (see requant.h)."""
+    return 0 if shift >= 0 else min(31 + int(shift), 22)
+
+
+def requant_small_s8(x, mult: int, shift: int, zero_point, act_min=-128, act_max=127) -> np.ndarray:
+    """requant_s8 of differences of int8 values, rounded once (mlc_requantize_s8)."""
+    pre = small_preshift(shift)
+    return requant_s8(_i64(x) << pre, mult, int(shift) - pre, zero_point, act_min, act_max)
+
+
 def _round_half_away(v: float) -> int:
     return int(math.floor(v + 0.5)) if v >= 0 else -int(math.floor(-v + 0.5))
 

@@ -74,6 +74,19 @@ static inline int32_t mlc_requant(int32_t x, int32_t mult, int32_t shift)
 }
 
 /**
+ * The pre-shift of a small x (|x| <= 255, a difference of int8 values) before mlc_requant with a right shift:
+ * mlc_requant(x * 2^pre, mult, shift - pre) keeps pre fraction bits through the multiply, so the result is
+ * rounded once, by the final shift; without it the multiply rounds to an integer first and a right shift of
+ * 1 moves a third of the results by one step. 2^22 * 255 < 2^30, and shift - pre stays >= -31.
+ * toolchain/quant/requant.py's small_preshift is its twin.
+ */
+static inline int32_t mlc_requant_small_preshift(int32_t shift)
+{
+    if (shift >= 0) return 0;
+    return 31 + shift < 22 ? 31 + shift : 22;
+}
+
+/**
  * clamp(zero_point + mlc_requant(x, mult, shift), lo, hi) as int8, without int32 overflow.
  * Requires -128 <= zero_point <= 127 and -128 <= lo <= hi <= 127 (the fused activation range).
  */
