@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.quant.requant import INT32_MAX, INT32_MIN, requant, requant_s8, requant_small_s8, softmax_exp, unpack_qmult
+from toolchain.quant.requant import (
+    INT32_MAX,
+    INT32_MIN,
+    requant,
+    requant_s8,
+    requant_small_s8,
+    softmax_exp,
+    unpack_qmult,
+)
 
 _I64 = np.int64
 
