@@ -1,4 +1,5 @@
 """Resize (opsets 10..current) and the older Upsample: nearest, linear and cubic over the last two axes.
+On int8, nearest upsampling by whole factors is a copy that repeats each value (no arithmetic).
 
 Scales are constants, or a run-time tensor the kernel reads (the output shape is static after shape
 inference, so only the coordinate transform needs their values); sizes, constant or at run time, equal
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolchain.ir import Graph, Node
+from toolchain.ir import Graph, Node, QParams
 from toolchain.ops.base import Arg, KernelCall, LowerCtx, OpDef, Unsupported, check_float, register, shape
+from toolchain.ops.movement import copy_call
 
 COORD = {"half_pixel": 0, "asymmetric": 1, "align_corners": 2, "pytorch_half_pixel": 3, "tf_half_pixel_for_nn": 4,
          "half_pixel_symmetric": 5}
@@ -137,3 +139,51 @@ class Resize(OpDef):
                                [ctx.tensor(node.inputs[0]), Arg("tensor", runtime), ctx.tensor(node.outputs[0])])]
         return [KernelCall("mlc_resize_f32", "mlc_resize_params_t", params,
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+
+    def _repeat_factors(self, node: Node, g: Graph) -> tuple[int, int]:
+        """The whole factors (k_h, k_w) by which nearest resizing repeats each input row and column, or
+        Unsupported. With out = k * in and scale k, the source of output o is o // k under these transforms:
+        half_pixel (and its pytorch and symmetric forms) with either rounding, o / k + 1/(2k) - 1/2 being
+        never a tie; asymmetric with floor, or k = 2 and round_prefer_floor (a tie at o / 2 rounds down);
+        tf_half_pixel_for_nn with floor; the legacy Upsample (asymmetric, floor)."""
+        if node.attrs.get("mode", "nearest") != "nearest":
+            raise Unsupported("only nearest resizing is a copy on int8")
+        if self._runtime_scales(node, g):
+            raise Unsupported("run-time scales on int8")
+        x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
+        scales = self._scales(node, g)
+        legacy = node.op == "Upsample" or g.opset < 11
+        coord = "asymmetric" if legacy else node.attrs.get("coordinate_transformation_mode", "half_pixel")
+        rounding = "floor" if legacy else node.attrs.get("nearest_mode", "round_prefer_floor")
+        factors = []
+        for axis in (len(x) - 2, len(x) - 1):
+            k = y[axis] // x[axis] if x[axis] else 0
+            if k < 1 or y[axis] != k * x[axis] or scales[axis] != float(k):
+                raise Unsupported("nearest resizing by a factor that is not a whole number")
+            half = coord in ("half_pixel", "pytorch_half_pixel", "half_pixel_symmetric") and rounding.startswith("round")
+            if not (k == 1 and coord != "tf_half_pixel_for_nn" or half or rounding == "floor" and coord in (
+                    "asymmetric", "tf_half_pixel_for_nn") or (coord, rounding, k) == ("asymmetric", "round_prefer_floor", 2)):
+                raise Unsupported(f"nearest resizing with {coord} and {rounding} does not repeat values evenly")
+            factors.append(k)
+        return factors[0], factors[1]
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._repeat_factors(node, g)
+        if not g.tensors[node.inputs[0]].quant.same(g.tensors[node.outputs[0]].quant):
+            raise Unsupported("input and output quantized differently (a copy cannot rescale)")
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        """[..., h, w] read as [outer, h, 1, w, 1] and written as [outer, h, k_h, w, k_w]."""
+        g = ctx.graph
+        x = list(shape(g, node.inputs[0]))
+        kh, kw = self._repeat_factors(node, g)
+        outer, h, w = int(np.prod(x[:-2])), x[-2], x[-1]
+        if outer * h * w == 0:
+            return []
+        dims = [outer, h, kh, w, kw]
+        out_strides = [h * kh * w * kw, kh * w * kw, w * kw, kw, 1]
+        return [copy_call(ctx, node.inputs[0], node.outputs[0], dims, [h * w, w, 0, 1, 0], out_strides)]
