@@ -75,6 +75,11 @@ class CopyParams(C.Structure):
                 ("in_offset", I32), ("out_offset", I32)]
 
 
+class PadParams(C.Structure):
+    _fields_ = [("rank", I32), ("in_dims", I32 * 6), ("out_dims", I32 * 6), ("pads_begin", I32 * 6), ("mode", I32),
+                ("value", I32)]
+
+
 class QuantParams(C.Structure):
     _fields_ = [("size", I32), ("scale", F32), ("zero_point", I32)]
 
@@ -85,7 +90,7 @@ STRUCTS = {
     "mlc_binary_s8_params_t": BinaryS8Params, "mlc_softmax_s8_params_t": SoftmaxS8Params,
     "mlc_lut_s8_params_t": LutS8Params, "mlc_requantize_s8_params_t": RequantizeS8Params,
     "mlc_quant_params_t": QuantParams, "mlc_copy_params_t": CopyParams,
-    "mlc_channel_affine_s8_params_t": ChannelAffineS8Params,
+    "mlc_channel_affine_s8_params_t": ChannelAffineS8Params, "mlc_pad_s8_params_t": PadParams,
 }
 
 _P8 = C.POINTER(C.c_int8)
@@ -104,6 +109,7 @@ KERNELS = {
     "mlc_lut_s8": (LutS8Params, [_P8, _P8, _P8]),
     "mlc_requantize_s8": (RequantizeS8Params, [_P8, _P8]),
     "mlc_copy_s8": (CopyParams, [_P8, _P8]),
+    "mlc_pad_s8": (PadParams, [_P8, _P8]),
     "mlc_channel_affine_s8": (ChannelAffineS8Params, [_P8, _P8, _P32, _P32, _P8]),
     "mlc_quantize_f32_s8": (QuantParams, [_PF, _P8]),
     "mlc_dequantize_s8_f32": (QuantParams, [_P8, _PF]),

@@ -473,6 +473,37 @@ def test_requantize_s8_random_multipliers(lib8):
         np.testing.assert_array_equal(got, rk.requantize_s8(x, **q))
 
 
+# ---------------------------------------------------------------------------------------------- pad
+
+def _dims6(v: list[int]):
+    return (mk.I32 * 6)(*(list(v) + [0] * (6 - len(v))))
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2, 3], ids=["constant", "reflect", "edge", "wrap"])
+def test_pad_s8(lib8, mode):
+    """mlc_pad_s8 (pad_body.h, shared with mlc_pad_f32) equals its Python twin, crops included."""
+    rng = np.random.default_rng(21 + mode)
+    for _ in range(30):
+        rank = int(rng.integers(1, 5))
+        in_dims = [int(v) for v in rng.integers(1, 6, rank)]
+        begin = [int(v) for v in rng.integers(-1 if mode == 0 else 0, 4, rank)]
+        end = [int(v) for v in rng.integers(-1 if mode == 0 else 0, 4, rank)]
+        if mode == 1:  # reflect pads stay below the length (onnxruntime's limit)
+            begin = [min(b, n - 1) for b, n in zip(begin, in_dims)]
+            end = [min(e, n - 1) for e, n in zip(end, in_dims)]
+        out_dims = [n + b + e for n, b, e in zip(in_dims, begin, end)]
+        if min(out_dims) <= 0:
+            continue
+        x = s8(rng, int(np.prod(in_dims))).reshape(in_dims)
+        value = int(rng.integers(-128, 128))
+        got = np.zeros(out_dims, np.int8)
+        p = mk.PadParams(rank, _dims6(in_dims), _dims6(out_dims), _dims6(begin), mode, value)
+        assert lib8.mlc_pad_s8(p, p8(x), p8(got)) == mk.MLC_OK
+        np.testing.assert_array_equal(got, rk.pad_s8(x, begin, out_dims, mode, value))
+    bad = mk.PadParams(1, _dims6([2]), _dims6([3]), _dims6([1]), 0, 200)
+    assert lib8.mlc_pad_s8(bad, p8(np.zeros(2, np.int8)), p8(np.zeros(3, np.int8))) == mk.MLC_EINVAL
+
+
 # ------------------------------------------------------------------------------ quantize / dequantize
 
 @pytest.mark.parametrize("scale,zp", [(0.1, 0), (0.0371, -17), (1.0, 127), (2.5e-3, -128), (3.0, 5)])

@@ -193,12 +193,39 @@ class Pad(OpDef):
             raise Unsupported(f"pads has {len(pads)} values for rank {rank}")
         return pads[:rank], float(value)
 
+    def _quantized_value(self, node: Node, g: Graph) -> int:
+        """The constant pad value on int8: it must be exactly one of the input's quantized values."""
+        q = g.tensors[node.inputs[0]].quant
+        value = self.pads_begin_and_value(node, g)[1]
+        level = value / q.s + q.zp
+        if node.attrs.get("mode", "constant") != "constant":
+            return q.zp
+        if not (-128 <= round(level) <= 127) or abs(level - round(level)) > 1e-3:
+            raise Unsupported(f"pad value {value} is not one of the int8 values of the input's quantization")
+        return int(round(level))
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        x, y = g.tensors[node.inputs[0]].quant, g.tensors[node.outputs[0]].quant
+        if x is None or not x.per_tensor or not x.same(y):
+            raise Unsupported("input and output quantized differently (a copy cannot rescale)")
+        self._quantized_value(node, g)
+
+    def s8_output_quant(self, node: Node, g: Graph) -> QParams | None:
+        return g.tensors[node.inputs[0]].quant
+
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
         begin, value = self.pads_begin_and_value(node, g)
         x, y = list(shape(g, node.inputs[0])), list(shape(g, node.outputs[0]))
+        int8 = g.tensors[node.outputs[0]].dtype == "int8"
         params = {
             "rank": len(x), "in_dims": fill(x), "out_dims": fill(y), "pads_begin": fill(begin),
-            "mode": PAD_MODES[node.attrs.get("mode", "constant")], "value": value,
+            "mode": PAD_MODES[node.attrs.get("mode", "constant")],
+            "value": self._quantized_value(node, g) if int8 else value,
         }
-        return [KernelCall("mlc_pad_f32", "mlc_pad_params_t", params, [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+        return [KernelCall("mlc_pad_s8" if int8 else "mlc_pad_f32", "mlc_pad_s8_params_t" if int8 else "mlc_pad_params_t", params,
+                           [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return self.lower(node, ctx)

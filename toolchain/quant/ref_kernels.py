@@ -213,3 +213,28 @@ def quantize_f32_s8(x, scale, zero_point) -> np.ndarray:
 def dequantize_s8_f32(x, scale, zero_point) -> np.ndarray:
     """mlc_dequantize_s8_f32: float32(x - zero_point) * float32(scale)."""
     return (np.asarray(x, np.int8).astype(np.int32) - int(zero_point)).astype(np.float32) * np.float32(scale)
+
+
+def _pad_index(i: np.ndarray, n: int, mode: int) -> np.ndarray:
+    """pad_body.h's pad_map on an index array: the input index, or -1 for the constant."""
+    inside = (i >= 0) & (i < n)
+    if mode == 1:  # reflect, period 2(n - 1)
+        period = 2 * (n - 1)
+        j = np.mod(i, period) if period else np.zeros_like(i)
+        mapped = np.where(j < n, j, period - j)
+    elif mode == 2:  # edge
+        mapped = np.where(i < 0, 0, n - 1)
+    elif mode == 3:  # wrap
+        mapped = np.mod(i, n)
+    else:
+        mapped = np.full_like(i, -1)
+    return np.where(inside, i, mapped)
+
+
+def pad_s8(x: np.ndarray, begin: list[int], out_dims: list[int], mode: int, value: int) -> np.ndarray:
+    """mlc_pad_s8: output index o reads input o - begin along every axis (mapped by the mode)."""
+    index = [_pad_index(np.arange(o) - b, n, mode) for o, b, n in zip(out_dims, begin, x.shape)]
+    y = np.full(out_dims, value, np.int8)
+    keep = np.ix_(*[k >= 0 for k in index])
+    y[keep] = x[np.ix_(*[k[k >= 0] for k in index])]
+    return y

@@ -118,6 +118,12 @@ def _copy(p: dict, a: list) -> tuple[np.ndarray, int]:
     return np.zeros(0, np.int8), -1
 
 
+def _pad(p: dict, a: list) -> tuple[np.ndarray, int]:
+    r = p["rank"]
+    x = a[0](_n(*p["in_dims"][:r])).reshape(p["in_dims"][:r])
+    return rk.pad_s8(x, p["pads_begin"][:r], p["out_dims"][:r], p["mode"], int(p["value"])), 1
+
+
 def _channel_affine_s8(p: dict, a: list) -> tuple[np.ndarray, int]:
     x = a[0](_n(p["outer"], p["channels"], p["inner"])).reshape(p["outer"], p["channels"], p["inner"])
     return rk.channel_affine_s8(x, a[1], a[2], a[3], x_zero_point=p["x_zero_point"],
@@ -140,7 +146,7 @@ TWINS: dict[str, Callable[[dict, list], tuple[np.ndarray, int]]] = {
     "mlc_mul_s8": _binary(rk.mul_s8), "mlc_softmax_s8": _softmax, "mlc_lut_s8": _lut,
     "mlc_requantize_s8": _requantize, "mlc_quantize_f32_s8": _quantize, "mlc_dequantize_s8_f32": _dequantize,
     "mlc_channel_affine_f32": _channel_affine, "mlc_copy_s8": _copy,
-    "mlc_channel_affine_s8": _channel_affine_s8,
+    "mlc_channel_affine_s8": _channel_affine_s8, "mlc_pad_s8": _pad,
 }
 
 

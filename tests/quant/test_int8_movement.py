@@ -1,5 +1,6 @@
-"""Nearest Resize on int8 is a copy that repeats values, taken only where the coordinate transform and
-rounding really make output o read input o // k: every combination is compared with onnxruntime."""
+"""Data movement on int8 that is more than a view: nearest Resize is a copy that repeats values, taken only
+where the coordinate transform and rounding really make output o read input o // k (every combination
+compared with onnxruntime); Pad in each mode, with its constant value quantized."""
 
 from __future__ import annotations
 
@@ -57,3 +58,42 @@ def test_nearest_resize_on_int8(tmp_path, coord, rounding, scales):
     np.testing.assert_array_equal(got.reshape(want.shape), want)
     if (coord, rounding, scales) == ("half_pixel", "round_prefer_floor", (2.0, 2.0)):
         assert run_built(c, "host", x).tobytes() == got.reshape(4, -1).tobytes()
+
+
+def _qdq_pad(mode: str, value: float | None) -> onnx.ModelProto:
+    s, z = numpy_helper.from_array(np.array(0.05, np.float32), "s"), numpy_helper.from_array(np.array(3, np.int8), "z")
+    pads = numpy_helper.from_array(np.array([0, 1, 2, 0, 0, 0, 1, 3], np.int64), "pads")
+    inits = [s, z, pads]
+    pad_in = ["xd", "pads"]
+    if value is not None:
+        inits.append(numpy_helper.from_array(np.array(value, np.float32), "v"))
+        pad_in.append("v")
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"]),
+             helper.make_node("Pad", pad_in, ["p"], mode=mode),
+             helper.make_node("QuantizeLinear", ["p", "s", "z"], ["pq"]),
+             helper.make_node("DequantizeLinear", ["pq", "s", "z"], ["y"])]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 7])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)])
+
+
+@pytest.mark.parametrize("mode,value,int8", [("constant", None, True), ("constant", 0.5, True),
+                                             ("constant", 0.52, False), ("reflect", None, True),
+                                             ("edge", None, True), ("wrap", None, True)])
+def test_pad_on_int8(tmp_path, mode, value, int8):
+    """A pad value that is not one of the input's int8 values (0.52 at scale 0.05) keeps the Pad float."""
+    import onnxruntime as ort
+
+    path = tmp_path / "m.onnx"
+    onnx.save(_qdq_pad(mode, value), path)
+    c = compile_model(path)
+    kernels = [k.fn for layer in c.program.layers if layer.op == "Pad" for k in layer.calls]
+    assert kernels == (["mlc_pad_s8"] if int8 else ["mlc_pad_f32"]), kernels
+    x = np.random.default_rng(1).uniform(-6, 6, (3, 1, 2, 5, 4)).astype(np.float32)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.stack([sess.run(None, {"x": x[k]})[0] for k in range(3)]).reshape(3, -1)
+    got = run_built(c, "host", x)
+    np.testing.assert_array_equal(got, want)
+    if int8:
+        assert simulate_batch(c.program, [x])[0].reshape(got.shape).tobytes() == got.tobytes()
