@@ -72,3 +72,39 @@ def test_concat_of_differently_quantized_inputs(tmp_path):
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
     assert np.max(np.abs(got - want)) <= 4 * c.program.outputs[0].scale
+
+
+def test_reduce_mean_over_consecutive_axes(tmp_path):
+    """Keras' GlobalAveragePooling2D exports as ReduceMean over NHWC's H and W: int8 mlc_mean_s8 with the
+    channels as its inner axis, the same bytes on the host, in the simulator and on the emulated cortex-m4."""
+    import shutil
+
+    import onnxruntime as ort
+
+    from toolchain.boards import load_board
+
+    rng = np.random.default_rng(3)
+    inits = [numpy_helper.from_array(rng.normal(0, 0.5, (6, 3, 3, 3)).astype(np.float32), "w"),
+             numpy_helper.from_array(rng.normal(0, 0.5, (6, 4)).astype(np.float32), "m")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+             helper.make_node("ReduceMean", ["t"], ["r"], axes=[1, 2], keepdims=0),
+             helper.make_node("MatMul", ["r", "m"], ["y"])]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = rng.random((32, 1, 3, 6, 5), dtype=np.float32)
+    np.save(tmp_path / "calib.npy", x)
+    quant = QuantOptions("int8", str(tmp_path / "calib.npy"))
+    c = compile_model(path, quant=quant)
+    mean = [k for layer in c.program.layers if layer.op == "ReduceMean" for k in layer.calls]
+    assert [k.fn for k in mean] == ["mlc_mean_s8"] and mean[0].params["inner"] == 6, mean
+    got = run_built(c, "host", x[:8])
+    assert simulate_batch(c.program, [x[:8]])[0].reshape(got.shape).tobytes() == got.tobytes()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
+    assert np.max(np.abs(got - want)) <= 4 * c.program.outputs[0].scale
+    if shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"):
+        board = compile_model(path, quant=quant, board=load_board("cortex-m4"))
+        assert run_built(board, "cortex-m4", x[:4]).tobytes() == got[:4].tobytes()

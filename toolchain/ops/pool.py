@@ -32,13 +32,14 @@ def requantize_call(node: Node, ctx: LowerCtx, src: str, x: QParams, y: QParams,
     return KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params, [ctx.tensor(src), ctx.tensor(src)])
 
 
-def mean_call(node: Node, ctx: LowerCtx, outer: int, count: int) -> KernelCall:
-    """mlc_mean_s8 over `count` contiguous values per output (global average pooling, whole-input windows)."""
+def mean_call(node: Node, ctx: LowerCtx, outer: int, count: int, inner: int = 1) -> KernelCall:
+    """mlc_mean_s8 of [outer][count][inner] over the middle axis (global average pooling, whole-input windows,
+    ReduceMean over consecutive axes)."""
     g = ctx.graph
     xq, yq = s8.qp(g, node.inputs[0]), s8.qp(g, node.outputs[0])
     mult, shift = mean_multiplier(xq.s, yq.s, count)
     lo, hi = s8.clamp(node, g, yq)
-    params = {"outer": outer, "axis": count, "inner": 1, "x_zero_point": xq.zp, "y_zero_point": yq.zp,
+    params = {"outer": outer, "axis": count, "inner": inner, "x_zero_point": xq.zp, "y_zero_point": yq.zp,
               "mult": mult, "shift": shift, "act_min": lo, "act_max": hi}
     return KernelCall("mlc_mean_s8", "mlc_mean_s8_params_t", params,
                       [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node
+from toolchain.ops import s8
 from toolchain.ops.base import (
     NUMERIC,
     KernelCall,
@@ -18,6 +19,7 @@ from toolchain.ops.base import (
     register,
     shape,
 )
+from toolchain.ops.pool import mean_call
 
 REDUCE_OPS = {"ReduceSum": 0, "ReduceMean": 1, "ReduceMax": 2, "ReduceMin": 3, "ReduceProd": 4, "ReduceL1": 5,
               "ReduceL2": 6, "ReduceLogSum": 7, "ReduceLogSumExp": 8, "ReduceSumSquare": 9}
@@ -49,6 +51,28 @@ class Reduce(OpDef):
         if len(shape(g, node.inputs[0])) > 6:
             raise Unsupported("rank > 6")
         reduced_axes(node, g)
+
+    s8_op_types = ("ReduceMean",)
+
+    def _mean_view(self, node: Node, g: Graph) -> tuple[int, int, int]:
+        """ReduceMean over consecutive axes as mlc_mean_s8's [outer][axis][inner]."""
+        x = list(shape(g, node.inputs[0]))
+        axes = reduced_axes(node, g)
+        if node.op != "ReduceMean" or not axes or axes != list(range(axes[0], axes[-1] + 1)):
+            raise Unsupported("int8 reduces the mean over consecutive axes only")
+        count = int(np.prod([x[a] for a in axes]))
+        if count == 0 or count >= 1 << 23:
+            raise Unsupported("int8 mean over an empty or 2^23-element axis")
+        return int(np.prod(x[:axes[0]])), count, int(np.prod(x[axes[-1] + 1:]))
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._mean_view(node, g)
+        s8.qp(g, node.inputs[0])
+        s8.clamp(node, g, s8.qp(g, node.outputs[0]))
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return [mean_call(node, ctx, *self._mean_view(node, ctx.graph))]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
