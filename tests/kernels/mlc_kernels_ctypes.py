@@ -91,9 +91,12 @@ class TileParams(C.Structure):
     _fields_ = [("rank", I32), ("out_dims", Dims), ("in_dims", Dims)]
 
 
+class PadGeometry(C.Structure):
+    _fields_ = [("rank", I32), ("in_dims", Dims), ("out_dims", Dims), ("pads_begin", Dims), ("mode", I32)]
+
+
 class PadParams(C.Structure):
-    _fields_ = [("rank", I32), ("in_dims", Dims), ("out_dims", Dims), ("pads_begin", Dims), ("mode", I32),
-                ("value", F32)]
+    _fields_ = [("geo", PadGeometry), ("value", F32)]
 
 
 class ChannelAffineParams(C.Structure):

@@ -684,7 +684,8 @@ def test_pad(lib, rng, mode, shape, pads):
     crop = tuple(slice(-min(b, 0), want.shape[i] + min(e, 0)) for i, (b, e) in enumerate(pads))
     want = want[crop]
     y = np.empty(want.shape, np.float32)
-    p = mk.PadParams(len(shape), mk.dims(shape), mk.dims(want.shape), mk.dims([b for b, _ in pads]), mk.PAD[mode], 1.5)
+    p = mk.PadParams(mk.PadGeometry(len(shape), mk.dims(shape), mk.dims(want.shape), mk.dims([b for b, _ in pads]),
+                                     mk.PAD[mode]), 1.5)
     assert lib.mlc_pad_f32(C.byref(p), fptr(x), fptr(y)) == mk.MLC_OK
     assert np.array_equal(y, want)
 

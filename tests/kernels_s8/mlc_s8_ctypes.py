@@ -75,9 +75,12 @@ class CopyParams(C.Structure):
                 ("in_offset", I32), ("out_offset", I32)]
 
 
+class PadGeometry(C.Structure):
+    _fields_ = [("rank", I32), ("in_dims", I32 * 6), ("out_dims", I32 * 6), ("pads_begin", I32 * 6), ("mode", I32)]
+
+
 class PadParams(C.Structure):
-    _fields_ = [("rank", I32), ("in_dims", I32 * 6), ("out_dims", I32 * 6), ("pads_begin", I32 * 6), ("mode", I32),
-                ("value", I32)]
+    _fields_ = [("geo", PadGeometry), ("value", I32)]
 
 
 class QuantParams(C.Structure):

@@ -497,10 +497,10 @@ def test_pad_s8(lib8, mode):
         x = s8(rng, int(np.prod(in_dims))).reshape(in_dims)
         value = int(rng.integers(-128, 128))
         got = np.zeros(out_dims, np.int8)
-        p = mk.PadParams(rank, _dims6(in_dims), _dims6(out_dims), _dims6(begin), mode, value)
+        p = mk.PadParams(mk.PadGeometry(rank, _dims6(in_dims), _dims6(out_dims), _dims6(begin), mode), value)
         assert lib8.mlc_pad_s8(p, p8(x), p8(got)) == mk.MLC_OK
         np.testing.assert_array_equal(got, rk.pad_s8(x, begin, out_dims, mode, value))
-    bad = mk.PadParams(1, _dims6([2]), _dims6([3]), _dims6([1]), 0, 200)
+    bad = mk.PadParams(mk.PadGeometry(1, _dims6([2]), _dims6([3]), _dims6([1]), 0), 200)
     assert lib8.mlc_pad_s8(bad, p8(np.zeros(2, np.int8)), p8(np.zeros(3, np.int8))) == mk.MLC_EINVAL
 
 

@@ -220,8 +220,8 @@ class Pad(OpDef):
         x, y = list(shape(g, node.inputs[0])), list(shape(g, node.outputs[0]))
         int8 = g.tensors[node.outputs[0]].dtype == "int8"
         params = {
-            "rank": len(x), "in_dims": fill(x), "out_dims": fill(y), "pads_begin": fill(begin),
-            "mode": PAD_MODES[node.attrs.get("mode", "constant")],
+            "geo": {"rank": len(x), "in_dims": fill(x), "out_dims": fill(y), "pads_begin": fill(begin),
+                    "mode": PAD_MODES[node.attrs.get("mode", "constant")]},
             "value": self._quantized_value(node, g) if int8 else value,
         }
         return [KernelCall("mlc_pad_s8" if int8 else "mlc_pad_f32", "mlc_pad_s8_params_t" if int8 else "mlc_pad_params_t", params,

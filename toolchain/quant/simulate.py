@@ -119,9 +119,10 @@ def _copy(p: dict, a: list) -> tuple[np.ndarray, int]:
 
 
 def _pad(p: dict, a: list) -> tuple[np.ndarray, int]:
-    r = p["rank"]
-    x = a[0](_n(*p["in_dims"][:r])).reshape(p["in_dims"][:r])
-    return rk.pad_s8(x, p["pads_begin"][:r], p["out_dims"][:r], p["mode"], int(p["value"])), 1
+    geo = p["geo"]
+    r = geo["rank"]
+    x = a[0](_n(*geo["in_dims"][:r])).reshape(geo["in_dims"][:r])
+    return rk.pad_s8(x, geo["pads_begin"][:r], geo["out_dims"][:r], geo["mode"], int(p["value"])), 1
 
 
 def _channel_affine_s8(p: dict, a: list) -> tuple[np.ndarray, int]:

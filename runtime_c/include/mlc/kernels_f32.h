@@ -262,13 +262,17 @@ int mlc_tile_f32(const mlc_tile_params_t *p, const float *x, float *y);
 /** Pad modes. */
 typedef enum { MLC_PAD_CONSTANT = 0, MLC_PAD_REFLECT = 1, MLC_PAD_EDGE = 2, MLC_PAD_WRAP = 3 } mlc_pad_mode_t;
 
-/** y (dense, out_dims) = x (dense, in_dims) shifted by pads_begin (may be negative: cropping). */
+/** y (dense, out_dims) = x (dense, in_dims) shifted by pads_begin (may be negative: cropping); the same
+    for mlc_pad_f32 and mlc_pad_s8, which differ in the type of the constant. */
 typedef struct {
     int32_t rank;
     int32_t in_dims[MLC_MAX_DIMS];
     int32_t out_dims[MLC_MAX_DIMS];
     int32_t pads_begin[MLC_MAX_DIMS];
     int32_t mode;
+} mlc_pad_geometry_t;
+typedef struct {
+    mlc_pad_geometry_t geo;
     float value;
 } mlc_pad_params_t;
 int mlc_pad_f32(const mlc_pad_params_t *p, const float *x, float *y);

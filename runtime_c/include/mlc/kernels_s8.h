@@ -266,13 +266,9 @@ int mlc_channel_affine_s8(const mlc_channel_affine_s8_params_t *p, const int8_t 
 /** Strided int8 copy with mlc_copy_f32's parameters (kernels_f32.h): data movement keeps quantization. */
 int mlc_copy_s8(const mlc_copy_params_t *p, const int8_t *x, int8_t *y);
 
-/** Pad of int8 values, as mlc_pad_f32 (mlc_pad_params_t's fields); value is the quantized pad value. */
+/** Pad of int8 values, as mlc_pad_f32; value is the quantized pad value. */
 typedef struct {
-    int32_t rank;
-    int32_t in_dims[MLC_MAX_DIMS];
-    int32_t out_dims[MLC_MAX_DIMS];
-    int32_t pads_begin[MLC_MAX_DIMS];
-    int32_t mode;
+    mlc_pad_geometry_t geo;
     int32_t value;
 } mlc_pad_s8_params_t;
 int mlc_pad_s8(const mlc_pad_s8_params_t *p, const int8_t *x, int8_t *y);

@@ -1,8 +1,7 @@
 /**
  * @file pad_body.h
- * @brief Pad's body for one element type, included by pad_f32.c and pad_s8.c with PAD_T (the element type),
- *        PAD_PARAMS (the parameter struct: rank, in_dims, out_dims, pads_begin, mode) and PAD_IMPL (the
- *        function name) defined: the same index walk copies floats or int8 values.
+ * @brief Pad's body for one element type, included by pad_f32.c and pad_s8.c with PAD_T (the element type)
+ *        and PAD_IMPL (the function name) defined: the same index walk copies floats or int8 values.
  */
 #include "index_util.h"
 
@@ -30,7 +29,7 @@ static int32_t pad_map(int32_t i, int32_t n, int32_t mode)
 }
 #endif
 
-static int PAD_IMPL(const PAD_PARAMS *p, const PAD_T *x, PAD_T *y, PAD_T value)
+static int PAD_IMPL(const mlc_pad_geometry_t *p, const PAD_T *x, PAD_T *y, PAD_T value)
 {
     mlc_it_t it;
     int32_t in_strides[MLC_MAX_DIMS];
