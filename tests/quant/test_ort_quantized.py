@@ -171,3 +171,18 @@ def test_asymmetric_weights_are_requantized_with_a_note(tmp_path, capsys):
     got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(16, -1)
     steps = np.abs(got.astype(np.float64) - ort_as_written(dst, x)) / c.program.outputs[0].scale
     assert steps.max() <= 2 + 1e-3, steps.max()
+
+
+def test_int16_activations_stay_float_with_their_clamp(tmp_path, capsys):
+    """onnxruntime's QInt16 activations: the int8 kernels do not take them, so those tensors stay float,
+    clamped to the int16 range (no crash, no silent int8); the build says so."""
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(_float_model(), src)
+    _quantize(src, dst, _samples(16, 1)[:, 0], "QDQ", "QInt16", per_channel=True)
+    c = compile_model(dst)
+    assert any("quantized to int16" in n for n in c.graph.notes.values()), c.graph.notes
+    assert "mlc: note:" in capsys.readouterr().err
+    x = _samples(8, 2)[:, 0]
+    got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(8, -1)
+    want = ort_as_written(dst, x)
+    assert np.max(np.abs(got - want)) <= 1e-3 * np.max(np.abs(want)), np.max(np.abs(got - want))

@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 
 from toolchain.errors import ModelError
-from toolchain.ir import Graph, Node, QParams
+from toolchain.ir import Graph, Node, QParams, Tensor
 
 
 def _const_params(g: Graph, node: Node) -> tuple[np.ndarray, np.ndarray] | None:
@@ -69,6 +69,7 @@ def _fold_constant_dq(g: Graph, node: Node) -> bool:
 def absorb(g: Graph) -> Graph:
     """Fold quantized constants and remove matching QuantizeLinear -> DequantizeLinear pairs (see module)."""
     removed: set[int] = set()
+    wide: dict[str, list[str]] = {}  # integer type -> run-time tensors quantized to it (wider than 8 bits)
     for node in g.nodes:
         if node.op == "DequantizeLinear" and node.domain in ("", "ai.onnx") and _fold_constant_dq(g, node):
             removed.add(id(node))
@@ -83,6 +84,13 @@ def absorb(g: Graph) -> Graph:
         pairs = [d for d in g.consumers(q.outputs[0]) if d.op == "DequantizeLinear" and _same(g, d, scale, zp)]
         if not pairs:
             continue
+        if zp.dtype not in (np.int8, np.uint8):
+            if zp.dtype.kind in "iu":
+                _wide_pairs_to_clip(g, q, pairs, scale, zp)
+                wide.setdefault(zp.dtype.name, []).append(q.inputs[0])
+                if len(pairs) == len(g.consumers(q.outputs[0])) and q.outputs[0] not in g.outputs:
+                    removed.add(id(q))
+            continue
         _, z = _to_int8(np.zeros((), zp.dtype), zp)
         mark = QParams(scale.reshape(()), z.reshape(()).astype(np.int32))
         if x.quant is not None and not x.quant.same(mark):
@@ -94,10 +102,33 @@ def absorb(g: Graph) -> Graph:
         if len(pairs) == len(g.consumers(q.outputs[0])) and q.outputs[0] not in g.outputs:
             removed.add(id(q))
     g.nodes = [n for n in g.nodes if id(n) not in removed]
+    for dtype, names in wide.items():
+        shown = ", ".join(repr(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        g.notes[f"quantized to {dtype}"] = (
+            f"{len(names)} tensor(s) quantized to {dtype} ({shown}): the int8 kernels do not take {dtype}, so they "
+            "stay float, clamped to its range; each differs from the model's by less than half its step")
     for name in g.outputs:
         if g.tensors[name].dtype == "uint8" and g.producer(name) is not None:
             raise ModelError(f"graph output {name!r} is uint8 at run time; mlc supports int8 quantized outputs")
     return g
+
+
+def _wide_pairs_to_clip(g: Graph, q: Node, pairs: list[Node], scale: np.ndarray, zp: np.ndarray) -> None:
+    """A QuantizeLinear -> DequantizeLinear pair to 16 (or 32) bits on a run-time tensor: the int8 kernels do
+    not take it, so the values stay float, clamped to the range the pair represents (a Relu folded into
+    its zero point lives there); only the rounding to its fine grid is skipped."""
+    info = np.iinfo(zp.dtype)
+    s, z = float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
+    bounds = []
+    for hint, v in (("lo", s * (info.min - z)), ("hi", s * (info.max - z))):
+        name, k = f"{q.inputs[0]}_{hint}", 1
+        while name in g.tensors:
+            name, k = f"{q.inputs[0]}_{hint}_{k}", k + 1
+        g.tensors[name] = Tensor(name, (), "float32", np.asarray(v, np.float32))
+        bounds.append(name)
+    for d in pairs:
+        d.op, d.domain, d.attrs = "Clip", "", {}
+        d.inputs = [q.inputs[0], *bounds]
 
 
 def _same(g: Graph, d: Node, scale: np.ndarray, zp: np.ndarray) -> bool:
