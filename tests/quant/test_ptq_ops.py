@@ -108,3 +108,32 @@ def test_reduce_mean_over_consecutive_axes(tmp_path):
     if shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"):
         board = compile_model(path, quant=quant, board=load_board("cortex-m4"))
         assert run_built(board, "cortex-m4", x[:4]).tobytes() == got[:4].tobytes()
+
+
+@pytest.mark.parametrize("slope,table", [(np.full((1,), 0.2), True), (np.full((4, 1, 1), 0.2), True),
+                                         (np.array([0.1, 0.2, 0.3, 0.4]).reshape(4, 1, 1), False)],
+                         ids=["scalar", "per-channel-equal", "per-channel"])
+def test_prelu(tmp_path, slope, table):
+    """PRelu with one slope is an int8 table (LeakyRelu's); slopes that differ per channel stay float."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(4)
+    inits = [numpy_helper.from_array(rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "w"),
+             numpy_helper.from_array(slope.astype(np.float32), "slope")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("PRelu", ["c", "slope"], ["y"])]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = rng.random((32, 1, 3, 5, 5), dtype=np.float32) - 0.5
+    np.save(tmp_path / "calib.npy", x)
+    c = compile_model(path, quant=QuantOptions("int8", str(tmp_path / "calib.npy")))
+    kernels = [k.fn for layer in c.program.layers if layer.op == "PRelu" for k in layer.calls]
+    assert kernels == (["mlc_lut_s8"] if table else ["mlc_binary_f32"]), kernels
+    got = run_built(c, "host", x[:8])
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"x": x[k]})[0].reshape(1, -1) for k in range(8)])
+    assert np.max(np.abs(got - want)) <= 4 * c.program.outputs[0].scale
+    if table:
+        assert simulate_batch(c.program, [x[:8]])[0].reshape(got.shape).tobytes() == got.tobytes()

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from toolchain.ir import Graph, Node
-from toolchain.ops.activations import Unary
+from toolchain.ops import s8
+from toolchain.ops.activations import Unary, lut_call
 from toolchain.ops.base import (
     ANY,
     NUMERIC,
@@ -142,6 +143,27 @@ class MathBinary(OpDef):
         else:
             check_dtypes(node, g, node.inputs[:2], types)
         _rank_ok(node, g)
+
+    s8_op_types = ("PRelu",)
+
+    def _leaky(self, node: Node, g: Graph) -> Node:
+        """PRelu with one slope everywhere (PyTorch's default nn.PReLU) is LeakyRelu: an int8 table."""
+        slope = g.const(node.input(1))
+        if node.op != "PRelu" or slope is None or np.asarray(slope).size == 0:
+            raise Unsupported("int8 needs PRelu with a constant slope")
+        slope = np.asarray(slope, np.float32).reshape(-1)
+        if not np.all(slope == slope[0]) or shape(g, node.inputs[0]) != shape(g, node.outputs[0]):
+            raise Unsupported("int8 PRelu needs one slope for every element (a table per channel is not built)")
+        return Node("LeakyRelu", node.name, node.inputs[:1], node.outputs, {"alpha": float(slope[0])})
+
+    def check_s8(self, node: Node, g: Graph) -> None:
+        self.check(node, g)
+        self._leaky(node, g)
+        s8.qp(g, node.inputs[0])
+        s8.qp(g, node.outputs[0])
+
+    def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        return [lut_call(self._leaky(node, ctx.graph), ctx)]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         code = MATH_BINARY[node.op][0]
