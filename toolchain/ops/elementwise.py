@@ -33,9 +33,18 @@ def const_qparams(data: np.ndarray) -> QParams:
     return QParams.of(np.float32(scale), zp)
 
 
-def operand_s8(ctx_graph: Graph, name: str) -> QParams:
+def operand_s8(ctx_graph: Graph, name: str, negated: bool = False) -> QParams:
+    """An int8 operand's quantization (a constant's own); `negated`: that of -operand, which for a run-time
+    tensor is its bitwise NOT (-1 - q) with zero point -1 - zp, exactly: (-1 - q) - (-1 - zp) = -(q - zp)."""
     data = ctx_graph.const(name)
-    return const_qparams(np.asarray(data, np.float64)) if data is not None else s8.qp(ctx_graph, name)
+    if data is not None:
+        return const_qparams(np.asarray(data, np.float64) * (-1.0 if negated else 1.0))
+    q = s8.qp(ctx_graph, name)
+    return QParams.of(np.float32(q.s), -1 - q.zp) if negated else q
+
+
+# mlc_lut_s8's table of the bitwise NOT: x -> -1 - x, the exact negation (see operand_s8)
+NOT_TABLE = (-1 - np.arange(-128, 128)).astype(np.int8)
 
 # ONNX op -> mlc_binary_op_t
 BINARY_OPS = {"Add": 0, "Sub": 1, "Mul": 2, "Div": 3}
@@ -58,7 +67,7 @@ def binary_call(node: Node, ctx: LowerCtx, op: int, a: str, b: str, fuse: bool =
 @register
 class Binary(OpDef):
     op_types = tuple(BINARY_OPS)
-    s8_op_types = ("Add", "Mul")
+    s8_op_types = ("Add", "Sub", "Mul")
     dtypes = NUMERIC
     rejects = ("rank > 6",)
     fuses_activation = True
@@ -72,16 +81,17 @@ class Binary(OpDef):
         return same_shape_inputs(node, g, (0, 1))
 
     def _s8(self, node: Node, g: Graph) -> dict:
-        if node.op not in ("Add", "Mul"):
-            raise Unsupported(f"{node.op} on int8 (Add and Mul only)")
+        """mlc_add_s8 / mlc_mul_s8 parameters; Sub is a + (-b), -b being b's bitwise NOT (operand_s8)."""
+        if node.op not in ("Add", "Sub", "Mul"):
+            raise Unsupported(f"{node.op} on int8 (Add, Sub and Mul only)")
         out = shape(g, node.outputs[0]) or (1,)
         if len(out) > 6:
             raise Unsupported("rank > 6")
         a, b = node.inputs[0], node.inputs[1]
-        aq, bq, yq = operand_s8(g, a), operand_s8(g, b), s8.qp(g, node.outputs[0])
+        aq, bq, yq = operand_s8(g, a), operand_s8(g, b, node.op == "Sub"), s8.qp(g, node.outputs[0])
         lo, hi = s8.clamp(node, g, yq)
         try:
-            scales = (add_params(aq.s, bq.s, yq.s) if node.op == "Add" else mul_params(aq.s, bq.s, yq.s))
+            scales = (mul_params(aq.s, bq.s, yq.s) if node.op == "Mul" else add_params(aq.s, bq.s, yq.s))
         except ValueError as exc:
             raise Unsupported(f"rescale factor out of range ({exc})") from exc
         return {"rank": len(out), "dims": fill(list(out)),
@@ -94,20 +104,34 @@ class Binary(OpDef):
         self.check(node, g)
         self._s8(node, g)
 
+    def _negated_runtime_b(self, node: Node, g: Graph) -> bool:
+        return node.op == "Sub" and g.const(node.inputs[1]) is None and g.tensors[node.outputs[0]].dtype == "int8"
+
+    def scratch_bytes(self, node: Node, g: Graph, kernels: tuple[str, ...] = ("ref",)) -> int:
+        """int8 Sub of a run-time b: -b (its bitwise NOT) is written to scratch first."""
+        return g.tensors[node.inputs[1]].nbytes if self._negated_runtime_b(node, g) else 0
+
     def lower_s8(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
         params = self._s8(node, g)
-        args = []
-        for name in node.inputs[:2]:
+        calls, args = [], []
+        for k, name in enumerate(node.inputs[:2]):
             data = g.const(name)
-            if data is None:
+            if k == 1 and self._negated_runtime_b(node, g):
+                scratch = ctx.scratch(node, "int8_t")
+                size = int(np.prod(shape(g, name) or (1,)))
+                calls.append(KernelCall("mlc_lut_s8", "mlc_lut_s8_params_t", {"size": size},
+                                        [ctx.tensor(name), ctx.const("not_table", NOT_TABLE), scratch]))
+                args.append(scratch)
+            elif data is None:
                 args.append(ctx.tensor(name))
-                continue
-            q = const_qparams(np.asarray(data, np.float64))
-            args.append(ctx.const(f"{node.name}_{name}_q", np.clip(np.rint(np.asarray(data, np.float64) / q.s) + q.zp,
-                                                                  -128, 127).astype(np.int8)))
-        fn = "mlc_add_s8" if node.op == "Add" else "mlc_mul_s8"
-        return [KernelCall(fn, "mlc_binary_s8_params_t", params, args + [ctx.tensor(node.outputs[0])])]
+            else:
+                real = np.asarray(data, np.float64) * (-1.0 if k == 1 and node.op == "Sub" else 1.0)
+                q = const_qparams(real)
+                args.append(ctx.const(f"{node.name}_{name}_q", np.clip(np.rint(real / q.s) + q.zp, -128, 127)
+                                      .astype(np.int8)))
+        fn = "mlc_mul_s8" if node.op == "Mul" else "mlc_add_s8"
+        return calls + [KernelCall(fn, "mlc_binary_s8_params_t", params, args + [ctx.tensor(node.outputs[0])])]
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
