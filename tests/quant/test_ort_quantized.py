@@ -186,3 +186,36 @@ def test_int16_activations_stay_float_with_their_clamp(tmp_path, capsys):
     got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(8, -1)
     want = ort_as_written(dst, x)
     assert np.max(np.abs(got - want)) <= 1e-3 * np.max(np.abs(want)), np.max(np.abs(got - want))
+
+
+def test_int4_weights(tmp_path):
+    """onnxruntime's QInt4 weights (com.microsoft Quantize/DequantizeLinear, 4-bit initializers): the same
+    values as int8 weights, so the model is all int8 and follows onnxruntime within a step."""
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(_float_model(), src)
+    _quantize(src, dst, _samples(16, 1)[:, 0], "QDQ", "QInt8", per_channel=True, weights="QInt4")
+    assert any(i.data_type == TensorProto.INT4 for i in onnx.load(dst).graph.initializer)
+    c = compile_model(dst)
+    assert not c.graph.notes
+    floats = [layer.op for layer in c.program.layers if not any(k.fn.endswith("_s8") for k in layer.calls)]
+    assert floats == ["DequantizeLinear"], floats
+    x = _samples(8, 2)[:, 0]
+    got = _host_run(dst, c, x, tmp_path / "out")[0].reshape(8, -1)
+    steps = np.abs(got.astype(np.float64) - ort_as_written(dst, x)) / c.program.outputs[0].scale
+    assert np.mean(steps <= 1 + 1e-3) >= 0.99 and steps.max() <= 2 + 1e-3, steps.max()
+
+
+def test_int4_activations_are_refused(tmp_path):
+    from toolchain.errors import ModelError
+
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "s"),
+             helper.make_tensor("z", TensorProto.INT4, [], [0])]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], domain="com.microsoft"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], domain="com.microsoft")]
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]),
+              path)
+    with pytest.raises(ModelError, match="4 bits"):
+        compile_model(path)

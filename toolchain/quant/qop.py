@@ -246,8 +246,38 @@ class _Rewriter:
         return new
 
 
+_FOUR_BIT = {onnx.TensorProto.INT4: np.int8, onnx.TensorProto.UINT4: np.uint8}
+
+
+def standard_qdq(model: onnx.ModelProto, where: str) -> onnx.ModelProto:
+    """com.microsoft QuantizeLinear / DequantizeLinear, which onnxruntime writes for 4- and 16-bit types below
+    opset 21, are the standard operators. 4-bit constants (weights) become 8-bit constants with the same
+    values, exactly; 4-bit run-time tensors are refused."""
+    if not any(n.domain == MS and n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node):
+        return model
+    new = onnx.ModelProto()
+    new.CopyFrom(model)
+    inits = {i.name: i for i in new.graph.initializer}
+    for node in new.graph.node:
+        if node.domain != MS or node.op_type not in ("QuantizeLinear", "DequantizeLinear"):
+            continue
+        zp = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if node.op_type == "QuantizeLinear" and zp is not None and zp.data_type in _FOUR_BIT:
+            raise ModelError(f"{where}: node {node.name!r} quantizes tensor {node.input[0]!r} to 4 bits; mlc's "
+                             "run-time tensors are 8-bit: quantize activations to int8 or uint8 (4-bit weights work)")
+        node.domain = ""
+        for name in node.input:
+            init = inits.get(name)
+            if init is not None and init.data_type in _FOUR_BIT:
+                wide = numpy_helper.from_array(numpy_helper.to_array(init).astype(_FOUR_BIT[init.data_type]), name)
+                init.CopyFrom(wide)
+    return new
+
+
 def expand(model: onnx.ModelProto, where: str) -> onnx.ModelProto:
-    """The model with every QOperator node written as DequantizeLinear -> float op -> QuantizeLinear."""
+    """The model with every QOperator node written as DequantizeLinear -> float op -> QuantizeLinear (and
+    onnxruntime's com.microsoft Quantize/DequantizeLinear as the standard ones)."""
+    model = standard_qdq(model, where)
     if not is_qoperator(model):
         return model
     return _Rewriter(model, where).run()
