@@ -151,6 +151,8 @@ class Resize(OpDef):
         if self._runtime_scales(node, g):
             raise Unsupported("run-time scales on int8")
         x, y = shape(g, node.inputs[0]), shape(g, node.outputs[0])
+        if len(x) < 2:
+            raise Unsupported("int8 resizes the last two axes of a tensor of rank 2 or more")
         scales = self._scales(node, g)
         legacy = node.op == "Upsample" or g.opset < 11
         coord = "asymmetric" if legacy else node.attrs.get("coordinate_transformation_mode", "half_pixel")
