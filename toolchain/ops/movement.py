@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node, QParams
+from toolchain.ops import s8
 from toolchain.ops.base import (
     ANY,
     NUMERIC,
@@ -131,13 +132,9 @@ class Concat(Movement):
                 continue
             x = list(shape(g, name))
             if x[axis] > 0 and name in rescaled:
-                xq, yq = g.tensors[name].quant, g.tensors[node.outputs[0]].quant
-                mult, shift = quantize_multiplier(xq.s / yq.s)
-                params = {"size": int(np.prod(x)), "x_zero_point": xq.zp, "y_zero_point": yq.zp, "mult": mult,
-                          "shift": shift, "act_min": -128, "act_max": 127}
                 scratch = ctx.scratch(node, "int8_t")
-                calls.append(KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params,
-                                        [ctx.tensor(name), scratch]))
+                calls.append(s8.requantize_call(ctx, name, g.tensors[name].quant, g.tensors[node.outputs[0]].quant,
+                                             dst=scratch))
                 copy = copy_call(ctx, name, node.outputs[0], x, dense_strides(x), out_strides, 0,
                                  offset * out_strides[axis])
                 copy.args[0] = scratch

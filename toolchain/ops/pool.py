@@ -21,15 +21,7 @@ from toolchain.ops.base import (
     shape,
 )
 from toolchain.ops.conv import as_2d, spatial_pads
-from toolchain.quant.requant import mean_multiplier, quantize_multiplier
-
-
-def requantize_call(node: Node, ctx: LowerCtx, src: str, x: QParams, y: QParams, lo: int, hi: int) -> KernelCall:
-    """In-place rescale of an int8 tensor from quantization x to y, then the clamp [lo, hi]."""
-    mult, shift = quantize_multiplier(x.s / y.s)
-    params = {"size": int(np.prod(shape(ctx.graph, src) or (1,))), "x_zero_point": x.zp, "y_zero_point": y.zp,
-              "mult": mult, "shift": shift, "act_min": lo, "act_max": hi}
-    return KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params, [ctx.tensor(src), ctx.tensor(src)])
+from toolchain.quant.requant import mean_multiplier
 
 
 def mean_call(node: Node, ctx: LowerCtx, outer: int, count: int, inner: int = 1) -> KernelCall:
@@ -141,7 +133,7 @@ class Pool(OpDef):
         calls = [KernelCall(fn, "mlc_pool2d_s8_params_t", params,
                             [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
         if not same:
-            calls.append(requantize_call(node, ctx, node.outputs[0], xq, yq, lo, hi))
+            calls.append(s8.requantize_call(ctx, node.outputs[0], xq, yq, lo, hi))
         return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
@@ -202,7 +194,7 @@ class GlobalPool(OpDef):
                             [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
         lo, hi = s8.clamp(node, g, yq)
         if not xq.same(yq) or (lo, hi) != (-128, 127):
-            calls.append(requantize_call(node, ctx, node.outputs[0], xq, yq, lo, hi))
+            calls.append(s8.requantize_call(ctx, node.outputs[0], xq, yq, lo, hi))
         return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:

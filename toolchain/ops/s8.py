@@ -9,8 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.ir import Graph, Node, QParams
-from toolchain.ops.base import Arg, LowerCtx, Unsupported, fused_act
-from toolchain.quant.requant import activation_range, quantize_bias, quantize_qmult, quantize_weights_per_channel
+from toolchain.ops.base import Arg, KernelCall, LowerCtx, Unsupported, fused_act, shape
+from toolchain.quant.requant import (
+    activation_range,
+    quantize_bias,
+    quantize_multiplier,
+    quantize_qmult,
+    quantize_weights_per_channel,
+)
 from toolchain.resources import resource_dir
 
 ACC_LIMIT = 2**31 - 1
@@ -269,3 +275,13 @@ def fc_weight_order(n: int, k: int, layout: int) -> np.ndarray:
     blocks = groups[:, :, :k4].reshape(g, 4, k4 // 4, 4).transpose(0, 2, 1, 3).reshape(g, -1)
     tails = groups[:, :, k4:].reshape(g, -1)
     return np.concatenate([np.concatenate([blocks, tails], axis=1).reshape(-1), idx[4 * g:].reshape(-1)])
+
+
+def requantize_call(ctx: LowerCtx, src: str, x: QParams, y: QParams, lo: int = -128, hi: int = 127,
+                    dst: Arg | None = None) -> KernelCall:
+    """Rescale of an int8 tensor from quantization x to y, then the clamp [lo, hi]; in place unless `dst`."""
+    mult, shift = quantize_multiplier(x.s / y.s)
+    params = {"size": int(np.prod(shape(ctx.graph, src) or (1,))), "x_zero_point": x.zp, "y_zero_point": y.zp,
+              "mult": mult, "shift": shift, "act_min": lo, "act_max": hi}
+    return KernelCall("mlc_requantize_s8", "mlc_requantize_s8_params_t", params,
+                      [ctx.tensor(src), dst if dst is not None else ctx.tensor(src)])

@@ -7,7 +7,6 @@ import numpy as np
 from toolchain.ir import Graph, Node, QParams
 from toolchain.ops import s8
 from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, norm_axis, register, shape
-from toolchain.ops.pool import requantize_call
 from toolchain.quant.requant import SOFTMAX_MAX_AXIS, softmax_table
 
 # The int8 softmax writes probabilities with scale 1/256 and zero point -128 (TFLite's int8 softmax output).
@@ -54,7 +53,7 @@ class Softmax(OpDef):
         calls = [KernelCall("mlc_softmax_s8", "mlc_softmax_s8_params_t", {"outer": outer, "axis": axis, "inner": inner},
                             [ctx.tensor(node.inputs[0]), table, ctx.tensor(node.outputs[0])])]
         if not SOFTMAX_S8_OUT.same(yq):
-            calls.append(requantize_call(node, ctx, node.outputs[0], SOFTMAX_S8_OUT, yq, -128, 127))
+            calls.append(s8.requantize_call(ctx, node.outputs[0], SOFTMAX_S8_OUT, yq))
         return calls
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
