@@ -32,6 +32,17 @@ def _input(g: Graph, node: Node, index: int) -> tuple[str, np.ndarray | None] | 
     return name, None
 
 
+def _repeats(coord: str, rounding: str, k: int) -> bool:
+    """Nearest resizing by the whole factor k reads input o // k for output o (see Resize._repeat_factors)."""
+    if k == 1:
+        return coord != "tf_half_pixel_for_nn" or rounding == "floor"
+    if coord in ("half_pixel", "pytorch_half_pixel", "half_pixel_symmetric"):
+        return rounding in ("round_prefer_floor", "round_prefer_ceil")
+    if coord in ("asymmetric", "tf_half_pixel_for_nn") and rounding == "floor":
+        return True
+    return (coord, rounding, k) == ("asymmetric", "round_prefer_floor", 2)
+
+
 @register
 class Resize(OpDef):
     op_types = ("Resize", "Upsample")
@@ -162,9 +173,7 @@ class Resize(OpDef):
             k = y[axis] // x[axis] if x[axis] else 0
             if k < 1 or y[axis] != k * x[axis] or scales[axis] != float(k):
                 raise Unsupported("nearest resizing by a factor that is not a whole number")
-            half = coord in ("half_pixel", "pytorch_half_pixel", "half_pixel_symmetric") and rounding.startswith("round")
-            if not (k == 1 and coord != "tf_half_pixel_for_nn" or half or rounding == "floor" and coord in (
-                    "asymmetric", "tf_half_pixel_for_nn") or (coord, rounding, k) == ("asymmetric", "round_prefer_floor", 2)):
+            if not _repeats(coord, rounding, k):
                 raise Unsupported(f"nearest resizing with {coord} and {rounding} does not repeat values evenly")
             factors.append(k)
         return factors[0], factors[1]
