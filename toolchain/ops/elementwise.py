@@ -33,12 +33,19 @@ def const_qparams(data: np.ndarray) -> QParams:
     return QParams.of(np.float32(scale), zp)
 
 
+def const_operand(data: np.ndarray, negated: bool = False) -> tuple[QParams, np.ndarray]:
+    """A constant operand (negated first if asked) quantized per tensor: its parameters and int8 values."""
+    real = np.asarray(data, np.float64) * (-1.0 if negated else 1.0)
+    q = const_qparams(real)
+    return q, np.clip(np.rint(real / q.s) + q.zp, -128, 127).astype(np.int8)
+
+
 def operand_s8(ctx_graph: Graph, name: str, negated: bool = False) -> QParams:
     """An int8 operand's quantization (a constant's own); `negated`: that of -operand, which for a run-time
     tensor is its bitwise NOT (-1 - q) with zero point -1 - zp, exactly: (-1 - q) - (-1 - zp) = -(q - zp)."""
     data = ctx_graph.const(name)
     if data is not None:
-        return const_qparams(np.asarray(data, np.float64) * (-1.0 if negated else 1.0))
+        return const_operand(data, negated)[0]
     q = s8.qp(ctx_graph, name)
     return QParams.of(np.float32(q.s), -1 - q.zp) if negated else q
 
@@ -126,10 +133,7 @@ class Binary(OpDef):
             elif data is None:
                 args.append(ctx.tensor(name))
             else:
-                real = np.asarray(data, np.float64) * (-1.0 if k == 1 and node.op == "Sub" else 1.0)
-                q = const_qparams(real)
-                args.append(ctx.const(f"{node.name}_{name}_q", np.clip(np.rint(real / q.s) + q.zp, -128, 127)
-                                      .astype(np.int8)))
+                args.append(ctx.const(f"{node.name}_{name}_q", const_operand(data, k == 1 and node.op == "Sub")[1]))
         fn = "mlc_mul_s8" if node.op == "Mul" else "mlc_add_s8"
         return calls + [KernelCall(fn, "mlc_binary_s8_params_t", params, args + [ctx.tensor(node.outputs[0])])]
 
