@@ -120,6 +120,14 @@ class Graph:
         t = self.tensors.get(name) if name else None
         return None if t is None else t.data
 
+    def add_const(self, hint: str, data: np.ndarray) -> str:
+        """A new constant tensor holding `data`, named `hint` (with a suffix when taken); its name."""
+        name, k = hint, 1
+        while name in self.tensors:
+            name, k = f"{hint}_{k}", k + 1
+        self.tensors[name] = Tensor(name, tuple(data.shape), data.dtype.name, data)
+        return name
+
     def consumers(self, name: str) -> list[Node]:
         return [n for n in self.nodes if name in n.inputs]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from toolchain.errors import ModelError
-from toolchain.ir import RUNTIME_DTYPES, Activation, Graph, Node, Tensor
+from toolchain.ir import RUNTIME_DTYPES, Activation, Graph, Node
 from toolchain.ops import Unsupported, opdef
 from toolchain.ops.base import BOUNDARY_OPS
 from toolchain.ops.norm import batchnorm_affine
@@ -34,14 +34,6 @@ def remove_identities(g: Graph) -> Graph:
         keep.append(n)
     g.nodes = keep
     return g
-
-
-def _new_const(g: Graph, hint: str, data: np.ndarray) -> str:
-    name, k = hint, 1
-    while name in g.tensors:
-        name, k = f"{hint}_{k}", k + 1
-    g.tensors[name] = Tensor(name, tuple(data.shape), data.dtype.name, data)
-    return name
 
 
 def fold_batchnorm(g: Graph) -> Graph:
@@ -76,8 +68,8 @@ def fold_batchnorm(g: Graph) -> Graph:
         else:
             continue
         prod.inputs = list(prod.inputs[:1]) + [
-            _new_const(g, prod.name + "_w_bn", new_w.astype(np.float32)),
-            _new_const(g, prod.name + "_b_bn", new_b.astype(np.float32)),
+            g.add_const(prod.name + "_w_bn", new_w.astype(np.float32)),
+            g.add_const(prod.name + "_b_bn", new_b.astype(np.float32)),
         ]
         prod.outputs[0] = bn.outputs[0]
         removed.add(id(bn))

@@ -51,11 +51,8 @@ def _fresh(g: Graph, hint: str) -> str:
 
 
 def _params(g: Graph, t: str, q: QParams) -> list[str]:
-    s = _fresh(g, f"{t}_scale")
-    g.tensors[s] = Tensor(s, (), "float32", np.asarray(q.s, np.float32))
-    z = _fresh(g, f"{t}_zero_point")
-    g.tensors[z] = Tensor(z, (), "int8", np.asarray(q.zp, np.int8))
-    return [s, z]
+    return [g.add_const(f"{t}_scale", np.asarray(q.s, np.float32)),
+            g.add_const(f"{t}_zero_point", np.asarray(q.zp, np.int8))]
 
 
 def _through_views(g: Graph) -> None:
@@ -70,19 +67,11 @@ def _through_views(g: Graph) -> None:
             x.quant = y.quant
 
 
-def _round_trip(g: Graph, o: str, nodes: list[Node], as_int8: dict[str, str]) -> str:
-    """A float operator's output that the model quantizes: the operator writes a raw float tensor, which is
-    quantized at once, so readers see the rounded and clamped values the model defines (a Relu that
-    onnxruntime folded into a zero point lives only in that clamp). Returns the raw tensor's name."""
-    q = g.tensors[o].quant
-    assert q is not None
-    raw = _fresh(g, f"{o}_raw")
-    g.tensors[raw] = Tensor(raw, g.tensors[o].shape, "float32", None, None)
-    name = _fresh(g, f"{o}_q")
-    g.tensors[name] = Tensor(name, g.tensors[o].shape, "int8", None, q)
-    nodes.append(Node("QuantizeLinear", f"{o}_quantize", [raw] + _params(g, o, q), [name]))
-    as_int8[o] = name
-    return raw
+def _int8_twin(g: Graph, t: str) -> str:
+    """A new int8 tensor carrying float tensor t's quantization."""
+    name = _fresh(g, f"{t}_q")
+    g.tensors[name] = Tensor(name, g.tensors[t].shape, "int8", None, g.tensors[t].quant)
+    return name
 
 
 def integerize(g: Graph) -> Graph:
@@ -92,14 +81,13 @@ def integerize(g: Graph) -> Graph:
     as_float: set[str] = {n for n in g.inputs}
     nodes: list[Node] = []
 
-    def int8_of(t: str) -> str:
+    def int8_of(t: str, src: str = "") -> str:
+        """t's int8 twin, quantized from t (or from `src`, the raw output of the float operator writing t)."""
         if t not in as_int8:
             q = g.tensors[t].quant
             assert q is not None
-            name = _fresh(g, f"{t}_q")
-            g.tensors[name] = Tensor(name, g.tensors[t].shape, "int8", None, q)
-            nodes.append(Node("QuantizeLinear", f"{t}_quantize", [t] + _params(g, t, q), [name]))
-            as_int8[t] = name
+            as_int8[t] = _int8_twin(g, t)
+            nodes.append(Node("QuantizeLinear", f"{t}_quantize", [src or t] + _params(g, t, q), [as_int8[t]]))
         return as_int8[t]
 
     def float_of(t: str) -> str:
@@ -119,17 +107,20 @@ def integerize(g: Graph) -> Graph:
                 if not o:
                     outs.append(o)
                     continue
-                name = _fresh(g, f"{o}_q")
-                g.tensors[name] = Tensor(name, g.tensors[o].shape, "int8", None, g.tensors[o].quant)
-                as_int8[o] = name
-                outs.append(name)
+                as_int8[o] = _int8_twin(g, o)
+                outs.append(as_int8[o])
             n.outputs = outs
         else:
             n.inputs = [float_of(i) if _runtime(g, i) and g.tensors[i].dtype == "float32" else i for i in n.inputs]
             nodes.append(n)
             for k, o in enumerate(n.outputs):
                 if o and g.tensors[o].quant is not None and g.tensors[o].dtype == "float32":
-                    n.outputs[k] = _round_trip(g, o, nodes, as_int8)
+                    # The model quantizes this output: quantized at once, so readers see the rounded and
+                    # clamped values it defines (a Relu onnxruntime folded into a zero point is only there).
+                    raw = _fresh(g, f"{o}_raw")
+                    g.tensors[raw] = Tensor(raw, g.tensors[o].shape, "float32", None, None)
+                    n.outputs[k] = raw
+                    int8_of(o, raw)
                 elif o:
                     as_float.add(o)
             continue

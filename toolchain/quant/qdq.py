@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 
 from toolchain.errors import ModelError
-from toolchain.ir import Graph, Node, QParams, Tensor
+from toolchain.ir import Graph, Node, QParams
 
 
 def _const_params(g: Graph, node: Node) -> tuple[np.ndarray, np.ndarray] | None:
@@ -119,13 +119,8 @@ def _wide_pairs_to_clip(g: Graph, q: Node, pairs: list[Node], scale: np.ndarray,
     its zero point lives there); only the rounding to its fine grid is skipped."""
     info = np.iinfo(zp.dtype)
     s, z = float(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
-    bounds = []
-    for hint, v in (("lo", s * (info.min - z)), ("hi", s * (info.max - z))):
-        name, k = f"{q.inputs[0]}_{hint}", 1
-        while name in g.tensors:
-            name, k = f"{q.inputs[0]}_{hint}_{k}", k + 1
-        g.tensors[name] = Tensor(name, (), "float32", np.asarray(v, np.float32))
-        bounds.append(name)
+    bounds = [g.add_const(f"{q.inputs[0]}_{hint}", np.asarray(v, np.float32))
+              for hint, v in (("lo", s * (info.min - z)), ("hi", s * (info.max - z)))]
     for d in pairs:
         d.op, d.domain, d.attrs = "Clip", "", {}
         d.inputs = [q.inputs[0], *bounds]
