@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
-from toolchain.lower import C_TYPES, DTYPE_CODES, Program
+from toolchain.lower import C_TYPES, DTYPE_CODES, INT_CONVERSIONS, Program
 from toolchain.ops.base import Arg
 from toolchain.resources import resource_dir
 
@@ -126,7 +126,7 @@ def render(program: Program, source_name: str, board_name: str, layer_fns: list[
     ]
     context = {
         "banner": BANNER.format(source=source_name), "p": program, "board": board_name, "layers": layers,
-        "constants": constants, "ctypes": C_TYPES, "dtype_codes": DTYPE_CODES,
+        "constants": constants, "ctypes": C_TYPES, "dtype_codes": DTYPE_CODES, "int_conversions": INT_CONVERSIONS,
         "guard": f"MLC_{program.name.upper()}_H", "upper": program.name.upper(), "layer_header": layer_header,
     }
     return {

@@ -15,8 +15,8 @@ import numpy as np
 from toolchain.errors import UsageError
 from toolchain.lower import IOTensor
 
-NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int32": np.int32, "int64": np.int64,
-             "bool": np.bool_}
+NP_DTYPES = {"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.uint16,
+             "int32": np.int32, "int64": np.int64, "bool": np.bool_}
 
 
 @dataclass
@@ -70,10 +70,27 @@ def batch_from_arrays(raw: list[np.ndarray], inputs: list[IOTensor], path: str) 
             raise UsageError(f"{path}: array for input {t.name!r} has shape {arr.shape}; expected {shape} or (K, *{shape})")
         counts.add(k)
         modes.add(mode)
-        arrays.append(np.ascontiguousarray(arr, dtype=NP_DTYPES[t.dtype]))
+        arrays.append(_exactly(arr, t, path))
     if len(counts) != 1 or counts == {0}:
         raise UsageError(f"{path}: inputs disagree on the number of samples ({sorted(counts)}) or hold none")
     return Batch(counts.pop(), modes.pop() if len(modes) == 1 else "stacked", arrays)
+
+
+def _exactly(arr: np.ndarray, t: IOTensor, path: str) -> np.ndarray:
+    """`arr` as the input's type; values an integer or bool input cannot hold exactly are refused, not
+    wrapped or truncated (float pixels in [0, 1] fed to a uint8 input would all become 0)."""
+    out = np.ascontiguousarray(arr, dtype=NP_DTYPES[t.dtype])
+    if t.dtype != "float32":
+        with np.errstate(invalid="ignore"):
+            bad = out.astype(np.float64) != arr.astype(np.float64)
+        if t.dtype == "bool":
+            bad = (arr != 0) & (arr != 1)
+        if np.any(bad):
+            i = np.unravel_index(int(np.argmax(bad)), arr.shape)
+            lo, hi = (0, 1) if t.dtype == "bool" else (np.iinfo(t.dtype).min, np.iinfo(t.dtype).max)
+            raise UsageError(f"{path}: array for input {t.name!r} holds {arr[i].item()!r} at {tuple(int(v) for v in i)}, "
+                             f"which is not a {t.dtype}; pass integers in [{lo}, {hi}]")
+    return out
 
 
 def shape_outputs(batch: Batch, outputs: list[IOTensor], flat: list[np.ndarray]) -> list[np.ndarray]:

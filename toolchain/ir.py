@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 
 # Run-time tensors of these types live in the arena as float32 values: integers and booleans are exact
-# there for magnitudes below 2**24. Graph inputs and outputs are converted at the model boundary.
-RUNTIME_DTYPES = ("float32", "int64", "int32", "bool")
+# there for magnitudes below 2**24. Graph inputs and outputs are converted at the model boundary. int8 is
+# not among them: an int8 run-time tensor is a quantized one, one byte in the arena.
+SMALL_INTS = ("uint8", "int16", "uint16")  # exact, but arithmetic on them would have to wrap (ops/base.ORDERED)
+RUNTIME_DTYPES = ("float32", "int64", "int32", "bool", *SMALL_INTS)
 ARENA_ITEMSIZE = 4
 
 

@@ -14,11 +14,13 @@ from toolchain.ops.base import Constant, KernelCall, LowerCtx, runs_s8
 from toolchain.plan import Plan
 
 C_TYPES = {"float32": "float", "int8": "int8_t", "uint8": "uint8_t", "int32": "int32_t", "int16": "int16_t",
-           "int64": "int64_t", "bool": "uint8_t"}
-DTYPE_CODES = {"float32": 0, "int8": 1, "uint8": 2, "int32": 3, "int64": 4, "bool": 5}
+           "uint16": "uint16_t", "int64": "int64_t", "bool": "uint8_t"}
+# mlc_dtype_t (runtime_c/include/mlc/types.h) and the device protocol's dtype codes
+DTYPE_CODES = {"float32": 0, "int8": 1, "uint8": 2, "int32": 3, "int64": 4, "bool": 5, "int16": 6, "uint16": 7}
 # Run-time graph inputs/outputs that are not float32 are converted at the model boundary, because the
-# arena holds every run-time tensor as float32: dtype -> conversion rendered by model.c.j2.
-BOUNDARY_CONVERSIONS = {"int64": "s64", "int32": "s32", "bool": "bool"}
+# arena holds every run-time tensor as float32: dtype -> suffix of the in_/out_ helpers model.c.j2 renders.
+INT_CONVERSIONS = {"int64": "s64", "int32": "s32", "int16": "s16", "uint16": "u16", "uint8": "u8"}
+BOUNDARY_CONVERSIONS = {**INT_CONVERSIONS, "bool": "bool"}
 
 
 @dataclass
@@ -42,7 +44,7 @@ class IOTensor:
     nbytes: int
     offset: int  # arena offset (-1 for a constant output)
     const: str = ""  # constant array name for a constant output
-    # "" copies bytes (float32, or a constant output); "s64" / "s32" / "bool" convert between the
+    # "" copies bytes (float32, or a constant output); a BOUNDARY_CONVERSIONS suffix converts between the
     # external type and the float32 the arena holds.
     convert: str = ""
     # Int8 side of a quantized program's input or output (the raw API): the int8 tensor's arena offset,

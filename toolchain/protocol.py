@@ -75,10 +75,12 @@ DTYPE_U8 = 2
 DTYPE_S32 = 3
 DTYPE_S64 = 4
 DTYPE_BOOL = 5
+DTYPE_S16 = 6
+DTYPE_U16 = 7
 
 # dtype code -> (name, bytes per element)
 DTYPES = {DTYPE_F32: ("float32", 4), DTYPE_S8: ("int8", 1), DTYPE_U8: ("uint8", 1), DTYPE_S32: ("int32", 4),
-          DTYPE_S64: ("int64", 8), DTYPE_BOOL: ("bool", 1)}
+          DTYPE_S64: ("int64", 8), DTYPE_BOOL: ("bool", 1), DTYPE_S16: ("int16", 2), DTYPE_U16: ("uint16", 2)}
 
 
 class ProtocolError(ValueError):

@@ -20,6 +20,7 @@ from toolchain.boards import Board
 from toolchain.build import QuantOptions, build, compile_model
 from toolchain.errors import EXIT_MISMATCH, EXIT_OK, UsageError
 from toolchain.io_arrays import Batch, batch_from_arrays
+from toolchain.ir import SMALL_INTS
 from toolchain.lower import IOTensor, Program
 from toolchain.quant import qdq, qop
 from toolchain.quant.simulate import Unsimulated, simulate_batch
@@ -54,13 +55,22 @@ class Report:
     simulator: str | None = None
 
 
+def _random_input(rng: np.random.Generator, t: IOTensor) -> np.ndarray:
+    """Test inputs without --data: floats in [0, 1); int32/int64/bool (indices, counts, masks) 0..3 or 0..1;
+    uint8/int16/uint16 (pixels, audio samples) over their whole range."""
+    shape = (RANDOM_SAMPLES, *t.shape)
+    if t.dtype == "float32":
+        return rng.random(shape, dtype=np.float32)
+    if t.dtype in SMALL_INTS:
+        info = np.iinfo(t.dtype)
+        return rng.integers(int(info.min), int(info.max) + 1, shape).astype(t.dtype)
+    return rng.integers(0, 2 if t.dtype == "bool" else 4, shape).astype(t.dtype)
+
+
 def load_test_data(path: Path | None, inputs: list[IOTensor]) -> tuple[Batch, np.ndarray | None]:
     if path is None:
         rng = np.random.default_rng(0)
-        arrays = [rng.random((RANDOM_SAMPLES, *t.shape), dtype=np.float32) if t.dtype == "float32"
-                  else rng.integers(0, 2 if t.dtype == "bool" else 4, (RANDOM_SAMPLES, *t.shape)).astype(t.dtype)
-                  for t in inputs]
-        return Batch(RANDOM_SAMPLES, "stacked", arrays), None
+        return Batch(RANDOM_SAMPLES, "stacked", [_random_input(rng, t) for t in inputs]), None
     if not path.is_file():
         raise UsageError(f"--data {path}: no such file; pass an .npz with test inputs")
     try:

@@ -98,6 +98,7 @@ UNARY_CASES = {
     "SHRINK": (1.5, 0.5, -5, 5, lambda x, a, b: np.where(x < -a, x + b, np.where(x > a, x - b, 0))),
     "TRUNC": (0, 0, -5, 5, lambda x, a, b: np.trunc(x)),
     "NONZERO": (0, 0, -1, 1, lambda x, a, b: (x != 0).astype(np.float64)),
+    "TRUNC_SAT": (0, 255, -300, 600, lambda x, a, b: np.clip(np.trunc(x), a, b)),
 }
 
 
@@ -109,7 +110,7 @@ def run_unary(lib, x, a, inplace=False):
 
 
 def test_every_unary_op_has_a_case():
-    tested = set(UNARY_CASES) | {"NOT", "ISNAN", "ISINF"}
+    tested = set(UNARY_CASES) | {"NOT", "ISNAN", "ISINF", "WRAP"}
     assert tested == set(mk.UNARY)
 
 
@@ -123,6 +124,21 @@ def test_unary(lib, rng, name):
     close(y, ref(x.astype(np.float64), a32, b32), rtol=2e-5 if name in ("TAN", "ACOSH") else RTOL)
     # mlc_unary_eval_f32 is the same function applied to one value.
     assert lib.mlc_unary_eval_f32(C.byref(act(name, alpha, beta)), C.c_float(x[5])) == y[5]
+
+
+@pytest.mark.parametrize("np_type", [np.uint8, np.int16, np.uint16, np.int8])
+def test_wrap_keeps_the_low_bits_of_integers_like_a_cast(lib, rng, np_type):
+    """Integers of the arena's range (|x| < 2**24) cast to a narrower type: the C/C++ cast ONNX specifies."""
+    info = np.iinfo(np_type)
+    x = f32(np.concatenate([rng.integers(-(2 ** 24) + 1, 2 ** 24, 500), [info.min, info.max, info.min - 1,
+                                                                        info.max + 1, 0, -1, 2 ** 24 - 1]]))
+    y = run_unary(lib, x, act("WRAP", float(info.max - info.min + 1), float(info.min)))
+    assert np.array_equal(y, x.astype(np.int64).astype(np_type).astype(np.float32))
+
+
+def test_trunc_sat_of_nan_is_zero(lib):
+    assert run_unary(lib, f32([np.nan, -np.inf, np.inf, -0.7]), act("TRUNC_SAT", -32768, 32767)).tolist() == \
+        [0, -32768, 32767, 0]
 
 
 def test_unary_special_values(lib):

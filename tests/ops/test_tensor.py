@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from tests.ops.util import CURRENT, Case, Group, compiled_graph, model, node
+from tests.ops.util import CURRENT, Case, Group, compiled_graph, model, node, run_host
 from toolchain.errors import ModelError
 
 BOOL, I64, I32 = TensorProto.BOOL, TensorProto.INT64, TensorProto.INT32
+U8, I16, U16 = TensorProto.UINT8, TensorProto.INT16, TensorProto.UINT16
 X = (2, 3, 4, 5)
 
 
@@ -127,7 +128,60 @@ CASTS = Group("cast", [
                                 {"t": np.zeros(1, np.int64)}, opset=15)),
     Case("cast_chain_op13", model([node("Cast", ["x"], ["i"], to=I64), node("Cast", ["i"], ["y"], to=F)],
                                   {"x": (2, 5)}, ["y"], opset=13), low=-9, high=9),
+    # uint8 / int16 / uint16 (pixels, audio samples): exact in the arena. Float to them truncates (in
+    # range: ONNX leaves the rest undefined); a narrower integer keeps the low bits, as ONNX says.
+    cast(U8, F, low=0, high=255), cast(I16, F, low=-40000, high=40000), cast(U16, F, low=0, high=70000),
+    cast(F, U8, low=0, high=255.9), cast(F, I16, low=-3000.5, high=3000.5), cast(F, U16, low=0, high=65535),
+    cast(I32, U8, low=-300, high=300), cast(I64, I16, low=-70000, high=70000), cast(U16, I16, low=0, high=65535),
+    cast(I16, U8, low=-400, high=400), cast(I16, U16, low=-40000, high=40000), cast(U8, I16, low=0, high=255),
+    cast(U8, BOOL, low=0, high=3), cast(BOOL, U8), cast(U16, I64, low=0, high=65535),
 ])
+
+
+def test_cast_float_to_uint8_saturates(tmp_path) -> None:
+    """ONNX leaves a float out of the integer's range undefined; mlc saturates (NaN becomes 0)."""
+    m = model([node("Cast", ["x"], ["y"], to=U8)], {"x": (6,)}, ["y"], opset=13)
+    got = run_host(m, tmp_path, {"x": np.array([[-7.5, -0.5, 0.9, 254.9, 300.0, np.nan]], np.float32)})
+    assert got["y"].dtype == np.uint8 and got["y"].tolist() == [[0, 0, 0, 254, 255, 0]]
+
+
+SMALL = Group("small_ints", [
+    Case("u8_pixels_normalized", model([node("Cast", ["x"], ["f"], to=F), node("Div", ["f", "k"], ["y"])],
+                                       {"x": (1, 3, 4, 4)}, ["y"], {"k": np.array(255, np.float32)},
+                                       input_types={"x": U8}), low=0, high=255),
+    Case("u8_movement", model([node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]), node("Concat", ["t", "t"], ["c"], axis=3),
+                               node("Gather", ["c", "i"], ["g"], axis=3), node("Reshape", ["g", "s"], ["y"])],
+                              {"x": (1, 3, 2, 2)}, ["y"], {"i": np.array([5, 0, 2], np.int64), "s": i64(-1)},
+                              input_types={"x": U8}), low=0, high=255),
+    Case("u16_select_and_pad", model([node("Where", ["m", "x", "z"], ["w"]),
+                                      node("Pad", ["w", "p", "v"], ["y"])],
+                                     {"m": (2, 3), "x": (2, 3), "z": (2, 3)}, ["y"],
+                                     {"p": i64(0, 1, 1, 0), "v": np.array(65535, np.uint16)},
+                                     input_types={"m": BOOL, "x": U16, "z": U16}), low=0, high=65535),
+    Case("i16_order", model([node("Max", ["x", "z"], ["mx"]), node("Min", ["x", "z"], ["mn"]),
+                             node("Greater", ["x", "z"], ["gt"]), node("ArgMax", ["x"], ["am"], axis=1),
+                             node("Mod", ["x", "d"], ["md"])],
+                            {"x": (3, 7), "z": (3, 7)}, ["mx", "mn", "gt", "am", "md"],
+                            {"d": np.array(-7, np.int16)}, input_types={"x": I16, "z": I16}), low=-32768, high=32767),
+    Case("u8_reduce", model([node("ReduceMin", ["x"], ["mn"], axes=[1]), node("ReduceMax", ["x"], ["mx"], axes=[0, 2]),
+                             node("LessOrEqual", ["x", "k"], ["le"])], {"x": (2, 5, 3)}, ["mn", "mx", "le"],
+                            {"k": np.array(100, np.uint8)}, input_types={"x": U8}), low=0, high=255),
+    Case("u8_output_of_argmax", model([node("ArgMax", ["x"], ["a"], axis=1, keepdims=0), node("Cast", ["a"], ["y"], to=U8)],
+                                      {"x": (4, 10)}, ["y"])),
+])
+
+
+@SMALL.param()
+def test_small_integer_tensors(case, ops) -> None:
+    ops.check(case, SMALL)
+
+
+@pytest.mark.parametrize("op", ["Add", "Mul", "Sub"])
+def test_small_integer_arithmetic_refused(tmp_path, op) -> None:
+    """ONNX wraps uint8 arithmetic around at 256; the float arena would not: refused, not silently different."""
+    m = model([node(op, ["x", "x"], ["y"], name="a")], {"x": (2, 3)}, ["y"], opset=14, input_types={"x": U8})
+    with pytest.raises(ModelError, match=rf"'a' \({op}: tensor 'x' is uint8 at run time; {op} supports float32, int64, int32\)"):
+        compiled_graph(m, tmp_path)
 
 
 @CASTS.param()

@@ -73,7 +73,8 @@ def model(nodes: list[onnx.NodeProto], inputs: dict[str, tuple[int, ...]], outpu
 def random_inputs(m: onnx.ModelProto, seed: int = 0, low: float = -3.0, high: float = 3.0,
                   samples: int = SAMPLES) -> dict[str, np.ndarray]:
     """(samples, *shape) arrays for every graph input that is not an initializer: float32 uniform in
-    [low, high), integers in [floor(low), floor(high)], bools 0/1 (by the input's type)."""
+    [low, high), integers in [floor(low), floor(high)] within their type's range, bools 0/1 (by the input's
+    type)."""
     rng = np.random.default_rng(seed)
     inits = {i.name for i in m.graph.initializer}
     feeds = {}
@@ -84,9 +85,10 @@ def random_inputs(m: onnx.ModelProto, seed: int = 0, low: float = -3.0, high: fl
         elem = vi.type.tensor_type.elem_type
         if elem == TensorProto.BOOL:
             feeds[vi.name] = rng.integers(0, 2, size=(samples, *shape)).astype(np.bool_)
-        elif elem in (TensorProto.INT64, TensorProto.INT32):
-            np_type = helper.tensor_dtype_to_np_dtype(elem)
-            feeds[vi.name] = rng.integers(int(np.floor(low)), int(np.floor(high)) + 1, size=(samples, *shape)).astype(np_type)
+        elif elem in (TensorProto.INT64, TensorProto.INT32, TensorProto.UINT8, TensorProto.INT16, TensorProto.UINT16):
+            info = np.iinfo(helper.tensor_dtype_to_np_dtype(elem))
+            lo, hi = max(int(np.floor(low)), int(info.min)), min(int(np.floor(high)), int(info.max))
+            feeds[vi.name] = rng.integers(lo, hi + 1, size=(samples, *shape)).astype(info.dtype)
         else:
             feeds[vi.name] = rng.uniform(low, high, size=(samples, *shape)).astype(np.float32)
     return feeds

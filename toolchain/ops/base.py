@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolchain.ir import RUNTIME_DTYPES, Graph, Node, QParams
+from toolchain.ir import RUNTIME_DTYPES, SMALL_INTS, Graph, Node, QParams
 
 
 class Unsupported(Exception):
@@ -312,7 +312,10 @@ def check_float(node: Node, g: Graph, inputs: list[int] | None = None) -> None:
 
 
 NUMERIC = ("float32", "int64", "int32")  # run-time types arithmetic is exact on (below 2**24)
-ANY = RUNTIME_DTYPES  # every run-time type (data movement, selection, comparison)
+# ... and those whose comparisons, minimum and maximum are exact too; arithmetic on uint8/int16/uint16 is
+# refused, since ONNX wraps it around at the type's width and the float arena would not.
+ORDERED = (*NUMERIC, *SMALL_INTS)
+ANY = RUNTIME_DTYPES  # every run-time type (data movement, selection, equality)
 
 
 def runtime_dtype(g: Graph, name: str) -> str | None:

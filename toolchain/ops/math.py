@@ -17,6 +17,7 @@ from toolchain.ops.activations import Unary, lut_call
 from toolchain.ops.base import (
     ANY,
     NUMERIC,
+    ORDERED,
     KernelCall,
     LowerCtx,
     OpDef,
@@ -109,14 +110,14 @@ MATH_BINARY: dict[str, tuple[int, tuple[str, ...]]] = {
     "Pow": (4, ("float32",)),
     "PRelu": (16, ("float32",)),
     "Equal": (8, ANY),
-    "Less": (9, NUMERIC),
-    "LessOrEqual": (10, NUMERIC),
-    "Greater": (11, NUMERIC),
-    "GreaterOrEqual": (12, NUMERIC),
+    "Less": (9, ORDERED),
+    "LessOrEqual": (10, ORDERED),
+    "Greater": (11, ORDERED),
+    "GreaterOrEqual": (12, ORDERED),
     "And": (13, LOGIC),
     "Or": (14, LOGIC),
     "Xor": (15, LOGIC),
-    "Mod": (7, NUMERIC),  # 17 (floor mod) with fmod=0
+    "Mod": (7, ORDERED),  # 17 (floor mod) with fmod=0; |result| < |divisor|: never out of the type's range
 }
 
 
@@ -180,17 +181,17 @@ class Variadic(OpDef):
     """Sum/Min/Max/Mean of 1..N inputs with broadcasting: y = x0 op x1, then y = y op x2, ..."""
 
     op_types = tuple(VARIADIC)
-    dtypes = NUMERIC
+    dtypes = ORDERED
     rejects = ("no inputs", "rank > 6")
 
     def dtypes_for(self, op: str) -> tuple[str, ...]:
-        return ("float32",) if op == "Mean" else NUMERIC
+        return {"Mean": ("float32",), "Sum": NUMERIC}.get(op, ORDERED)
 
     def check(self, node: Node, g: Graph) -> None:
         ins = [i for i in node.inputs if i]
         if not ins:
             raise Unsupported("no inputs")
-        check_dtypes(node, g, ins, ("float32",) if node.op == "Mean" else NUMERIC)
+        check_dtypes(node, g, ins, self.dtypes_for(node.op))
         _rank_ok(node, g)
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:

@@ -8,7 +8,7 @@ from toolchain.ir import Graph, Node, QParams
 from toolchain.ops import s8
 from toolchain.ops.base import (
     ANY,
-    NUMERIC,
+    ORDERED,
     KernelCall,
     LowerCtx,
     OpDef,
@@ -152,11 +152,11 @@ PAD_MODES = {"constant": 0, "reflect": 1, "edge": 2, "wrap": 3}
 @register
 class Pad(OpDef):
     op_types = ("Pad",)
-    dtypes = NUMERIC
+    dtypes = ORDERED
     rejects = ("mode other than constant, reflect, edge, wrap", "run-time pads, constant_value or axes", "rank > 6")
 
     def check(self, node: Node, g: Graph) -> None:
-        check_dtypes(node, g, [node.inputs[0]], NUMERIC)
+        check_dtypes(node, g, [node.inputs[0]], ORDERED)
         mode = node.attrs.get("mode", "constant")
         if mode not in PAD_MODES:
             raise Unsupported(f"mode={mode}")

@@ -8,6 +8,7 @@ from toolchain.ir import Graph, Node
 from toolchain.ops import s8
 from toolchain.ops.base import (
     NUMERIC,
+    ORDERED,
     KernelCall,
     LowerCtx,
     OpDef,
@@ -44,10 +45,10 @@ class Reduce(OpDef):
     rejects = ("run-time axes", "rank > 6")
 
     def dtypes_for(self, op: str) -> tuple[str, ...]:
-        return NUMERIC if op in INTEGER_OK else ("float32",)
+        return ORDERED if op in ("ReduceMax", "ReduceMin") else NUMERIC if op in INTEGER_OK else ("float32",)
 
     def check(self, node: Node, g: Graph) -> None:
-        check_dtypes(node, g, [node.inputs[0]], NUMERIC if node.op in INTEGER_OK else ("float32",))
+        check_dtypes(node, g, [node.inputs[0]], self.dtypes_for(node.op))
         if len(shape(g, node.inputs[0])) > 6:
             raise Unsupported("rank > 6")
         reduced_axes(node, g)
@@ -91,11 +92,11 @@ class ArgReduce(OpDef):
     """ArgMax / ArgMin along `axis` (keepdims either way, select_last_index); int64 indices."""
 
     op_types = ("ArgMax", "ArgMin")
-    dtypes = NUMERIC
+    dtypes = ORDERED
     rejects = ("rank > 6",)
 
     def check(self, node: Node, g: Graph) -> None:
-        check_dtypes(node, g, [node.inputs[0]], NUMERIC)
+        check_dtypes(node, g, [node.inputs[0]], ORDERED)
         rank = len(shape(g, node.inputs[0]))
         if rank > 6:
             raise Unsupported("rank > 6")

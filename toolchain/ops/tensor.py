@@ -5,10 +5,12 @@ All accept any run-time type of ir.RUNTIME_DTYPES: values are float32 in the are
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from onnx import helper
 
-from toolchain.ir import RUNTIME_DTYPES, Graph, Node
+from toolchain.ir import RUNTIME_DTYPES, SMALL_INTS, Graph, Node
 from toolchain.ops.base import (
     ANY,
     IDENTITY_ACT,
@@ -269,14 +271,32 @@ class Trilu(OpDef):
                             ctx.const("zero", np.zeros(1, np.float32)), x[-2:], x, (1,), node.outputs[0])]
 
 
+def cast_act(src: str, to: str) -> dict[str, Any]:
+    """The unary operation that casts float32-held values of type `src` to `to` (ONNX's rules): float to an
+    integer truncates toward zero (to uint8/int16/uint16 it also saturates: ONNX leaves that undefined);
+    an integer to a narrower one keeps the low bits; anything to bool tests != 0."""
+    op = dict(IDENTITY_ACT)
+    if to == "bool" and src != "bool":
+        op["op"] = 43  # MLC_UNARY_NONZERO
+    elif to in SMALL_INTS:
+        lo, hi = (int(v) for v in (np.iinfo(to).min, np.iinfo(to).max))
+        if src == "float32":
+            op.update(op=44, alpha=float(lo), beta=float(hi))  # MLC_UNARY_TRUNC_SAT
+        elif src != "bool" and (np.iinfo(src).min < lo or np.iinfo(src).max > hi):
+            op.update(op=45, alpha=float(hi - lo + 1), beta=float(lo))  # MLC_UNARY_WRAP
+    elif to in ("int64", "int32") and src == "float32":
+        op["op"] = 42  # MLC_UNARY_TRUNC
+    return op
+
+
 @register
 class Cast(OpDef):
-    """Cast/CastLike between float32, int64, int32 and bool (the run-time types the float arena holds
-    exactly: integers below 2**24). Float to integer truncates toward zero; anything to bool tests != 0."""
+    """Cast/CastLike between the run-time types the float arena holds exactly (integers below 2**24):
+    see cast_act for the rules."""
 
     op_types = ("Cast", "CastLike")
     dtypes = ANY
-    rejects = ("casts from or to types other than float32, int64, int32, bool",)
+    rejects = (f"casts from or to types other than {', '.join(RUNTIME_DTYPES)}",)
 
     def _target(self, node: Node, g: Graph) -> str:
         if node.op == "CastLike":
@@ -295,15 +315,9 @@ class Cast(OpDef):
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         g = ctx.graph
-        src = g.tensors[node.inputs[0]].dtype
-        to = self._target(node, g)
-        op = dict(IDENTITY_ACT)
-        if to == "bool" and src != "bool":
-            op["op"] = 43  # MLC_UNARY_NONZERO
-        elif to in ("int64", "int32") and src == "float32":
-            op["op"] = 42  # MLC_UNARY_TRUNC
         if 0 in shape(g, node.outputs[0]):
             return []
+        op = cast_act(g.tensors[node.inputs[0]].dtype, self._target(node, g))
         return [_unary(ctx, node.inputs[0], node.outputs[0], op)]
 
 

@@ -108,7 +108,8 @@ def absorb(g: Graph) -> Graph:
             f"{len(names)} tensor(s) quantized to {dtype} ({shown}): the int8 kernels do not take {dtype}, so they "
             "stay float, clamped to its range; each differs from the model's by less than half its step")
     for name in g.outputs:
-        if g.tensors[name].dtype == "uint8" and g.producer(name) is not None:
+        producer = g.producer(name)
+        if g.tensors[name].dtype == "uint8" and producer is not None and producer.op == "QuantizeLinear":
             raise ModelError(f"graph output {name!r} is uint8 at run time; mlc supports int8 quantized outputs")
     return g
 

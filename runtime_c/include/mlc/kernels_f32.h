@@ -64,7 +64,11 @@ typedef enum {
     MLC_UNARY_ISINF = 40,        /**< alpha != 0: detect +inf; beta != 0: detect -inf */
     MLC_UNARY_SHRINK = 41,       /**< x < -alpha ? x + beta : (x > alpha ? x - beta : 0) (alpha = lambd, beta = bias) */
     MLC_UNARY_TRUNC = 42,        /**< round toward zero (Cast float -> integer, integer Div) */
-    MLC_UNARY_NONZERO = 43       /**< x != 0 ? 1 : 0 (Cast to bool) */
+    MLC_UNARY_NONZERO = 43,      /**< x != 0 ? 1 : 0 (Cast to bool) */
+    MLC_UNARY_TRUNC_SAT = 44,    /**< truncf(x) clamped to [alpha, beta], NaN -> 0 (Cast float -> uint8, int16,
+                                      uint16: ONNX leaves out-of-range values undefined; mlc saturates) */
+    MLC_UNARY_WRAP = 45          /**< x - alpha * floor((x - beta) / alpha): the low bits of an integer, as ONNX's
+                                      Cast to a narrower integer (alpha = 2^bits, beta = the type's minimum) */
 } mlc_unary_op_t;
 
 /** A unary operation with its two scalar parameters; `op` is an mlc_unary_op_t. */

@@ -19,8 +19,9 @@ extern "C" {
 #define MLC_EUNSUPPORTED -2
 
 /**
- * Element types of model inputs and outputs. S64, S32 and BOOL (one byte, 0 or 1) tensors are converted
- * to and from float32 at the model boundary: inside, the arena holds every run-time tensor as float32.
+ * Element types of model inputs and outputs. S64, S32, S16, U16, U8 and BOOL (one byte, 0 or 1) tensors
+ * are converted to and from float32 at the model boundary: inside, the arena holds every run-time tensor as
+ * float32 (S8 is a quantized int8 tensor).
  */
 typedef enum {
     MLC_DTYPE_F32 = 0,
@@ -28,11 +29,17 @@ typedef enum {
     MLC_DTYPE_U8 = 2,
     MLC_DTYPE_S32 = 3,
     MLC_DTYPE_S64 = 4,
-    MLC_DTYPE_BOOL = 5
+    MLC_DTYPE_BOOL = 5,
+    MLC_DTYPE_S16 = 6,
+    MLC_DTYPE_U16 = 7
 } mlc_dtype_t;
 
 /** Bytes per element of an mlc_dtype_t. */
-#define MLC_DTYPE_BYTES(d) ((d) == MLC_DTYPE_S64 ? 8u : ((d) == MLC_DTYPE_F32 || (d) == MLC_DTYPE_S32) ? 4u : 1u)
+#define MLC_DTYPE_BYTES(d)                                                      \
+    ((d) == MLC_DTYPE_S64                             ? 8u                       \
+     : ((d) == MLC_DTYPE_F32 || (d) == MLC_DTYPE_S32) ? 4u                       \
+     : ((d) == MLC_DTYPE_S16 || (d) == MLC_DTYPE_U16) ? 2u                       \
+                                                      : 1u)
 
 /** One model input or output: name, shape, element type; int8 tensors carry scale and zero point. */
 typedef struct {

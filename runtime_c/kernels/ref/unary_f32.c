@@ -92,6 +92,13 @@ float mlc_unary_eval_f32(const mlc_act_t *act, float x)
     CASE(MLC_UNARY_SHRINK) return x < -act->alpha ? x + act->beta : (x > act->alpha ? x - act->beta : 0.0f);
     CASE(MLC_UNARY_TRUNC) return truncf(x);
     CASE(MLC_UNARY_NONZERO) return x != 0.0f ? 1.0f : 0.0f;
+    CASE(MLC_UNARY_TRUNC_SAT)
+        if (x != x) return 0.0f;
+        x = truncf(x);
+        return x < act->alpha ? act->alpha : (x > act->beta ? act->beta : x);
+    /* Exact for integers below 2^24 (the arena's integer range): the division by a power of two and the
+       product are exact, so is the difference. */
+    CASE(MLC_UNARY_WRAP) return x - act->alpha * floorf((x - act->beta) / act->alpha);
     default: break;
     }
     return NAN; /* unknown or not selected: rejected by mlc_unary_f32; the code generator selects every op it uses */
@@ -100,7 +107,7 @@ float mlc_unary_eval_f32(const mlc_act_t *act, float x)
 int mlc_unary_f32(const mlc_unary_params_t *p, const float *x, float *y)
 {
     int32_t i;
-    if (p->size < 0 || p->op.op < MLC_UNARY_IDENTITY || p->op.op > MLC_UNARY_NONZERO || !SELECTED(p->op.op)) {
+    if (p->size < 0 || p->op.op < MLC_UNARY_IDENTITY || p->op.op > MLC_UNARY_WRAP || !SELECTED(p->op.op)) {
         return MLC_EINVAL;
     }
     switch (p->op.op) {
