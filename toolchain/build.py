@@ -284,6 +284,8 @@ def manifest(c: Compiled, board: Board, sizes: SizeReport) -> dict:
             row = {"name": t.name, "shape": list(t.shape), "dtype": t.dtype}
             if t.q_offset >= 0:  # the int8 API's side of a quantized model's input or output
                 row["int8"] = {"scale": t.scale, "zero_point": t.zero_point}
+            elif t.scale > 0:  # an integer input or output of a quantized model: what its values mean
+                row["quantization"] = {"scale": t.scale, "zero_point": t.zero_point}
             rows.append(row)
         return rows
 

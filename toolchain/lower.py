@@ -135,9 +135,11 @@ def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx, used: set[str]) -
             const = ctx.const(name, np.asarray(t.data)).name
         convert = "" if t.is_const else BOUNDARY_CONVERSIONS.get(t.dtype, "")
         external = name in plan.external
-        result.append(IOTensor(name, c_name, t.shape, t.dtype, t.nbytes,
-                               -1 if t.is_const or external else plan.offset_of(name), const, convert,
-                               external=external))
+        io = IOTensor(name, c_name, t.shape, t.dtype, t.nbytes, -1 if t.is_const or external else plan.offset_of(name),
+                      const, convert, external=external)
+        if t.dtype in ("int8", "uint8") and t.quant is not None and t.quant.per_tensor:  # a quantized model's
+            io.scale, io.zero_point = t.quant.s, t.quant.zp                                 # integer input/output
+        result.append(io)
     return result
 
 

@@ -7,6 +7,8 @@ Pad, QLinearConcat, QLinearSoftmax, ArgMax), and a float operator whose output q
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import pytest
@@ -15,6 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.quant.util import ort_as_written
 from toolchain.boards import load_board
 from toolchain.build import build, compile_model
+from toolchain.cli import main
 from toolchain.io_arrays import batch_from_arrays
 from toolchain.quant.simulate import simulate_batch
 from toolchain.run import execute
@@ -219,3 +222,54 @@ def test_int4_activations_are_refused(tmp_path):
               path)
     with pytest.raises(ModelError, match="4 bits"):
         compile_model(path)
+
+
+def _with_integer_io(m: onnx.ModelProto) -> onnx.ModelProto:
+    """The quantized model without its input QuantizeLinear and output DequantizeLinear: it reads and writes
+    the quantized integers (how a model with int8 or uint8 inputs and outputs looks)."""
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    (x,), (y,) = g.input, g.output
+    q = next(n for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] == x.name)
+    d = next(n for n in g.node if n.op_type == "DequantizeLinear" and n.output[0] == y.name)
+    x_type, y_type = (inits[n.input[2]].data_type for n in (q, d))
+    for n in g.node:
+        n.input[:] = [x.name if i == q.output[0] else y.name if i == d.input[0] else i for i in n.input]
+        n.output[:] = [y.name if o == d.input[0] else o for o in n.output]
+    g.node.remove(q)
+    g.node.remove(d)
+    x.type.tensor_type.elem_type, y.type.tensor_type.elem_type = x_type, y_type
+    return m
+
+
+@pytest.mark.parametrize("act", ["QInt8", "QUInt8"])
+def test_integer_inputs_and_outputs_run_int8(tmp_path, act):
+    """A quantized model whose input and output are the int8 (or uint8) integers themselves: every layer
+    runs on int8, connected to the integer input and output without a float round trip, and `mlc test`
+    on the host and the emulated cortex-m4 finds it within one step of onnxruntime and equal to the Python
+    simulator. The scale and zero point of each integer input and output are in the manifest."""
+    src, dst = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(_float_model(), src)
+    _quantize(src, dst, _samples(16, 1)[:, 0], "QDQ", act, per_channel=True)
+    io = tmp_path / "io.onnx"
+    onnx.save(_with_integer_io(onnx.load(dst)), io)
+    c = compile_model(io)
+    dtype = "int8" if act == "QInt8" else "uint8"
+    assert [t.dtype for t in c.program.inputs + c.program.outputs] == [dtype, dtype]
+    float_layers = [layer.op for layer in c.program.layers if not any("_s8" in k.fn for k in layer.calls)]
+    assert float_layers == [], float_layers  # uint8 is re-based by int8 boundary kernels (q -+ 128)
+    rng = np.random.default_rng(7)
+    lo, hi = (-128, 128) if dtype == "int8" else (0, 256)
+    np.savez(tmp_path / "data.npz", x=rng.integers(lo, hi, (12, 1, 4, 6, 6)).astype(dtype))
+    for board in ("host", "cortex-m4"):
+        report = tmp_path / f"{board}.json"
+        assert main(["test", str(io), "--board", board, "--data", str(tmp_path / "data.npz"),
+                     "--json", str(report)]) == 0
+        rep = json.loads(report.read_text())
+        assert rep["within_one_step"] >= 0.99 and rep["simulator"] == "byte-identical", rep
+    res = build(io, load_board("host"), tmp_path / "out", compiled=c)
+    manifest = json.loads((res.out / "manifest.json").read_text())
+    g = onnx.load(io).graph
+    dq = next(n for n in g.node if n.op_type == "DequantizeLinear" and n.input[0] == "x")
+    zp = next(numpy_helper.to_array(t) for t in g.initializer if t.name == dq.input[2])
+    assert manifest["inputs"][0]["quantization"]["zero_point"] == int(zp)

@@ -11,6 +11,7 @@ import numpy as np
 
 from toolchain.ir import Graph, Node
 from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, register, require_const, shape
+from toolchain.quant.qdq import integer_io_mark
 
 
 def boundary_params(node: Node, g: Graph) -> tuple[float, int]:
@@ -39,7 +40,8 @@ class QuantizeLinear(OpDef):
     rejects = ("per-axis or block quantization of run-time tensors", "uint8, int16, int4 and float8 run-time tensors")
 
     def check(self, node: Node, g: Graph) -> None:
-        boundary_params(node, g)
+        if integer_io_mark(g, node) is None:  # else integerize connects it to the int8 side
+            boundary_params(node, g)
 
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         s, zp = boundary_params(node, ctx.graph)

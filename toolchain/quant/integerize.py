@@ -15,6 +15,7 @@ import numpy as np
 from toolchain.ir import Graph, Node, QParams, Tensor
 from toolchain.ops import Unsupported, opdef
 from toolchain.ops.base import BOUNDARY_OPS
+from toolchain.quant.qdq import integer_io_mark
 
 
 def _runtime(g: Graph, name: str) -> bool:
@@ -99,7 +100,10 @@ def integerize(g: Graph) -> Graph:
             as_float.add(t)
         return t
 
+    renamed: dict[str, str] = {}  # int8 twin -> the integer graph output it is written as
     for n in g.nodes:
+        if _integer_io(g, n, as_int8, as_float, int8_of, float_of, nodes, renamed):
+            continue
         if decisions[n.name] == "":
             n.inputs = [int8_of(i) if _runtime(g, i) else i for i in n.inputs]
             outs = []
@@ -128,8 +132,64 @@ def integerize(g: Graph) -> Graph:
     for o in g.outputs:
         if g.tensors[o].dtype == "float32" and not g.tensors[o].is_const:
             float_of(o)
+    for n in nodes:
+        n.inputs = [renamed.get(i, i) for i in n.inputs]
+        n.outputs = [renamed.get(o, o) for o in n.outputs]
     g.nodes = nodes
     return g
+
+
+def _integer_io(g: Graph, n: Node, as_int8: dict[str, str], as_float: set[str], int8_of, float_of,
+                nodes: list[Node], renamed: dict[str, str]) -> bool:
+    """Connect a DequantizeLinear of an integer input, or a QuantizeLinear to an integer output, straight to
+    the int8 side (qdq.integer_io_mark); True when `n` is handled so. int8 tensors are read and written as
+    they are; a uint8 one is float-held (ir.RUNTIME_DTYPES) and converted by q - 128 / q + 128 in the
+    boundary kernels, exactly."""
+    mark = integer_io_mark(g, n)
+    if mark is None:
+        return False
+
+    def params(q: QParams) -> list[str]:
+        return [g.add_const(f"{n.name}_scale", np.asarray(q.s, np.float32)),
+                g.add_const(f"{n.name}_zero_point", np.asarray(q.zp, np.int8))]
+
+    x, y = n.inputs[0], n.outputs[0]
+    if n.op == "DequantizeLinear":
+        if g.tensors[x].dtype == "int8":
+            if g.tensors[x].quant is not None and not mark.same(g.tensors[x].quant):
+                return False  # read with two quantizations: the DequantizeLinear kernel as it is
+            xi = x
+        else:  # uint8 q -> int8 q - 128; the uint8 tensor keeps what its values mean (the device API's)
+            g.tensors[x].quant = QParams.of(mark.s, mark.zp + 128)
+            xi = _fresh(g, f"{x}_q")
+            g.tensors[xi] = Tensor(xi, g.tensors[x].shape, "int8", None, mark)
+            nodes.append(Node("QuantizeLinear", f"{x}_from_uint8", [x, *params(QParams.of(1.0, -128))], [xi]))
+        g.tensors[xi].quant = mark
+        if mark.same(g.tensors[y].quant):
+            as_int8[y] = xi
+        else:  # y quantized otherwise as well (or not at all): its float values, as the model has them
+            nodes.append(Node("DequantizeLinear", n.name, [xi, *params(mark)], [y]))
+            as_float.add(y)
+        return True
+    if not _runtime(g, x):
+        return False
+    if mark.same(g.tensors[x].quant):
+        xi = int8_of(x)
+    elif g.tensors[y].dtype == "uint8":
+        xi = _fresh(g, f"{y}_int8")
+        g.tensors[xi] = Tensor(xi, g.tensors[y].shape, "int8", None, mark)
+        nodes.append(Node("QuantizeLinear", n.name, [float_of(x), *params(mark)], [xi]))
+    else:
+        return False  # an int8 output of another quantization: the QuantizeLinear kernel as it is
+    if g.tensors[y].dtype == "uint8":  # int8 q -> uint8 q + 128
+        g.tensors[y].quant = QParams.of(mark.s, mark.zp + 128)
+        nodes.append(Node("DequantizeLinear", f"{y}_to_uint8", [xi, *params(QParams.of(1.0, -128))], [y]))
+        return True
+    if xi in g.inputs or xi in renamed:
+        return False  # an int8 input quantized again, or the twin already written as another output
+    g.tensors[y].quant = mark
+    renamed[xi] = y
+    return True
 
 
 def external_io(g: Graph) -> frozenset[str]:
@@ -138,10 +198,12 @@ def external_io(g: Graph) -> frozenset[str]:
     ext = set()
     for name in g.inputs:
         users = g.consumers(name)
-        if users and all(u.op in BOUNDARY_OPS for u in users) and name not in g.outputs:
+        if users and all(u.op in BOUNDARY_OPS for u in users) and name not in g.outputs \
+                and g.tensors[name].dtype == "float32":
             ext.add(name)
     for name in g.outputs:
         d = g.producer(name)
-        if d is not None and d.op == "DequantizeLinear" and not g.consumers(name) and name not in g.inputs:
+        if d is not None and d.op == "DequantizeLinear" and not g.consumers(name) and name not in g.inputs \
+                and g.tensors[name].dtype == "float32":
             ext.add(name)
     return frozenset(ext)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from toolchain.errors import ModelError
 from toolchain.ir import Graph, Node, QParams
 
 
@@ -107,11 +106,36 @@ def absorb(g: Graph) -> Graph:
         g.notes[f"quantized to {dtype}"] = (
             f"{len(names)} tensor(s) quantized to {dtype} ({shown}): the int8 kernels do not take {dtype}, so they "
             "stay float, clamped to its range; each differs from the model's by less than half its step")
-    for name in g.outputs:
-        producer = g.producer(name)
-        if g.tensors[name].dtype == "uint8" and producer is not None and producer.op == "QuantizeLinear":
-            raise ModelError(f"graph output {name!r} is uint8 at run time; mlc supports int8 quantized outputs")
+    _mark_integer_io(g)
     return g
+
+
+def integer_io_mark(g: Graph, node: Node) -> QParams | None:
+    """The int8 form of a per-tensor DequantizeLinear reading, or QuantizeLinear writing, a run-time int8 or
+    uint8 tensor (a model whose inputs or outputs are integers): uint8 re-based to int8, the same real
+    values. None for any other node."""
+    if node.op not in ("QuantizeLinear", "DequantizeLinear") or node.domain not in ("", "ai.onnx"):
+        return None
+    t = g.tensors.get(node.inputs[0] if node.op == "DequantizeLinear" else node.outputs[0])
+    params = _const_params(g, node)
+    if t is None or t.is_const or params is None or params[0].size != 1 or t.dtype not in ("int8", "uint8"):
+        return None
+    scale, zp = params
+    if zp.dtype.name != t.dtype or not float(scale.reshape(-1)[0]) > 0 or node.attrs.get("saturate", 1) != 1:
+        return None
+    _, z = _to_int8(np.zeros((), zp.dtype), zp)
+    return QParams(scale.reshape(()), z.reshape(()).astype(np.int32))
+
+
+def _mark_integer_io(g: Graph) -> None:
+    """A DequantizeLinear of a run-time integer tensor marks its output, and a QuantizeLinear left without its
+    DequantizeLinear (a graph output) its input, with their quantization: the operators between then run on
+    int8 and integerize connects them to the integer tensors without a float round trip."""
+    for n in g.nodes:
+        mark = integer_io_mark(g, n)
+        t = g.tensors[n.outputs[0] if n.op == "DequantizeLinear" else n.inputs[0]] if mark is not None else None
+        if t is not None and t.quant is None and t.dtype == "float32" and not t.is_const:
+            t.quant = mark
 
 
 def _wide_pairs_to_clip(g: Graph, q: Node, pairs: list[Node], scale: np.ndarray, zp: np.ndarray) -> None:

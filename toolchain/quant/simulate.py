@@ -209,7 +209,9 @@ class _Machine:
     def run(self) -> list[np.ndarray]:
         for t in self.p.inputs:
             if not t.external and t.offset >= 0:
-                raw = self.inputs[t.name].astype(np.float32 if t.dtype == "float32" else t.dtype).view(np.uint8)
+                # a tensor with a boundary conversion (uint8, int64, ...) is float32 values in the arena
+                held = np.float32 if t.dtype == "float32" or t.convert else t.dtype
+                raw = self.inputs[t.name].astype(held).view(np.uint8)
                 self.arena[t.offset:t.offset + raw.size] = raw
         for layer in self.p.layers:
             for call in layer.calls:
@@ -218,6 +220,9 @@ class _Machine:
         for t in self.p.outputs:
             if t.external:
                 result.append(self.outputs[t.name].reshape(t.shape))
+            elif t.convert:
+                held = self.arena[t.offset:t.offset + 4 * t.size].view(np.float32).reshape(t.shape)
+                result.append(held != 0 if t.dtype == "bool" else held.astype(t.dtype))
             else:
                 dtype = np.float32 if t.dtype == "float32" else np.dtype(t.dtype)
                 result.append(self.arena[t.offset:t.offset + t.nbytes].view(dtype).reshape(t.shape).copy())
