@@ -13,8 +13,10 @@ from onnx import helper, numpy_helper, shape_inference
 from toolchain import passes
 from toolchain.errors import ModelError, UsageError
 from toolchain.fold import fold_constants
+from toolchain.functions import expand_functions
 from toolchain.ir import Graph, Node, Tensor
 from toolchain.ops import opdef
+from toolchain.ops.base import REGISTRY
 from toolchain.quant import qop
 
 MIN_OPSET = 7
@@ -163,6 +165,7 @@ def load_with_model(path: str | Path, input_shapes: dict[str, list[int]] | None 
     opset = _opset(model, path)
     model = qop.expand(model, str(path))
     _apply_input_shapes(model, input_shapes or {}, path)
+    model = expand_functions(model, opset, lambda op: op in REGISTRY)
     model = _infer(model, path)
     model = fold_constants(model, lambda m: _infer(m, path))
     return model, _to_graph(model, opset, sha, path)

@@ -78,6 +78,16 @@ def op_info(op: str) -> OpInfo:
     )
 
 
+def function_ops() -> list[str]:
+    """Default-domain operators without a kernel that ONNX defines as a function of other operators: expanded
+    into that body at import (toolchain/functions.py), so they compile wherever their body's operators do."""
+    from toolchain.ops import REGISTRY
+
+    return sorted({s.name for s in onnx.defs.get_all_schemas_with_history()
+                   if s.domain in ("", "ai.onnx") and s.name not in REGISTRY
+                   and (s.has_function or s.has_context_dependent_function)})
+
+
 def catalog() -> list[OpInfo]:
     return [op_info(op) for op in supported_ops()]
 
@@ -88,7 +98,7 @@ FOLDED_NOTE = ("Constant nodes, and any subgraph whose inputs are all constant (
 
 def catalog_json() -> dict:
     return {"opset_max": onnx.defs.onnx_opset_version(), "operators": [i.to_json() for i in catalog()],
-            "folded_at_import": FOLDED_NOTE}
+            "folded_at_import": FOLDED_NOTE, "expanded_at_import": function_ops()}
 
 
 def table() -> str:
@@ -103,5 +113,7 @@ def table() -> str:
     for info, row in zip(infos, rows):
         lines.append(fmt(row))
         lines += [f"    rejects: {text}" for text in info.rejects]
-    lines += ["", f"{len(infos)} operators. {FOLDED_NOTE}"]
+    lines += ["", f"{len(infos)} operators. {FOLDED_NOTE}",
+              "", "Expanded at import into their ONNX function bodies (they compile where those operators do): "
+              + ", ".join(function_ops()) + "."]
     return "\n".join(lines)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from onnx import TensorProto, helper
+
 from tests.ops.util import CURRENT, Case, Group, compiled_graph, const, model, node
 
 
@@ -57,3 +60,42 @@ LN = Group("layernorm", [
 @LN.param()
 def test_layernorm(case, ops) -> None:
     ops.check(case, LN)
+
+
+def _shaped(m, shape):
+    m.graph.output[0].CopyFrom(helper.make_tensor_value_info(m.graph.output[0].name, TensorProto.FLOAT, list(shape)))
+    return m
+
+
+# Operators without a kernel that ONNX defines as a function of others: expanded at import into that body.
+FUNCTIONS = Group("functions", [
+    Case("groupnorm_op21", model([node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=3, epsilon=1e-3)],
+                                 {"x": (2, 6, 4, 5)}, ["y"], {"s": const((6,), 3, 0.5, 1.5), "b": const((6,), 4)}, opset=21)),
+    Case("groupnorm_3d_current", model([node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)],
+                                       {"x": (1, 4, 7)}, ["y"], {"s": const((4,), 5), "b": const((4,), 6)}, opset=CURRENT)),
+    Case("rmsnorm_last_op23", model([node("RMSNormalization", ["x", "s"], ["y"])], {"x": (2, 3, 8)}, ["y"],
+                                    {"s": const((8,), 7, 0.5, 1.5)}, opset=23)),
+    Case("rmsnorm_axis1_op23", model([node("RMSNormalization", ["x", "s"], ["y"], axis=1, epsilon=1e-2)],
+                                     {"x": (2, 3, 4)}, ["y"], {"s": const((3, 4), 8)}, opset=23)),
+    Case("swish_op24", model([node("Swish", ["x"], ["y"], alpha=0.7)], {"x": (3, 5)}, ["y"], opset=24)),
+    Case("swish_default_op24", model([node("Swish", ["x"], ["y"])], {"x": (2, 2, 3)}, ["y"], opset=24)),
+    # (ONNX's own shape inference fails on MVN without axes: its function's default is not applied there)
+    Case("mvn_op13", _shaped(model([node("MeanVarianceNormalization", ["x"], ["y"])], {"x": (2, 3, 4, 4)}, ["y"],
+                                   opset=13, infer=False), (2, 3, 4, 4))),
+    Case("mvn_axes_op13", model([node("MeanVarianceNormalization", ["x"], ["y"], axes=[1])], {"x": (2, 5, 3)}, ["y"],
+                                opset=13)),
+    Case("centercroppad_op18", model([node("CenterCropPad", ["x", "shape"], ["y"], axes=[1, 2])], {"x": (2, 5, 4)},
+                                     ["y"], {"shape": np.array([3, 7], np.int64)}, opset=18)),
+])
+
+
+@FUNCTIONS.param()
+def test_function_operators_are_expanded(case, ops, tmp_path) -> None:
+    op = case.model.graph.node[0].op_type
+    assert op not in {n.op for n in compiled_graph(case.model, tmp_path).nodes}
+    ops.check(case, FUNCTIONS)
+
+
+def test_operators_with_a_kernel_are_not_expanded(tmp_path) -> None:
+    m = model([node("LayerNormalization", ["x", "s"], ["y"])], {"x": (2, 6)}, ["y"], {"s": const((6,), 3)}, opset=17)
+    assert [n.op for n in compiled_graph(m, tmp_path).nodes] == ["LayerNormalization"]
