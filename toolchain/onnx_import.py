@@ -11,6 +11,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 
 from toolchain import passes
+from toolchain.einsum import rewrite_einsum
 from toolchain.errors import ModelError, UsageError
 from toolchain.fold import fold_constants
 from toolchain.functions import expand_functions
@@ -166,6 +167,7 @@ def load_with_model(path: str | Path, input_shapes: dict[str, list[int]] | None 
     model = qop.expand(model, str(path))
     _apply_input_shapes(model, input_shapes or {}, path)
     model = expand_functions(model, opset, lambda op: op in REGISTRY)
+    model = rewrite_einsum(model, opset)
     model = _infer(model, path)
     model = fold_constants(model, lambda m: _infer(m, path))
     return model, _to_graph(model, opset, sha, path)

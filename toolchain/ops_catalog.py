@@ -88,6 +88,10 @@ def function_ops() -> list[str]:
                    and (s.has_function or s.has_context_dependent_function)})
 
 
+# Operators rewritten at import as others (toolchain/einsum.py), and the cases that rewrite covers.
+REWRITTEN_AT_IMPORT = {"Einsum": "one or two operands, no letter twice in one operand, equal sizes per letter"}
+
+
 def catalog() -> list[OpInfo]:
     return [op_info(op) for op in supported_ops()]
 
@@ -98,7 +102,8 @@ FOLDED_NOTE = ("Constant nodes, and any subgraph whose inputs are all constant (
 
 def catalog_json() -> dict:
     return {"opset_max": onnx.defs.onnx_opset_version(), "operators": [i.to_json() for i in catalog()],
-            "folded_at_import": FOLDED_NOTE, "expanded_at_import": function_ops()}
+            "folded_at_import": FOLDED_NOTE, "expanded_at_import": function_ops(),
+            "rewritten_at_import": REWRITTEN_AT_IMPORT}
 
 
 def table() -> str:
@@ -115,5 +120,7 @@ def table() -> str:
         lines += [f"    rejects: {text}" for text in info.rejects]
     lines += ["", f"{len(infos)} operators. {FOLDED_NOTE}",
               "", "Expanded at import into their ONNX function bodies (they compile where those operators do): "
-              + ", ".join(function_ops()) + "."]
+              + ", ".join(function_ops()) + ".",
+              "Rewritten at import as other operators: "
+              + "; ".join(f"{op} ({cases})" for op, cases in REWRITTEN_AT_IMPORT.items()) + "."]
     return "\n".join(lines)

@@ -4,8 +4,10 @@ batch, 1-D operands), Gemm + BatchNormalization folding and Gemm + Clip fusion."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.ops.util import CURRENT, Case, Group, compiled_graph, const, model, node
+from toolchain.errors import ModelError
 
 M, K, N = 3, 5, 4
 
@@ -182,3 +184,36 @@ def test_matmul_add_relu(ops, tmp_path) -> None:
     g = compiled_graph(case.model, tmp_path)
     assert len(g.nodes) == 2 and [a.op for a in g.nodes[-1].fused] == ["Relu"]
     ops.check(case)
+
+
+def einsum(id_: str, equation: str, *shapes, const_b: bool = False) -> Case:
+    names = ["a", "b"][:len(shapes)]
+    inits = {"b": const(shapes[1], 9)} if const_b else {}
+    inputs = {n: s for n, s in zip(names, shapes) if n not in inits}
+    return Case(f"einsum_{id_}", model([node("Einsum", names, ["y"], equation=equation)], inputs, ["y"], inits,
+                                       opset=12))
+
+
+EINSUM = Group("einsum", [
+    einsum("matmul", "ij,jk->ik", (3, 4), (4, 5)), einsum("batched", "bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
+    einsum("attention_scores", "bhqd,bhkd->bhqk", (1, 2, 3, 4), (1, 2, 5, 4)),
+    einsum("weights", "btc,dc->btd", (2, 3, 4), (6, 4), const_b=True),
+    einsum("outer", "i,j->ij", (3,), (4,)), einsum("dot", "i,i", (5,), (5,)),
+    einsum("implicit", "ij,jk", (2, 3), (3, 4)), einsum("transpose", "ijk->kji", (2, 3, 4)),
+    einsum("sum_axis", "ijk->ik", (2, 3, 4)), einsum("total", "ij->", (3, 4)),
+    einsum("summed_alone", "ij,kl->ik", (2, 3), (4, 5)), einsum("ellipsis", "...ij,...jk->...ik", (2, 2, 3), (2, 3, 4)),
+    einsum("upper_case", "Ij,jK->KI", (3, 4), (4, 2)),
+])
+
+
+@EINSUM.param()
+def test_einsum(case, ops, tmp_path) -> None:
+    """Rewritten at import (toolchain/einsum.py) as ReduceSum / Transpose / Reshape / MatMul."""
+    assert "Einsum" not in {n.op for n in compiled_graph(case.model, tmp_path).nodes}
+    ops.check(case, EINSUM)
+
+
+def test_einsum_with_a_diagonal_is_reported_unsupported(tmp_path) -> None:
+    m = model([node("Einsum", ["a"], ["y"], name="e", equation="ii->i")], {"a": (3, 3)}, ["y"], opset=12)
+    with pytest.raises(ModelError, match=r"unsupported: 'e' \(Einsum\)"):
+        compiled_graph(m, tmp_path)

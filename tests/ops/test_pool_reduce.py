@@ -4,8 +4,9 @@ count_include_pad, strides, auto_pad, 1-D, dilations), the global pools and the 
 from __future__ import annotations
 
 import numpy as np
+from onnx import TensorProto
 
-from tests.ops.util import CURRENT, Case, Group, model, node
+from tests.ops.util import CURRENT, Case, Group, model, node, run_host
 
 X4 = (2, 3, 4, 5)
 
@@ -150,3 +151,41 @@ REDUCE = Group("reduce", [
 @REDUCE.param()
 def test_reduce(case, ops) -> None:
     ops.check(case, REDUCE)
+
+
+def topk(id_: str, shape, k: int, opset: int = 13, input_type: int | None = None, **attrs) -> Case:
+    inits = {} if opset < 10 else {"k": np.array([k], np.int64)}
+    ins = ["x"] if opset < 10 else ["x", "k"]
+    attrs = attrs | ({"k": k} if opset < 10 else {})
+    return Case(f"topk_{id_}_op{opset}", model([node("TopK", ins, ["v", "i"], **attrs)], {"x": shape}, ["v", "i"],
+                                               inits, opset=opset, input_types={"x": input_type} if input_type else None))
+
+
+TOPK = Group("topk", [
+    topk("last", (2, 10), 3), topk("axis1", (2, 7, 3), 4, axis=1), topk("smallest", (3, 6), 2, largest=0),
+    topk("all", (1, 5), 5, axis=-1), topk("attr_k", (2, 6), 2, opset=9),
+    topk("u8", (2, 9), 4, opset=13, input_type=TensorProto.UINT8),
+])
+
+
+@TOPK.param()
+def test_topk(case, ops) -> None:
+    """Values and int64 indices equal to onnxruntime's; integer inputs of a few values tie often (the
+    lower index first)."""
+    ops.check(case, TOPK)
+
+
+def test_topk_unsorted_returns_the_same_elements(tmp_path) -> None:
+    """sorted=0 leaves the order open (onnxruntime's differs): the same elements, here in sorted order."""
+    m = model([node("TopK", ["x", "k"], ["v", "i"], sorted=0)], {"x": (4, 8)}, ["v", "i"], {"k": np.array([3], np.int64)})
+    x = np.random.default_rng(2).standard_normal((1, 4, 8)).astype(np.float32)
+    got = run_host(m, tmp_path, {"x": x})
+    want = -np.sort(-x, axis=-1)[..., :3]
+    assert np.array_equal(got["v"], want)
+    assert np.array_equal(np.take_along_axis(x, got["i"], axis=-1), want)
+
+
+def test_topk_ties_take_the_lower_index(tmp_path) -> None:
+    m = model([node("TopK", ["x", "k"], ["v", "i"])], {"x": (1, 6)}, ["v", "i"], {"k": np.array([4], np.int64)})
+    got = run_host(m, tmp_path, {"x": np.array([[[1, 3, 3, 0, 3, 1]]], np.float32)})
+    assert got["v"].tolist() == [[[3, 3, 3, 1]]] and got["i"].tolist() == [[[1, 2, 4, 0]]]

@@ -34,13 +34,13 @@ def test_unknown_ops_all_listed(tmp_path) -> None:
 
 
 def test_unknown_default_domain_op_listed(tmp_path) -> None:
-    nodes = [node("Relu", ["x"], ["r"]), node("Einsum", ["r", "r"], ["e"], name="ein", equation="ij,ij->ij"),
+    nodes = [node("Relu", ["x"], ["r"]), node("CumSum", ["r", "ax"], ["e"], name="cs"),
              node("Det", ["e"], ["y"], name="det1")]
-    m = model(nodes, {"x": (3, 3)}, ["y"], opset=13)
+    m = model(nodes, {"x": (3, 3)}, ["y"], {"ax": np.array(0, np.int64)}, opset=13)
     with pytest.raises(ModelError) as info:
         compiled_graph(m, tmp_path)
     msg = str(info.value)
-    assert "'ein' (Einsum)" in msg and "'det1' (Det)" in msg, msg
+    assert "'cs' (CumSum)" in msg and "'det1' (Det)" in msg, msg
 
 
 def test_conv3d_rejected(tmp_path) -> None:

@@ -112,3 +112,37 @@ class ArgReduce(OpDef):
         }
         return [KernelCall("mlc_reduce_f32", "mlc_reduce_params_t", params,
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
+
+
+@register
+class TopK(OpDef):
+    """TopK along `axis` with a constant K (attribute k before opset 10): values and int64 indices, sorted
+    (also for sorted=0, where ONNX leaves the order open); equal values keep the lower index first."""
+
+    op_types = ("TopK",)
+    dtypes = ORDERED
+    rejects = ("run-time K",)
+
+    def _view(self, node: Node, g: Graph) -> tuple[int, int, int, int]:
+        x = list(shape(g, node.inputs[0])) or [1]
+        axis = norm_axis(int(node.attrs.get("axis", -1)), len(x), node)
+        k = attr_or_input(node, g, "k", 1, "K")
+        if k is None or np.asarray(k).size != 1:
+            raise Unsupported("K (input 1) must be a constant holding one value")
+        k = int(np.asarray(k).reshape(-1)[0])
+        if not 0 <= k <= x[axis]:
+            raise Unsupported(f"K={k} outside 0..{x[axis]} (the axis' length)")
+        return int(np.prod(x[:axis])), x[axis], int(np.prod(x[axis + 1:])), k
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_dtypes(node, g, [node.inputs[0]], ORDERED)
+        self._view(node, g)
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        outer, axis_len, inner, k = self._view(node, ctx.graph)
+        if k == 0 or outer * inner == 0:
+            return []
+        params = {"outer": outer, "axis_len": axis_len, "inner": inner, "k": k,
+                  "largest": int(node.attrs.get("largest", 1))}
+        return [KernelCall("mlc_topk_f32", "mlc_topk_params_t", params,
+                           [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0]), ctx.tensor(node.outputs[1])])]

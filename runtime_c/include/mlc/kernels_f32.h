@@ -346,6 +346,18 @@ typedef struct {
 int mlc_gather_f32(const mlc_gather_params_t *p, const float *x, const float *indices, float *y);
 
 /**
+ * TopK along one axis of x as [outer][axis_len][inner]: the k largest (largest != 0) or smallest values of
+ * each slice, sorted, into values [outer][k][inner] and their float-encoded indices into indices (same
+ * shape). Equal values keep the lower index first; NaN counts as larger than any number. 0 <= k <= axis_len.
+ */
+typedef struct {
+    int32_t outer, axis_len, inner;
+    int32_t k;
+    int32_t largest;
+} mlc_topk_params_t;
+int mlc_topk_f32(const mlc_topk_params_t *p, const float *x, float *values, float *indices);
+
+/**
  * Resize of the last two axes of [nc][h_in][w_in] to [nc][h_out][w_out].
  * Source coordinate x_in = (x_out + 0.5) / scale - 0.5 (half_pixel), x_out / scale (asymmetric),
  * x_out * (in - 1) / (len - 1) (align_corners; len is the output size, or in * scale with scaled_length),
