@@ -1,7 +1,8 @@
-"""Operators mlc has no kernel for but ONNX defines as a function of other operators (GroupNormalization,
-RMSNormalization, MeanVarianceNormalization, Swish, SwiGLU, CenterCropPad, ...) are replaced at import by
-that function body, as the ONNX schema states it for the model's opset. Whatever the body is made of then
-goes through the rest of the pipeline like any other node (folding, fusion, int8, planning).
+"""Functions expanded at import. A model's own functions (exporters write modules so) are inlined by
+onnx. An operator mlc has no kernel for but ONNX defines as a function of other operators
+(GroupNormalization, RMSNormalization, MeanVarianceNormalization, Swish, SwiGLU, CenterCropPad, ...) is
+replaced by that function body, as the ONNX schema states it for the model's opset. Whatever the bodies are
+made of then goes through the rest of the pipeline like any other node (folding, fusion, int8, planning).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import onnx
-from onnx import defs, shape_inference
+from onnx import defs, inliner, shape_inference
 
 MAX_ROUNDS = 8  # a body may use further function operators: expand again, a few levels deep at most
 
@@ -81,8 +82,11 @@ def _inline(node: onnx.NodeProto, body: onnx.FunctionProto, attrs: dict[str, onn
 
 
 def expand_functions(model: onnx.ModelProto, opset: int, has_kernel: Callable[[str], bool]) -> onnx.ModelProto:
-    """`model` with every default-domain node that has no kernel (`has_kernel(op)` false) but an ONNX
-    function body replaced by that body, repeatedly; the model itself when there is none."""
+    """`model` with its own functions (exporters write modules as model-local functions) inlined by onnx, and
+    every default-domain node that has no kernel (`has_kernel(op)` false) but an ONNX function body replaced
+    by that body, repeatedly; the model itself when there is nothing to expand."""
+    if model.functions:
+        model = inliner.inline_local_functions(model)
     for _ in range(MAX_ROUNDS):
         todo = {k for k, n in enumerate(model.graph.node) if n.domain in ("", "ai.onnx") and not has_kernel(n.op_type)}
         if not todo:

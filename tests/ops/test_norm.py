@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import TensorProto, helper
 
-from tests.ops.util import CURRENT, Case, Group, compiled_graph, const, model, node
+from tests.ops.util import CURRENT, Case, Group, check, compiled_graph, const, model, node
 
 
 def batchnorm(shape, opset: int, relu: bool = False, **attrs) -> Case:
@@ -99,3 +99,19 @@ def test_function_operators_are_expanded(case, ops, tmp_path) -> None:
 def test_operators_with_a_kernel_are_not_expanded(tmp_path) -> None:
     m = model([node("LayerNormalization", ["x", "s"], ["y"])], {"x": (2, 6)}, ["y"], {"s": const((6,), 3)}, opset=17)
     assert [n.op for n in compiled_graph(m, tmp_path).nodes] == ["LayerNormalization"]
+
+
+def test_model_local_functions_are_inlined(tmp_path) -> None:
+    """An exporter's module written as a function of the model (domain "custom") compiles as its body."""
+    body = [helper.make_node("Constant", [], ["k"], value=helper.make_tensor("v", TensorProto.FLOAT, [], [1.702])),
+            helper.make_node("Mul", ["X", "k"], ["t"]), helper.make_node("Sigmoid", ["t"], ["s"]),
+            helper.make_node("Mul", ["X", "s"], ["Y"])]
+    fn = helper.make_function("custom", "FastGelu", ["X"], ["Y"], body, [helper.make_opsetid("", 17)])
+    g = helper.make_graph([helper.make_node("FastGelu", ["x"], ["y"], domain="custom")], "t",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("custom", 1)],
+                          functions=[fn])
+    m.ir_version = 10
+    assert {n.op for n in compiled_graph(m, tmp_path).nodes} <= {"Mul", "Sigmoid"}
+    check(m, tmp_path)
