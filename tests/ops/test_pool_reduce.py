@@ -189,3 +189,19 @@ def test_topk_ties_take_the_lower_index(tmp_path) -> None:
     m = model([node("TopK", ["x", "k"], ["v", "i"])], {"x": (1, 6)}, ["v", "i"], {"k": np.array([4], np.int64)})
     got = run_host(m, tmp_path, {"x": np.array([[[1, 3, 3, 0, 3, 1]]], np.float32)})
     assert got["v"].tolist() == [[[3, 3, 3, 1]]] and got["i"].tolist() == [[[1, 2, 4, 0]]]
+
+
+def cumsum(id_: str, shape, axis: int, **attrs) -> Case:
+    return Case(f"cumsum_{id_}", model([node("CumSum", ["x", "a"], ["y"], **attrs)], {"x": shape}, ["y"],
+                                       {"a": np.array(axis, np.int64)}, opset=14))
+
+
+CUMSUM = Group("cumsum", [
+    cumsum("last", (2, 7), -1), cumsum("middle", (2, 5, 3), 1), cumsum("exclusive", (3, 6), 1, exclusive=1),
+    cumsum("reverse", (4, 5), 0, reverse=1), cumsum("both", (2, 3, 4), 2, exclusive=1, reverse=1),
+])
+
+
+@CUMSUM.param()
+def test_cumsum(case, ops) -> None:
+    ops.check(case, CUMSUM)

@@ -34,13 +34,14 @@ def test_unknown_ops_all_listed(tmp_path) -> None:
 
 
 def test_unknown_default_domain_op_listed(tmp_path) -> None:
-    nodes = [node("Relu", ["x"], ["r"]), node("CumSum", ["r", "ax"], ["e"], name="cs"),
+    # (an Einsum of three operands is beyond the import-time rewrite: it stays, unknown)
+    nodes = [node("Relu", ["x"], ["r"]), node("Einsum", ["r", "r", "r"], ["e"], name="ein", equation="ij,jk,kl->il"),
              node("Det", ["e"], ["y"], name="det1")]
-    m = model(nodes, {"x": (3, 3)}, ["y"], {"ax": np.array(0, np.int64)}, opset=13)
+    m = model(nodes, {"x": (3, 3)}, ["y"], opset=13)
     with pytest.raises(ModelError) as info:
         compiled_graph(m, tmp_path)
     msg = str(info.value)
-    assert "'cs' (CumSum)" in msg and "'det1' (Det)" in msg, msg
+    assert "'ein' (Einsum)" in msg and "'det1' (Det)" in msg, msg
 
 
 def test_conv3d_rejected(tmp_path) -> None:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from tests.ops.util import CURRENT, Case, Group, compiled_graph, model, node, run_host
+from tests.ops.util import CURRENT, Case, Group, compiled_graph, model, node, run_host, save
+from toolchain.cli import main
 from toolchain.errors import ModelError
 
 BOOL, I64, I32 = TensorProto.BOOL, TensorProto.INT64, TensorProto.INT32
@@ -263,3 +264,34 @@ def test_resize_antialias_downsampling_rejected(tmp_path) -> None:
     m.graph.node[0].name = "rc"
     with pytest.raises(ModelError, match=r"'rc' \(Resize: antialias when downsampling"):
         compiled_graph(m, tmp_path)
+
+
+def gather_elements(id_: str, x_shape, idx: np.ndarray, axis: int = 0, const_idx: bool = False) -> Case:
+    inits = {"i": idx} if const_idx else {}
+    inputs = {"x": x_shape} | ({} if const_idx else {"i": idx.shape})
+    m = model([node("GatherElements", ["x", "i"], ["y"], axis=axis)], inputs, ["y"], inits, opset=13,
+              input_types={} if const_idx else {"i": I64})
+    feeds = None if const_idx else {"x": np.random.default_rng(4).uniform(-3, 3, (1, *x_shape)).astype(np.float32),
+                                    "i": idx[None]}
+    return Case(f"gather_elements_{id_}", m, feeds=feeds)
+
+
+GATHER_ELEMENTS = Group("gather_elements", [
+    gather_elements("axis0", (3, 4), np.array([[2, 0, 1, 1], [0, -1, 2, 0]], np.int64)),
+    gather_elements("axis1_smaller", (2, 5, 3), np.array([[[4, 0, 1]], [[-5, 3, 2]]], np.int64), axis=1),
+    gather_elements("const_last", (2, 6), np.array([[5, 0, 0], [1, 2, -1]], np.int64), axis=-1, const_idx=True),
+])
+
+
+@GATHER_ELEMENTS.param()
+def test_gather_elements(case, ops) -> None:
+    ops.check(case, GATHER_ELEMENTS)
+
+
+def test_gather_elements_out_of_range_index_fails_at_run_time(tmp_path) -> None:
+    m = model([node("GatherElements", ["x", "i"], ["y"])], {"x": (3, 2), "i": (1, 2)}, ["y"], opset=13,
+              input_types={"i": I64})
+    save(m, tmp_path)
+    np.savez(tmp_path / "in.npz", x=np.zeros((3, 2), np.float32), i=np.array([[0, 3]], np.int64))
+    assert main(["run", str(tmp_path / "model.onnx"), "--input", str(tmp_path / "in.npz"),
+                 "--output", str(tmp_path / "out.npz")]) != 0

@@ -18,6 +18,7 @@ from toolchain.ops.base import (
     fill,
     norm_axis,
     register,
+    require_const,
     shape,
 )
 from toolchain.ops.pool import mean_call
@@ -146,3 +147,33 @@ class TopK(OpDef):
                   "largest": int(node.attrs.get("largest", 1))}
         return [KernelCall("mlc_topk_f32", "mlc_topk_params_t", params,
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0]), ctx.tensor(node.outputs[1])])]
+
+
+@register
+class CumSum(OpDef):
+    """CumSum along a constant axis, inclusive or exclusive, forward or reverse."""
+
+    op_types = ("CumSum",)
+    dtypes = NUMERIC
+    rejects = ("run-time axis",)
+
+    def _view(self, node: Node, g: Graph) -> tuple[int, int, int]:
+        x = list(shape(g, node.inputs[0])) or [1]
+        axis = require_const(g, node, 1, "axis")
+        if np.asarray(axis).size != 1:
+            raise Unsupported("axis (input 1) must be a constant holding one value")
+        a = norm_axis(int(np.asarray(axis).reshape(-1)[0]), len(x), node)
+        return int(np.prod(x[:a])), x[a], int(np.prod(x[a + 1:]))
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_dtypes(node, g, [node.inputs[0]], NUMERIC)
+        self._view(node, g)
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        outer, axis_len, inner = self._view(node, ctx.graph)
+        if outer * axis_len * inner == 0:
+            return []
+        params = {"outer": outer, "axis_len": axis_len, "inner": inner,
+                  "exclusive": int(node.attrs.get("exclusive", 0)), "reverse": int(node.attrs.get("reverse", 0))}
+        return [KernelCall("mlc_cumsum_f32", "mlc_cumsum_params_t", params,
+                           [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]

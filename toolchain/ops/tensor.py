@@ -217,6 +217,34 @@ class Gather(OpDef):
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.inputs[1]), ctx.tensor(node.outputs[0])])]
 
 
+@register
+class GatherElements(OpDef):
+    """GatherElements along `axis` with constant or run-time indices (negative ones count from the end)."""
+
+    op_types = ("GatherElements",)
+    dtypes = ANY
+    rejects = ("indices of a type other than int64/int32", "rank > 6",
+               "out-of-range indices (the kernel fails at run time)")
+
+    def check(self, node: Node, g: Graph) -> None:
+        check_dtypes(node, g, [node.inputs[0]], ANY)
+        check_dtypes(node, g, [node.inputs[1]], ("int64", "int32"))
+        _rank6(node, g, node.inputs[0])
+        norm_axis(int(node.attrs.get("axis", 0)), len(shape(g, node.inputs[0])), node)
+
+    def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
+        g = ctx.graph
+        x, idx = list(shape(g, node.inputs[0])), list(shape(g, node.inputs[1]))
+        if 0 in idx:
+            return []
+        axis = norm_axis(int(node.attrs.get("axis", 0)), len(x), node)
+        strides = dense_strides(x)
+        params = {"rank": len(idx), "dims": fill(idx), "x_strides": fill([0 if d == axis else s for d, s in enumerate(strides)]),
+                  "axis_stride": strides[axis], "axis_len": x[axis]}
+        return [KernelCall("mlc_gather_elements_f32", "mlc_gather_elements_params_t", params,
+                           [ctx.tensor(node.inputs[0]), ctx.tensor(node.inputs[1]), ctx.tensor(node.outputs[0])])]
+
+
 def _where_call(ctx: LowerCtx, cond, a, b, c_shape, a_shape, b_shape, out: str) -> KernelCall:
     y = tuple(shape(ctx.graph, out)) or (1,)
     params = {"rank": len(y), "dims": fill(list(y)), "c_strides": fill(broadcast_strides(c_shape or (1,), y)),

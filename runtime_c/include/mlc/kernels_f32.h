@@ -346,6 +346,29 @@ typedef struct {
 int mlc_gather_f32(const mlc_gather_params_t *p, const float *x, const float *indices, float *y);
 
 /**
+ * GatherElements: y[i] = x[i with its `axis` coordinate replaced by indices[i]] over the dense shape `dims` of
+ * indices and y. x_strides are x's strides with 0 on the axis (axis_stride, axis_len apart); indices are
+ * float-encoded, negative ones count from the end, out-of-range ones return MLC_EINVAL before any write.
+ */
+typedef struct {
+    int32_t rank;
+    int32_t dims[MLC_MAX_DIMS];
+    int32_t x_strides[MLC_MAX_DIMS];
+    int32_t axis_stride, axis_len;
+} mlc_gather_elements_params_t;
+int mlc_gather_elements_f32(const mlc_gather_elements_params_t *p, const float *x, const float *indices, float *y);
+
+/**
+ * CumSum along one axis of [outer][axis_len][inner] (float32 accumulation in order): inclusive, or exclusive
+ * (each sum leaves its own element out), from the start or from the end (reverse).
+ */
+typedef struct {
+    int32_t outer, axis_len, inner;
+    int32_t exclusive, reverse;
+} mlc_cumsum_params_t;
+int mlc_cumsum_f32(const mlc_cumsum_params_t *p, const float *x, float *y);
+
+/**
  * TopK along one axis of x as [outer][axis_len][inner]: the k largest (largest != 0) or smallest values of
  * each slice, sorted, into values [outer][k][inner] and their float-encoded indices into indices (same
  * shape). Equal values keep the lower index first; NaN counts as larger than any number. 0 <= k <= axis_len.
