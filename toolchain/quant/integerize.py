@@ -159,11 +159,13 @@ def _integer_io(g: Graph, n: Node, as_int8: dict[str, str], as_float: set[str], 
             if g.tensors[x].quant is not None and not mark.same(g.tensors[x].quant):
                 return False  # read with two quantizations: the DequantizeLinear kernel as it is
             xi = x
+        elif x in as_int8 and mark.same(g.tensors[as_int8[x]].quant):
+            xi = as_int8[x]  # a second DequantizeLinear of the same uint8 input, alike
         else:  # uint8 q -> int8 q - 128; the uint8 tensor keeps what its values mean (the device API's)
             g.tensors[x].quant = QParams.of(mark.s, mark.zp + 128)
-            xi = _fresh(g, f"{x}_q")
+            xi = as_int8[x] = _fresh(g, f"{x}_q")
             g.tensors[xi] = Tensor(xi, g.tensors[x].shape, "int8", None, mark)
-            nodes.append(Node("QuantizeLinear", f"{x}_from_uint8", [x, *params(QParams.of(1.0, -128))], [xi]))
+            nodes.append(Node("QuantizeLinear", f"{xi}_from_uint8", [x, *params(QParams.of(1.0, -128))], [xi]))
         g.tensors[xi].quant = mark
         if mark.same(g.tensors[y].quant):
             as_int8[y] = xi
