@@ -244,6 +244,11 @@ def param_arg(ctx: LowerCtx, node: Node, index: int, hint: str) -> Arg:
     return Arg("tensor", name)
 
 
+def axis_view(dims: tuple[int, ...] | list[int], axis: int) -> tuple[int, int, int]:
+    """A tensor as [outer][dims[axis]][inner]: the view of kernels that work along one axis."""
+    return int(np.prod(dims[:axis], dtype=np.int64)), dims[axis], int(np.prod(dims[axis + 1:], dtype=np.int64))
+
+
 def dense_strides(dims: tuple[int, ...] | list[int]) -> list[int]:
     strides, acc = [], 1
     for d in reversed(dims):

@@ -12,6 +12,7 @@ from toolchain.ops.base import (
     LowerCtx,
     OpDef,
     Unsupported,
+    axis_view,
     check_float,
     check_unused_outputs,
     fused_act,
@@ -202,8 +203,8 @@ class LpNorm(OpDef):
     def lower(self, node: Node, ctx: LowerCtx) -> list[KernelCall]:
         x = list(shape(ctx.graph, node.inputs[0])) or [1]
         axis = norm_axis(int(node.attrs.get("axis", -1)), len(x), node)
-        params = {"outer": int(np.prod(x[:axis])), "axis": x[axis], "inner": int(np.prod(x[axis + 1:])),
-                  "p": int(node.attrs.get("p", 2))}
+        outer, n, inner = axis_view(x, axis)
+        params = {"outer": outer, "axis": n, "inner": inner, "p": int(node.attrs.get("p", 2))}
         return [KernelCall("mlc_lp_norm_f32", "mlc_lp_norm_params_t", params,
                            [ctx.tensor(node.inputs[0]), ctx.tensor(node.outputs[0])])]
 

@@ -14,6 +14,7 @@ from toolchain.ops.base import (
     OpDef,
     Unsupported,
     attr_or_input,
+    axis_view,
     check_dtypes,
     fill,
     norm_axis,
@@ -133,7 +134,7 @@ class TopK(OpDef):
         k = int(np.asarray(k).reshape(-1)[0])
         if not 0 <= k <= x[axis]:
             raise Unsupported(f"K={k} outside 0..{x[axis]} (the axis' length)")
-        return int(np.prod(x[:axis])), x[axis], int(np.prod(x[axis + 1:])), k
+        return (*axis_view(x, axis), k)
 
     def check(self, node: Node, g: Graph) -> None:
         check_dtypes(node, g, [node.inputs[0]], ORDERED)
@@ -162,8 +163,7 @@ class CumSum(OpDef):
         axis = require_const(g, node, 1, "axis")
         if np.asarray(axis).size != 1:
             raise Unsupported("axis (input 1) must be a constant holding one value")
-        a = norm_axis(int(np.asarray(axis).reshape(-1)[0]), len(x), node)
-        return int(np.prod(x[:a])), x[a], int(np.prod(x[a + 1:]))
+        return axis_view(x, norm_axis(int(np.asarray(axis).reshape(-1)[0]), len(x), node))
 
     def check(self, node: Node, g: Graph) -> None:
         check_dtypes(node, g, [node.inputs[0]], NUMERIC)

@@ -6,7 +6,17 @@ import numpy as np
 
 from toolchain.ir import Graph, Node, QParams
 from toolchain.ops import s8
-from toolchain.ops.base import KernelCall, LowerCtx, OpDef, Unsupported, check_float, norm_axis, register, shape
+from toolchain.ops.base import (
+    KernelCall,
+    LowerCtx,
+    OpDef,
+    Unsupported,
+    axis_view,
+    check_float,
+    norm_axis,
+    register,
+    shape,
+)
 from toolchain.quant.requant import SOFTMAX_MAX_AXIS, softmax_table
 
 # The int8 softmax writes probabilities with scale 1/256 and zero point -128 (TFLite's int8 softmax output).
@@ -28,10 +38,9 @@ class Softmax(OpDef):
         dims = list(shape(g, node.inputs[0])) or [1]
         legacy = g.opset < 13
         axis = norm_axis(int(node.attrs.get("axis", 1 if legacy else -1)), len(dims), node)
-        outer = int(np.prod(dims[:axis]))
         if legacy:  # coerced to 2-D [outer, rest]
-            return outer, int(np.prod(dims[axis:])), 1
-        return outer, dims[axis], int(np.prod(dims[axis + 1:]))
+            return int(np.prod(dims[:axis])), int(np.prod(dims[axis:])), 1
+        return axis_view(dims, axis)
 
     def check_s8(self, node: Node, g: Graph) -> None:
         self.check(node, g)

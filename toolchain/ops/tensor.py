@@ -20,6 +20,7 @@ from toolchain.ops.base import (
     OpDef,
     Unsupported,
     attr_or_input,
+    axis_view,
     broadcast_strides,
     check_dtypes,
     dense_strides,
@@ -209,7 +210,8 @@ class Gather(OpDef):
         g = ctx.graph
         x = list(shape(g, node.inputs[0]))
         axis = norm_axis(int(node.attrs.get("axis", 0)), len(x), node)
-        params = {"outer": int(np.prod(x[:axis])), "axis_in": x[axis], "inner": int(np.prod(x[axis + 1:])),
+        outer, axis_in, inner = axis_view(x, axis)
+        params = {"outer": outer, "axis_in": axis_in, "inner": inner,
                   "count": int(np.prod(shape(g, node.inputs[1]) or (1,)))}
         if 0 in shape(g, node.outputs[0]):
             return []
