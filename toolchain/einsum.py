@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference
+from onnx import helper, numpy_helper
+
+from toolchain.functions import value_types, with_nodes
 
 
 def _parse(equation: str, ranks: list[int]) -> tuple[list[str], str] | None:
@@ -111,18 +113,10 @@ def rewrite_einsum(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
     """`model` with its Einsum nodes written as other operators where _rewrite covers them."""
     if not any(n.op_type == "Einsum" and n.domain in ("", "ai.onnx") for n in model.graph.node):
         return model
-    try:
-        inferred = shape_inference.infer_shapes(model)
-    except Exception:  # the importer's strict inference reports it properly
-        return model
-    g = inferred.graph
-    known = {v.name: v.type.tensor_type for v in list(g.input) + list(g.value_info) + list(g.output)}
-    shapes = {name: [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
-              for name, t in known.items() if t.HasField("shape")}
-    shapes.update({t.name: list(t.dims) for t in g.initializer})
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
+    shapes = {name: [d.dim_value if d.HasField("dim_value") else -1 for d in t.tensor_type.shape.dim]
+              for name, t in value_types(model).items() if t.tensor_type.HasField("shape")}
     nodes: list[onnx.NodeProto] = []
+    inits: list[onnx.TensorProto] = []
     for n in model.graph.node:
         ins = [shapes.get(i) for i in n.input]
         done = None
@@ -132,7 +126,5 @@ def rewrite_einsum(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
             nodes.append(n)
             continue
         nodes.extend(done.nodes)
-        m.graph.initializer.extend(done.inits)
-    del m.graph.node[:]
-    m.graph.node.extend(nodes)
-    return m
+        inits.extend(done.inits)
+    return with_nodes(model, nodes, inits)

@@ -91,13 +91,7 @@ def expand_functions(model: onnx.ModelProto, opset: int, has_kernel: Callable[[s
         todo = {k for k, n in enumerate(model.graph.node) if n.domain in ("", "ai.onnx") and not has_kernel(n.op_type)}
         if not todo:
             return model
-        try:
-            inferred = shape_inference.infer_shapes(model)
-        except Exception:  # the importer's strict inference reports it properly
-            inferred = model
-        g = inferred.graph
-        types = {v.name: v.type for v in list(g.input) + list(g.value_info) + list(g.output)}
-        types.update({t.name: onnx.helper.make_tensor_type_proto(t.data_type, list(t.dims)) for t in g.initializer})
+        types = value_types(model)
         out: list[onnx.NodeProto] = []
         changed = False
         for k, n in enumerate(model.graph.node):
@@ -109,13 +103,28 @@ def expand_functions(model: onnx.ModelProto, opset: int, has_kernel: Callable[[s
             changed = True
         if not changed:
             return model
-        model = _with_nodes(model, out)
+        model = with_nodes(model, out)
     return model
 
 
-def _with_nodes(model: onnx.ModelProto, nodes: list[onnx.NodeProto]) -> onnx.ModelProto:
+def value_types(model: onnx.ModelProto) -> dict[str, onnx.TypeProto]:
+    """The type (and shape, where known) of every value, by a lenient shape inference: the importer's strict
+    one runs after the rewrites and reports what is wrong with the model."""
+    try:
+        g = shape_inference.infer_shapes(model).graph
+    except Exception:
+        g = model.graph
+    types = {v.name: v.type for v in list(g.input) + list(g.value_info) + list(g.output)}
+    types.update({t.name: onnx.helper.make_tensor_type_proto(t.data_type, list(t.dims)) for t in g.initializer})
+    return types
+
+
+def with_nodes(model: onnx.ModelProto, nodes: list[onnx.NodeProto],
+               initializers: list[onnx.TensorProto] | None = None) -> onnx.ModelProto:
+    """A copy of `model` whose graph has `nodes` (and `initializers` added)."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
     del m.graph.node[:]
     m.graph.node.extend(nodes)
+    m.graph.initializer.extend(initializers or [])
     return m
