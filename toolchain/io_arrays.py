@@ -81,10 +81,11 @@ def _exactly(arr: np.ndarray, t: IOTensor, path: str) -> np.ndarray:
     wrapped or truncated (float pixels in [0, 1] fed to a uint8 input would all become 0)."""
     out = np.ascontiguousarray(arr, dtype=NP_DTYPES[t.dtype])
     if t.dtype != "float32":
-        with np.errstate(invalid="ignore"):
-            bad = out.astype(np.float64) != arr.astype(np.float64)
         if t.dtype == "bool":
             bad = (arr != 0) & (arr != 1)
+        else:
+            with np.errstate(invalid="ignore"):
+                bad = out.astype(np.float64) != arr.astype(np.float64)
         if np.any(bad):
             i = np.unravel_index(int(np.argmax(bad)), arr.shape)
             lo, hi = (0, 1) if t.dtype == "bool" else (np.iinfo(t.dtype).min, np.iinfo(t.dtype).max)

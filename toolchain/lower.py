@@ -137,8 +137,8 @@ def _io(g: Graph, plan: Plan, names: list[str], ctx: LowerCtx, used: set[str]) -
         external = name in plan.external
         io = IOTensor(name, c_name, t.shape, t.dtype, t.nbytes, -1 if t.is_const or external else plan.offset_of(name),
                       const, convert, external=external)
-        if t.dtype in ("int8", "uint8") and t.quant is not None and t.quant.per_tensor:  # a quantized model's
-            io.scale, io.zero_point = t.quant.s, t.quant.zp                                 # integer input/output
+        if t.dtype in ("int8", "uint8") and t.quant is not None and t.quant.per_tensor:
+            io.scale, io.zero_point = t.quant.s, t.quant.zp  # an integer input/output of a quantized model
         result.append(io)
     return result
 
